@@ -1,0 +1,89 @@
+//! The console chat: a prompt loop over stdin and stdout on the same core.
+//! The person at the console is the operator, so they are a moderator. Works
+//! with piped input (no prompt is printed when stdin is not a terminal).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::bot::{Bot, Sender};
+use crate::core::{self, Command};
+use crate::reply::Reply;
+
+const PREFIX: &str = "/";
+
+/// What the console remembers between lines: the last suggestions, so that
+/// typing "2" picks the second one.
+#[derive(Default)]
+pub struct Session {
+    suggestions: Vec<String>,
+}
+
+impl Session {
+    /// Handles one line; `None` means the user asked to quit.
+    pub fn line(&mut self, bot: &Bot, line: &str) -> Option<String> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Some(String::new());
+        }
+        if matches!(line, "/quit" | "/exit" | "/q") {
+            return None;
+        }
+        if let Ok(n) = line.parse::<usize>() {
+            if let Some(id) = n.checked_sub(1).and_then(|i| self.suggestions.get(i)) {
+                let reply = core::answer_entry(&bot.knowledge(), id, &bot.config.reply);
+                self.suggestions.clear();
+                return Some(reply.render_plain(PREFIX));
+            }
+        }
+        let command = match Command::parse(line, PREFIX) {
+            None => Command::Ask(line.to_owned()),
+            Some(Ok(c)) => c,
+            Some(Err(message)) => return Some(message),
+        };
+        let reply = bot.handle(&command, Sender { is_moderator: true }, PREFIX);
+        self.suggestions = match &reply {
+            Reply::Suggest { suggestions, .. } => suggestions.iter().map(|s| s.id.clone()).collect(),
+            _ => Vec::new(),
+        };
+        Some(reply.render_plain(PREFIX))
+    }
+}
+
+/// Runs the chat until end of input or /quit.
+pub fn run(bot: &Bot) -> std::io::Result<()> {
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut out = std::io::stdout().lock();
+    if interactive {
+        let kb = bot.knowledge();
+        writeln!(
+            out,
+            "policybot: {} questions on {} topics. Ask a question, or type /help. /quit leaves.",
+            kb.entries.len(),
+            kb.topics().len()
+        )?;
+    }
+    let mut session = Session::default();
+    let mut input = stdin.lock();
+    let mut buf = Vec::new();
+    loop {
+        if interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        // Invalid UTF-8 from a pipe is read leniently rather than ending the chat.
+        let line = String::from_utf8_lossy(&buf);
+        match session.line(bot, &line) {
+            None => break,
+            Some(text) if text.is_empty() => {}
+            Some(text) => {
+                writeln!(out, "{text}\n")?;
+                out.flush()?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Platform adapters: each turns its platform's events into commands for the
+//! bot and renders replies within that platform's limits.
+
+pub mod console;

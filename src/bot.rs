@@ -1,0 +1,102 @@
+//! The running bot's shared state: the knowledge in use (swapped atomically,
+//! so a question in flight sees the old or the new knowledge, never a mix),
+//! the config, and the one reload path every trigger goes through.
+
+use arc_swap::ArcSwap;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::core::{self, Command};
+use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
+use crate::reply::{ReloadReport, Reply};
+
+/// Who sent a message, as far as the core cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sender {
+    /// Decided by the adapter with its platform's own rules.
+    pub is_moderator: bool,
+}
+
+pub struct Bot {
+    knowledge: ArcSwap<KnowledgeBase>,
+    pub config: Config,
+    dir: PathBuf,
+}
+
+impl Bot {
+    /// Loads the knowledge in `dir`; fails with every problem found.
+    pub fn load(config: Config, dir: PathBuf) -> Result<Bot, knowledge::LoadErrors> {
+        let kb = knowledge::load_dir(&dir)?;
+        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir })
+    }
+
+    /// The knowledge in use right now; hold it for the length of one reply.
+    pub fn knowledge(&self) -> Arc<KnowledgeBase> {
+        self.knowledge.load_full()
+    }
+
+    /// Handles a command from a user; `prefix` is how commands are typed on
+    /// the platform ("/" or "!"), for help and error texts.
+    pub fn handle(&self, command: &Command, sender: Sender, prefix: &str) -> Reply {
+        match command {
+            Command::Reload if !sender.is_moderator => {
+                Reply::error(format!("{prefix}reload is for moderators only; ask a moderator to reload the knowledge"))
+            }
+            Command::Reload => self.reload(),
+            other => core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix),
+        }
+    }
+
+    /// Loads and validates everything, then swaps it in. On any error the
+    /// old knowledge stays in use and the reply lists every problem.
+    pub fn reload(&self) -> Reply {
+        match knowledge::load_dir(&self.dir) {
+            Ok(new) => {
+                let report = diff(&self.knowledge(), &new, &self.config);
+                self.knowledge.store(Arc::new(new));
+                tracing::info!(
+                    entries = report.entries,
+                    added = report.added.len(),
+                    removed = report.removed.len(),
+                    changed = report.changed.len(),
+                    "knowledge reloaded"
+                );
+                Reply::Reloaded(report)
+            }
+            Err(errors) => {
+                tracing::warn!(errors = errors.0.len(), first = %errors.0[0], "reload refused; keeping the old knowledge");
+                Reply::error(format!("Reload refused; still serving the previous knowledge. Fix these and reload again:\n{errors}"))
+            }
+        }
+    }
+}
+
+/// What changed between two knowledge bases, with the new one's claim counts
+/// and lint warnings.
+pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> ReloadReport {
+    let old_entries: BTreeMap<&str, _> = old.entries.iter().map(|e| (e.id.as_str(), e)).collect();
+    let new_entries: BTreeMap<&str, _> = new.entries.iter().map(|e| (e.id.as_str(), e)).collect();
+    let mut report = ReloadReport { entries: new.entries.len(), ..Default::default() };
+    for (id, e) in &new_entries {
+        match old_entries.get(id) {
+            None => report.added.push((*id).to_owned()),
+            Some(o) if strip_location(o) != strip_location(e) => report.changed.push((*id).to_owned()),
+            Some(_) => {}
+        }
+    }
+    report.removed = old_entries.keys().filter(|id| !new_entries.contains_key(*id)).map(|id| (*id).to_owned()).collect();
+    let counts = new.claim_counts();
+    report.unverified = counts.get(&ClaimStatus::Unverified).copied().unwrap_or(0);
+    report.disputed = counts.get(&ClaimStatus::Disputed).copied().unwrap_or(0);
+    report.verified = counts.get(&ClaimStatus::Verified).copied().unwrap_or(0);
+    report.warnings = new.contradictions.iter().map(|c| format!("{} is dated differently by {} sentences", c.subject, c.mentions.len())).collect();
+    report.warnings.extend(knowledge::lint::confusables(new, &config.matching).iter().map(ToString::to_string));
+    report
+}
+
+/// An entry moved within its file is not a changed entry.
+fn strip_location(e: &knowledge::Entry) -> knowledge::Entry {
+    knowledge::Entry { location: String::new(), ..e.clone() }
+}

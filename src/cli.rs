@@ -1,0 +1,250 @@
+//! The command line: `run`, `ask`, `topics`, `check`, `import`. Parses
+//! arguments with clap and turns every failure into one clear message.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use crate::adapters::console;
+use crate::bot::Bot;
+use crate::config::Config;
+use crate::core;
+use crate::knowledge::{self, import, lint, Claim};
+use crate::reply::{EntryRef, Reply, Suggestion};
+
+#[derive(Parser, Debug)]
+#[command(name = "policybot", version, about = "Answers public-policy questions in chat from curated FAQ files")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Args, Debug)]
+pub struct Global {
+    /// Config file (default ./config.toml; a missing default file means defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Knowledge directory (overrides [knowledge] dir in the config).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub knowledge: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Run the bot on the configured platforms, or the console chat when none is (the default command).
+    Run {
+        /// Run the console chat even when platforms are configured.
+        #[arg(long)]
+        console: bool,
+    },
+    /// Ask one question and print the reply; "-" reads one question per line from stdin.
+    Ask {
+        /// Print one JSON object per question.
+        #[arg(long)]
+        json: bool,
+        /// The question, or "-" for stdin.
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        question: Vec<String>,
+    },
+    /// List topics and their questions.
+    Topics {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate knowledge files; exit non-zero on errors, print warnings.
+    Check {
+        /// Knowledge directory (default: the configured one).
+        dir: Option<PathBuf>,
+    },
+    /// Turn numbered Q&A text into a knowledge file.
+    Import {
+        /// The text file to import.
+        file: PathBuf,
+        /// Where to write the knowledge file.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// Title written into the file (default: the input's file name).
+        #[arg(long)]
+        title: Option<String>,
+        /// Overwrite PATH if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// The settings every command starts from.
+pub struct Setup {
+    pub config: Config,
+    pub knowledge_dir: PathBuf,
+}
+
+impl Setup {
+    pub fn new(global: &Global) -> Result<Setup> {
+        let (path, required) = match &global.config {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from("config.toml"), false),
+        };
+        let config = Config::load(&path, required)?;
+        let knowledge_dir = global.knowledge.clone().unwrap_or_else(|| config.knowledge.dir.clone());
+        Ok(Setup { config, knowledge_dir })
+    }
+
+    pub fn bot(&self) -> Result<Bot> {
+        Bot::load(self.config.clone(), self.knowledge_dir.clone()).map_err(|errors| {
+            anyhow::anyhow!("the knowledge in {} has errors; fix them and try again:\n{errors}", self.knowledge_dir.display())
+        })
+    }
+}
+
+/// Runs a parsed command line (logging is already set up).
+pub fn run(cli: Cli, setup: Setup) -> Result<()> {
+    match cli.command.unwrap_or(Cmd::Run { console: false }) {
+        Cmd::Run { console: _ } => {
+            let bot = setup.bot()?;
+            tracing::info!(entries = bot.knowledge().entries.len(), "no chat platform configured; starting the console chat");
+            console::run(&bot).context("the console chat stopped")
+        }
+        Cmd::Ask { json, question } => ask(&setup.bot()?, json, &question),
+        Cmd::Topics { json } => topics(&setup.bot()?, json),
+        Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
+        Cmd::Import { file, out, title, force } => import_file(&file, &out, title, force),
+    }
+}
+
+/// The JSON line `ask --json` writes for each question.
+#[derive(Serialize)]
+struct AskLine<'a> {
+    input: &'a str,
+    outcome: &'static str,
+    entry: Option<EntryRef>,
+    score: f64,
+    suggestions: Vec<Suggestion>,
+    claims: Vec<ClaimLine>,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ClaimLine {
+    text: String,
+    status: &'static str,
+}
+
+fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
+    let reply = core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply);
+    let text = reply.render_plain("/");
+    let outcome = reply.outcome().unwrap_or("none");
+    let (entry, score, suggestions, claims) = match reply {
+        Reply::Answer { entry, confidence, claims, .. } => (Some(entry), confidence, Vec::new(), claims),
+        Reply::Suggest { suggestions, confidence } => (None, confidence, suggestions, Vec::new()),
+        Reply::NoMatch { confidence, .. } => (None, confidence, Vec::new(), Vec::new()),
+        _ => (None, 0.0, Vec::new(), Vec::new()),
+    };
+    let claims = claims.into_iter().map(|c: Claim| ClaimLine { text: c.text, status: c.status.as_str() }).collect();
+    AskLine { input, outcome, entry, score, suggestions, claims, text }
+}
+
+fn ask(bot: &Bot, json: bool, question: &[String]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let emit = |input: &str, out: &mut dyn Write| -> Result<()> {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&ask_line(bot, input))?)?;
+        } else {
+            writeln!(out, "{}", core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply).render_plain("/"))?;
+        }
+        Ok(())
+    };
+    if question.len() == 1 && question[0] == "-" {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            if stdin.read_until(b'\n', &mut buf).context("cannot read questions from stdin")? == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.strip_suffix('\n').unwrap_or(&line);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            emit(line, &mut out)?;
+        }
+    } else {
+        emit(&question.join(" "), &mut out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn topics(bot: &Bot, json: bool) -> Result<()> {
+    let kb = bot.knowledge();
+    if json {
+        #[derive(Serialize)]
+        struct Topic<'a> {
+            name: &'a str,
+            entries: Vec<EntryRef>,
+        }
+        let topics: Vec<Topic> = kb
+            .topics()
+            .into_iter()
+            .map(|(name, entries)| Topic { name, entries: entries.into_iter().map(EntryRef::from).collect() })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&topics)?);
+    } else {
+        for (name, entries) in kb.topics() {
+            println!("{name}");
+            for e in entries {
+                println!("  {:<28} {}", e.id, e.question);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check(setup: &Setup, dir: &Path) -> Result<()> {
+    let kb = knowledge::load_dir(dir).map_err(|errors| {
+        anyhow::anyhow!("{errors}\n{} error{} in {}", errors.0.len(), if errors.0.len() == 1 { "" } else { "s" }, dir.display())
+    })?;
+    let counts = kb.claim_counts();
+    let count = |s| counts.get(&s).copied().unwrap_or(0);
+    println!(
+        "{}: {} entries in {} file{}, {} topics; claims: {} unverified, {} disputed, {} verified",
+        dir.display(),
+        kb.entries.len(),
+        kb.sources.len(),
+        if kb.sources.len() == 1 { "" } else { "s" },
+        kb.topics().len(),
+        count(knowledge::ClaimStatus::Unverified),
+        count(knowledge::ClaimStatus::Disputed),
+        count(knowledge::ClaimStatus::Verified),
+    );
+    let confusables = lint::confusables(&kb, &setup.config.matching);
+    for c in &kb.contradictions {
+        println!("warning: {c}");
+    }
+    for c in &confusables {
+        println!("warning: {c}");
+    }
+    let warnings = kb.contradictions.len() + confusables.len();
+    println!("{warnings} warning{}", if warnings == 1 { "" } else { "s" });
+    Ok(())
+}
+
+fn import_file(file: &Path, out: &Path, title: Option<String>, force: bool) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let entries = import::parse(&text).with_context(|| format!("cannot import {}", file.display()))?;
+    if out.exists() && !force {
+        bail!("{} already exists; pass --force to overwrite it (curated edits in it would be lost)", out.display());
+    }
+    let title = title.unwrap_or_else(|| file.file_stem().map_or_else(|| "Imported FAQ".to_owned(), |s| s.to_string_lossy().into_owned()));
+    let source = format!("Imported from {} by policybot import; unreviewed", file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
+    let toml = import::to_toml(&title, &source, &entries);
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(out, toml).with_context(|| format!("cannot write {}", out.display()))?;
+    let claims: usize = entries.iter().map(|e| e.claims.len()).sum();
+    println!("imported {} entries with {claims} unverified claims into {}", entries.len(), out.display());
+    Ok(())
+}

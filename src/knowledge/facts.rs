@@ -1,0 +1,152 @@
+//! Reading checkable facts out of prose: sentences, bill and statute names,
+//! years, named organisations and programmes. The importer uses it to pick
+//! claims; the lint uses it to find the same bill given different years.
+
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+/// Splits prose into sentences. Numbered list markers ("2. ") are dropped and
+/// common abbreviations ("Gov.", "U.S.", "v.") do not end a sentence.
+pub fn sentences(text: &str) -> Vec<String> {
+    static LIST_MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*\(?\d{1,2}[.)]\s+").unwrap());
+    const NOT_AN_END: &[&str] = &[
+        "gov.", "sen.", "rep.", "st.", "no.", "v.", "vs.", "u.s.", "dr.", "mr.", "ms.", "mrs.", "inc.", "e.g.",
+        "i.e.", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.", "s.b.", "h.b.",
+    ];
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = LIST_MARKER.replace(line, "");
+        let mut current = String::new();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (i, word) in words.iter().enumerate() {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+            let ends = word.ends_with(['.', '?', '!'])
+                || word.ends_with(".)")
+                || word.ends_with(".\"")
+                || word.ends_with(".”");
+            let next_starts = words
+                .get(i + 1)
+                .and_then(|w| w.trim_start_matches(['"', '“', '(']).chars().next())
+                .is_none_or(|c| c.is_uppercase() || c.is_ascii_digit());
+            if ends && next_starts && !NOT_AN_END.contains(&word.to_lowercase().as_str()) {
+                out.push(std::mem::take(&mut current));
+            }
+        }
+        if !current.trim().is_empty() {
+            out.push(current);
+        }
+    }
+    out
+}
+
+/// Canonical names of the bills, acts and statute sections a sentence
+/// mentions: "Senate Bill 2710", "SB 2710" and "S.B. 2710" are all "SB 2710".
+pub fn bills(sentence: &str) -> BTreeSet<String> {
+    static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(senate|house)\s+bill\s+(?:no\.?\s*)?(\d+)\b|\b([sh])\.?\s?b\.?\s?(\d+)\b").unwrap()
+    });
+    static ACT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b((?:[A-Z][\w’'-]*\s+)(?:(?:of|and|for|the|[A-Z][\w’'-]*)\s+)*)Act\b").unwrap()
+    });
+    let mut found = BTreeSet::new();
+    for c in NUMBERED.captures_iter(sentence) {
+        let (chamber, number) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
+            (Some(ch), Some(n), _, _) => (ch.as_str().chars().next().unwrap_or('s'), n.as_str()),
+            (_, _, Some(ch), Some(n)) => (ch.as_str().chars().next().unwrap_or('s'), n.as_str()),
+            _ => continue,
+        };
+        found.insert(format!("{}B {number}", chamber.to_ascii_uppercase()));
+    }
+    for c in ACT.captures_iter(sentence) {
+        let name = c[1].trim();
+        // "The Act" alone names nothing.
+        if name.split_whitespace().any(|w| !matches!(w, "The" | "the" | "This" | "A")) {
+            found.insert(format!("{} Act", name.trim_start_matches("the ").trim_start_matches("The ")));
+        }
+    }
+    found
+}
+
+/// Four-digit years (1900–2099) a sentence mentions.
+pub fn years(sentence: &str) -> BTreeSet<u16> {
+    static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(19|20)\d{2}\b").unwrap());
+    YEAR.find_iter(sentence).filter_map(|m| m.as_str().parse().ok()).collect()
+}
+
+/// Whether a sentence reports a law being made (signed, passed, enacted…):
+/// the event that has one true year. Other events (a ruling, an amendment,
+/// a lawsuit) legitimately carry other years.
+pub fn is_enactment(sentence: &str) -> bool {
+    static ENACTED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(signed|passed|enacted|adopted|approved|became law|was introduced into law)\b").unwrap()
+    });
+    ENACTED.is_match(sentence)
+}
+
+/// Whether a sentence opens by referring back to a law named just before
+/// ("The law was passed in 2019"), so its facts belong to that law.
+pub fn refers_back(sentence: &str) -> bool {
+    static BACK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?i)(the|this|that)\s+(law|bill|act|statute|measure)\b|^(?i)it\s").unwrap());
+    BACK.is_match(sentence.trim())
+}
+
+/// Named things a sentence mentions: runs of two or more capitalised words
+/// ("Secure Communities", "Department of Homeland Security") and acronyms.
+pub fn named_things(sentence: &str) -> BTreeSet<String> {
+    static RUN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|and|for|the|on)\s+)?[A-Z][\w’'-]*)+|\b[A-Z]{2,6}\b").unwrap()
+    });
+    RUN.find_iter(sentence)
+        .map(|m| m.as_str().trim_end_matches(['’', '\'']).trim_end_matches("’s").to_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+/// Whether a sentence holds a number other than a list marker: an amount,
+/// a count, a percentage, a section number.
+pub fn has_number(sentence: &str) -> bool {
+    static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d").unwrap());
+    NUMBER.is_match(sentence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_sentences_and_drops_list_markers() {
+        let s = sentences("1. Gov. Bryant signed it. It took effect in 2017.\n2. Second point here.");
+        assert_eq!(s, ["Gov. Bryant signed it.", "It took effect in 2017.", "Second point here."]);
+    }
+
+    #[test]
+    fn bill_names_normalise() {
+        for text in ["Senate Bill 2710", "SB 2710", "S.B. 2710", "SB2710", "senate bill no. 2710"] {
+            assert_eq!(bills(text).into_iter().collect::<Vec<_>>(), ["SB 2710"], "{text}");
+        }
+        assert!(bills("the Mississippi E-Verify Act requires").contains("Mississippi E-Verify Act"));
+        assert!(bills("The Act says").is_empty());
+    }
+
+    #[test]
+    fn years_and_events() {
+        assert_eq!(years("in 2017 and 2019, not 1234 or 20190").into_iter().collect::<Vec<_>>(), [2017, 2019]);
+        assert!(is_enactment("The law was passed in 2019"));
+        assert!(!is_enactment("a federal judge ruled in 2017"));
+        assert!(refers_back("The law was passed in 2019 and required"));
+        assert!(!refers_back("Laws were passed"));
+    }
+
+    #[test]
+    fn named_things_are_capitalised_runs_and_acronyms() {
+        let n = named_things("the Southern Poverty Law Center (SPLC) and the Department of Homeland Security");
+        assert!(n.contains("Southern Poverty Law Center"));
+        assert!(n.contains("SPLC"));
+        assert!(n.contains("Department of Homeland Security"));
+    }
+}

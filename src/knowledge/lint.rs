@@ -1,0 +1,182 @@
+//! Warnings about knowledge that loads but could mislead: stored phrasings
+//! the matcher could confuse with another entry's, and contradictions between
+//! entries (the same bill or act given different years). Claims caught in a
+//! contradiction are shown as disputed.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::facts::{bills, is_enactment, refers_back, sentences, years};
+use super::{ClaimStatus, Entry, KnowledgeBase};
+use crate::matcher::{Outcome, Thresholds};
+
+/// One place where an entry dates a law.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Mention {
+    pub entry: String,
+    pub year: u16,
+    pub sentence: String,
+}
+
+/// A law that the knowledge says was made in different years.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contradiction {
+    /// Canonical name, e.g. "SB 2710".
+    pub subject: String,
+    pub mentions: Vec<Mention>,
+}
+
+impl fmt::Display for Contradiction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "contradiction: {} is dated differently:", self.subject)?;
+        for m in &self.mentions {
+            write!(f, "\n    {} in entry \"{}\": \"{}\"", m.year, m.entry, m.sentence)?;
+        }
+        Ok(())
+    }
+}
+
+/// Finds laws whose enactment year differs between sentences of the
+/// knowledge. Only sentences that report the law being made and give a
+/// single year count, so "introduced in 2017, signed in 2018" is no conflict.
+pub fn find_contradictions(entries: &[Entry]) -> Vec<Contradiction> {
+    let mut by_law: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
+    for entry in entries {
+        let mut previous = Default::default();
+        for sentence in sentences(&entry.answer) {
+            let named = bills(&sentence);
+            let laws = if named.is_empty() && refers_back(&sentence) { previous } else { named.clone() };
+            let found = years(&sentence);
+            if found.len() == 1 && is_enactment(&sentence) {
+                let year = *found.iter().next().unwrap_or(&0);
+                for law in &laws {
+                    by_law.entry(law.clone()).or_default().push(Mention {
+                        entry: entry.id.clone(),
+                        year,
+                        sentence: sentence.clone(),
+                    });
+                }
+            }
+            previous = laws;
+        }
+    }
+    by_law
+        .into_iter()
+        .filter_map(|(subject, mut mentions)| {
+            mentions.sort();
+            mentions.dedup();
+            let first = mentions.first()?.year;
+            mentions.iter().any(|m| m.year != first).then_some(Contradiction { subject, mentions })
+        })
+        .collect()
+}
+
+/// Marks as disputed every unverified claim that states one side of a
+/// contradiction: a claim of an entry involved that gives the year that entry
+/// gives, and names the law or reports a law being made. A claim about the
+/// same law that gives no year ("the SPLC sued over SB 2710") is left alone.
+pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) {
+    for c in contradictions {
+        for m in &c.mentions {
+            let Some(entry) = entries.iter_mut().find(|e| e.id == m.entry) else { continue };
+            for claim in &mut entry.claims {
+                if claim.status == ClaimStatus::Verified {
+                    continue;
+                }
+                let dated = years(&claim.text).contains(&m.year);
+                if dated && (bills(&claim.text).contains(&c.subject) || is_enactment(&claim.text)) {
+                    claim.status = ClaimStatus::Disputed;
+                }
+            }
+        }
+    }
+}
+
+/// A stored phrasing that would not cleanly bring up its own entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Confusable {
+    pub entry: String,
+    pub phrasing: String,
+    pub other: String,
+    pub own_score: f64,
+    pub other_score: f64,
+}
+
+impl fmt::Display for Confusable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "near-duplicate: \"{}\" (entry \"{}\", score {:.2}) is close to entry \"{}\" (score {:.2})",
+            self.phrasing, self.entry, self.own_score, self.other, self.other_score
+        )
+    }
+}
+
+/// Asks every stored question and alias of the knowledge and reports those
+/// that would not be answered with their own entry, with the entry they are
+/// confused with.
+pub fn confusables(kb: &KnowledgeBase, thresholds: &Thresholds) -> Vec<Confusable> {
+    let mut out = Vec::new();
+    for (i, entry) in kb.entries.iter().enumerate() {
+        for phrasing in std::iter::once(&entry.question).chain(&entry.aliases) {
+            let (scored, _) = kb.matcher().score(phrasing);
+            let found = kb.matcher().find(phrasing, thresholds);
+            if found.outcome == Outcome::Answer && found.ranked.first().is_some_and(|s| s.entry == i) {
+                continue;
+            }
+            let own = scored.iter().find(|s| s.entry == i).map_or(0.0, |s| s.score);
+            if let Some(other) = scored.iter().find(|s| s.entry != i) {
+                out.push(Confusable {
+                    entry: entry.id.clone(),
+                    phrasing: phrasing.clone(),
+                    other: kb.entries[other.entry].id.clone(),
+                    own_score: own,
+                    other_score: other.score,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, answer: &str) -> Entry {
+        Entry {
+            id: id.into(),
+            topic: "t".into(),
+            question: format!("question {id}?"),
+            aliases: vec![],
+            answer: answer.into(),
+            claims: vec![],
+            reviewed: None,
+            location: String::new(),
+        }
+    }
+
+    #[test]
+    fn same_bill_different_years_is_a_contradiction() {
+        let entries = [
+            entry("a", "In 2017, the governor signed Senate Bill 2710 into law."),
+            entry("b", "It challenged SB 2710. The law was passed in 2019 and required things."),
+            entry("c", "In 2018 a judge ruled on SB 2710."),
+        ];
+        let found = find_contradictions(&entries);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].subject, "SB 2710");
+        let years: Vec<u16> = found[0].mentions.iter().map(|m| m.year).collect();
+        assert_eq!(years, [2017, 2019]);
+    }
+
+    #[test]
+    fn agreeing_years_and_other_events_are_no_contradiction() {
+        let entries = [
+            entry("a", "SB 1 was signed in 2017."),
+            entry("b", "Senate Bill 1 was passed in 2017. A court blocked SB 1 in 2019."),
+        ];
+        assert!(find_contradictions(&entries).is_empty());
+    }
+}

@@ -1,0 +1,386 @@
+//! Loading and validating knowledge files. Every problem is reported with
+//! `file:line:column` and a plain-English message, all of them at once, and a
+//! directory with any error yields no knowledge base at all: nothing is ever
+//! half-loaded.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+use super::{Claim, ClaimStatus, Entry, KnowledgeBase, Source};
+
+/// Name of the regression set that may sit beside knowledge files; it holds
+/// test questions, not entries, so the loader skips it.
+pub const REGRESSION_FILE: &str = "tests.toml";
+
+/// One problem in one knowledge file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+    }
+}
+
+/// Every problem found while loading a directory, in file and line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadErrors(pub Vec<LoadError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadErrors {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    title: Spanned<String>,
+    #[serde(default)]
+    source: Option<Spanned<String>>,
+    #[serde(default)]
+    synonyms: Vec<Spanned<Vec<String>>>,
+    #[serde(default, rename = "entry")]
+    entries: Vec<Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    id: Spanned<String>,
+    topic: Spanned<String>,
+    question: Spanned<String>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    answer: Spanned<String>,
+    #[serde(default)]
+    claims: Vec<Spanned<RawClaim>>,
+    #[serde(default)]
+    reviewed: Option<Spanned<toml::value::Datetime>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClaim {
+    text: Spanned<String>,
+    status: ClaimStatus,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// What one file contributes, before cross-file checks.
+struct Parsed {
+    source: Source,
+    entries: Vec<(Entry, Range<usize>)>,
+    synonyms: Vec<Vec<String>>,
+    text: String,
+}
+
+/// Loads every `*.toml` knowledge file in `dir` (not the regression set),
+/// validates them together and builds the knowledge base.
+pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
+    let paths = knowledge_files(dir).map_err(|message| {
+        LoadErrors(vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }])
+    })?;
+    let mut errors = Vec::new();
+    let mut parsed = Vec::new();
+    for path in paths {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match parse_file(&path, text) {
+                Ok(p) => parsed.push(p),
+                Err(mut e) => errors.append(&mut e),
+            },
+            Err(e) => errors.push(LoadError {
+                path: path.clone(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read this file: {e}"),
+            }),
+        }
+    }
+
+    // Ids must be unique across files: a question would otherwise have two
+    // answers and feedback or links by id would be ambiguous.
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for p in &parsed {
+        for (entry, span) in &p.entries {
+            let (line, column) = line_column(&p.text, span.start);
+            let here = format!("{}:{line}:{column}", p.source.path.display());
+            if let Some(first) = seen.get(&entry.id) {
+                errors.push(LoadError {
+                    path: p.source.path.clone(),
+                    line,
+                    column,
+                    message: format!("duplicate id \"{}\": already defined at {first}; give each entry its own id", entry.id),
+                });
+            } else {
+                seen.insert(entry.id.clone(), here);
+            }
+        }
+    }
+
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        return Err(LoadErrors(errors));
+    }
+    let mut sources = Vec::new();
+    let mut entries = Vec::new();
+    let mut synonyms = Vec::new();
+    for p in parsed {
+        sources.push(p.source);
+        entries.extend(p.entries.into_iter().map(|(e, _)| e));
+        synonyms.extend(p.synonyms);
+    }
+    Ok(KnowledgeBase::new(sources, entries, synonyms))
+}
+
+fn knowledge_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let read = std::fs::read_dir(dir).map_err(|e| {
+        format!("cannot read the knowledge directory: {e}; check --knowledge or [knowledge] dir in config.toml")
+    })?;
+    let mut paths: Vec<PathBuf> = read
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && p.file_name().is_some_and(|n| n != REGRESSION_FILE)
+                && p.is_file()
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err("no knowledge files (*.toml) in this directory".to_owned());
+    }
+    Ok(paths)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Parses and validates one file; returns all its problems or its content.
+fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
+    let at = |span: Range<usize>, message: String| {
+        let (line, column) = line_column(&text, span.start);
+        LoadError { path: path.to_path_buf(), line, column, message }
+    };
+    let raw: RawFile = match toml::from_str(&text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            return Err(vec![at(span, plain_toml_message(e.message()))]);
+        }
+    };
+
+    let mut errors = Vec::new();
+    let mut require = |field: &Spanned<String>, what: &str| {
+        if field.get_ref().trim().is_empty() {
+            errors.push(at(field.span(), format!("{what} is empty; write some text or remove the entry")));
+        }
+    };
+    require(&raw.title, "the file's title");
+    if let Some(source) = &raw.source {
+        require(source, "the file's source description");
+    }
+    for entry in &raw.entries {
+        let e = entry.get_ref();
+        require(&e.id, "id");
+        require(&e.topic, "topic");
+        require(&e.question, "question");
+        require(&e.answer, "answer");
+        for alias in &e.aliases {
+            require(alias, "an alias");
+        }
+        for claim in &e.claims {
+            require(&claim.get_ref().text, "a claim's text");
+        }
+    }
+    for entry in &raw.entries {
+        let id = &entry.get_ref().id;
+        if !id.get_ref().is_empty() && !is_slug(id.get_ref()) {
+            errors.push(at(
+                id.span(),
+                format!(
+                    "id \"{}\" is not a slug: use lowercase letters, digits and hyphens, e.g. \"state-law-overview\"",
+                    id.get_ref()
+                ),
+            ));
+        }
+        if let Some(reviewed) = &entry.get_ref().reviewed {
+            let d = reviewed.get_ref();
+            if d.date.is_none() || d.time.is_some() {
+                errors.push(at(reviewed.span(), "reviewed must be a date such as 2026-11-30, without a time".to_owned()));
+            }
+        }
+    }
+    for group in &raw.synonyms {
+        let terms = group.get_ref();
+        if terms.len() < 2 || terms.iter().any(|t| crate::matcher::normalise(t).is_empty()) {
+            errors.push(at(
+                group.span(),
+                "a synonym group needs at least two non-empty words or phrases, e.g. [\"ice\", \"immigration and customs enforcement\"]".to_owned(),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut entries = Vec::new();
+    for entry in raw.entries {
+        let span = entry.span();
+        let (line, _) = line_column(&text, span.start);
+        let e = entry.into_inner();
+        entries.push((
+            Entry {
+                id: e.id.into_inner(),
+                topic: e.topic.into_inner().trim().to_owned(),
+                question: e.question.into_inner().trim().to_owned(),
+                aliases: e.aliases.into_iter().map(|a| a.into_inner().trim().to_owned()).collect(),
+                answer: e.answer.into_inner().trim().to_owned(),
+                claims: e
+                    .claims
+                    .into_iter()
+                    .map(|c| {
+                        let c = c.into_inner();
+                        Claim { text: c.text.into_inner().trim().to_owned(), status: c.status, source: c.source, note: c.note }
+                    })
+                    .collect(),
+                reviewed: e.reviewed.map(|d| d.into_inner().to_string()),
+                location: format!("{}:{line}", path.display()),
+            },
+            span,
+        ));
+    }
+    Ok(Parsed {
+        source: Source {
+            path: path.to_path_buf(),
+            title: raw.title.into_inner(),
+            description: raw.source.map(Spanned::into_inner).unwrap_or_default(),
+        },
+        entries,
+        synonyms: raw.synonyms.into_iter().map(Spanned::into_inner).collect(),
+        text,
+    })
+}
+
+fn is_slug(id: &str) -> bool {
+    !id.starts_with('-')
+        && !id.ends_with('-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// toml's messages are precise but terse; the common ones get a hint on what
+/// to do.
+fn plain_toml_message(message: &str) -> String {
+    let message = message.trim();
+    if message.starts_with("unknown field") {
+        format!("{message}; check the spelling against the knowledge format in README.md")
+    } else if message.starts_with("missing field") {
+        format!("{message}; every entry needs id, topic, question and answer")
+    } else if message.starts_with("unknown variant") {
+        format!("{message}; a claim's status is unverified, verified or disputed")
+    } else {
+        message.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    const GOOD: &str = r#"title = "T"
+[[entry]]
+id = "a"
+topic = "Law"
+question = "What is the law?"
+answer = "The law says things."
+"#;
+
+    #[test]
+    fn line_column_counts_from_one() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn reports_unknown_key_with_location() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.toml", &GOOD.replace("answer =", "anwser = \"x\"\nanswer ="));
+        let err = load_dir(dir.path()).unwrap_err();
+        assert_eq!(err.0.len(), 1);
+        assert_eq!(err.0[0].line, 6);
+        assert!(err.0[0].message.contains("unknown field"), "{}", err);
+    }
+
+    #[test]
+    fn reports_empty_fields_and_bad_ids_together() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.toml", &GOOD.replace("\"What is the law?\"", "\"  \"").replace("id = \"a\"", "id = \"A b\""));
+        let err = load_dir(dir.path()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("a.toml:3:6: id \"A b\" is not a slug"), "{text}");
+        assert!(text.contains("a.toml:5:12: question is empty"), "{text}");
+    }
+
+    #[test]
+    fn duplicate_ids_across_files_point_at_both() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.toml", GOOD);
+        write(dir.path(), "b.toml", GOOD);
+        let err = load_dir(dir.path()).unwrap_err();
+        assert_eq!(err.0.len(), 1);
+        assert!(err.0[0].to_string().contains("b.toml:2:1: duplicate id \"a\": already defined at"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.toml", "title = \"T\"\n[[entry]\n");
+        let err = load_dir(dir.path()).unwrap_err();
+        assert_eq!(err.0[0].line, 2, "{err}");
+    }
+
+    #[test]
+    fn skips_the_regression_set_and_requires_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), REGRESSION_FILE, "not = [valid");
+        assert!(load_dir(dir.path()).unwrap_err().to_string().contains("no knowledge files"));
+        write(dir.path(), "a.toml", GOOD);
+        assert_eq!(load_dir(dir.path()).unwrap().entries.len(), 1);
+    }
+}

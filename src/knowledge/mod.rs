@@ -1,0 +1,156 @@
+//! The knowledge the bot serves: FAQ entries, their claims and the synonym
+//! groups moderators write, loaded from `knowledge/*.toml` and validated as a
+//! whole. A [`KnowledgeBase`] is immutable once built; a reload builds a new
+//! one and swaps it in.
+
+pub mod facts;
+pub mod import;
+pub mod lint;
+pub mod load;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::matcher::Matcher;
+
+pub use load::{load_dir, LoadError, LoadErrors};
+
+/// How far a claim has been checked. Ordered from least to most trusted only
+/// for display; a disputed claim is never "more verified" than an unverified one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimStatus {
+    Unverified,
+    Disputed,
+    Verified,
+}
+
+impl ClaimStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Unverified => "unverified",
+            ClaimStatus::Disputed => "disputed",
+            ClaimStatus::Verified => "verified",
+        }
+    }
+}
+
+/// One checkable statement made by an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub text: String,
+    /// The status written in the knowledge file, or `Disputed` when the lint
+    /// found this claim on one side of a contradiction.
+    pub status: ClaimStatus,
+    pub source: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One stored question with its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub id: String,
+    pub topic: String,
+    pub question: String,
+    pub aliases: Vec<String>,
+    pub answer: String,
+    pub claims: Vec<Claim>,
+    pub reviewed: Option<String>,
+    /// `file:line` where the entry is defined, for messages to moderators.
+    pub location: String,
+}
+
+impl Entry {
+    /// Claims nobody has verified, disputed first: what the caveat footer names.
+    pub fn unchecked_claims(&self) -> Vec<&Claim> {
+        let mut claims: Vec<&Claim> =
+            self.claims.iter().filter(|c| c.status != ClaimStatus::Verified).collect();
+        claims.sort_by_key(|c| c.status != ClaimStatus::Disputed);
+        claims
+    }
+}
+
+/// File-level metadata of one knowledge file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub path: PathBuf,
+    pub title: String,
+    pub description: String,
+}
+
+/// Everything the bot knows, validated, with its matcher built.
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    pub sources: Vec<Source>,
+    /// Sorted by id, so every listing and tie-break is deterministic.
+    pub entries: Vec<Entry>,
+    pub synonyms: Vec<Vec<String>>,
+    pub contradictions: Vec<lint::Contradiction>,
+    matcher: Matcher,
+}
+
+impl KnowledgeBase {
+    /// Builds the knowledge base from validated entries: finds contradictions,
+    /// marks the claims caught in them as disputed, and indexes everything.
+    pub fn new(sources: Vec<Source>, mut entries: Vec<Entry>, synonyms: Vec<Vec<String>>) -> Self {
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        let contradictions = lint::find_contradictions(&entries);
+        lint::mark_disputed(&mut entries, &contradictions);
+        let matcher = Matcher::build(&entries, &synonyms);
+        KnowledgeBase { sources, entries, synonyms, contradictions, matcher }
+    }
+
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|e| e.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    /// Topics with their entries, topics in name order, entries in id order.
+    pub fn topics(&self) -> BTreeMap<&str, Vec<&Entry>> {
+        let mut topics: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        for entry in &self.entries {
+            topics.entry(entry.topic.as_str()).or_default().push(entry);
+        }
+        topics
+    }
+
+    /// Finds a topic by name, forgiving case, spacing and small typos.
+    pub fn find_topic(&self, name: &str) -> Option<&str> {
+        let wanted = crate::matcher::normalise(name);
+        if wanted.is_empty() {
+            return None;
+        }
+        let topics = self.topics();
+        let mut best: Option<(&str, f64)> = None;
+        for topic in topics.keys() {
+            let have = crate::matcher::normalise(topic);
+            let score = if have == wanted {
+                1.0
+            } else if have.starts_with(&wanted) && wanted.len() >= 3 {
+                0.95
+            } else {
+                strsim::normalized_damerau_levenshtein(&have, &wanted)
+            };
+            if score >= 0.8 && best.is_none_or(|(_, s)| score > s) {
+                best = Some((topic, score));
+            }
+        }
+        best.map(|(t, _)| t)
+    }
+
+    /// Claim counts by status, for reload reports and `check`.
+    pub fn claim_counts(&self) -> BTreeMap<ClaimStatus, usize> {
+        let mut counts = BTreeMap::new();
+        for claim in self.entries.iter().flat_map(|e| &e.claims) {
+            *counts.entry(claim.status).or_insert(0) += 1;
+        }
+        counts
+    }
+}

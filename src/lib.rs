@@ -1,0 +1,13 @@
+//! policybot: answers public-policy questions in chat from curated FAQ files.
+//!
+//! The core (knowledge, matcher, reply, commands) does no I/O beyond loading
+//! files; adapters turn platform events into commands and render replies.
+
+pub mod knowledge;
+pub mod matcher;
+pub mod bot;
+pub mod config;
+pub mod core;
+pub mod reply;
+pub mod adapters;
+pub mod cli;

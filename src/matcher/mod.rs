@@ -1,0 +1,244 @@
+//! Matching a chat message to the nearest stored question: an inverted index
+//! over analysed terms weighted by how well they tell entries apart, a score
+//! in [0, 1], and the decision to answer, suggest or abstain.
+
+mod analyse;
+mod normalise;
+
+pub use analyse::{Analyser, Term};
+pub use normalise::{clip, normalise, MAX_INPUT_CHARS};
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use crate::knowledge::Entry;
+
+/// Where a term occurs in an entry, strongest first. A word of the stored
+/// question or an alias says more about what the entry answers than a word
+/// somewhere in a long answer.
+const PHRASING_STRENGTH: f64 = 1.0;
+const TOPIC_STRENGTH: f64 = 0.7;
+const ANSWER_STRENGTH: f64 = 0.6;
+/// A corrected typo is good evidence, but not as good as the word itself.
+const CORRECTED_FACTOR: f64 = 0.85;
+/// Share of the score from how much of the message the entry explains; the
+/// rest is how much of the entry's best phrasing the message covers.
+const MESSAGE_SHARE: f64 = 0.7;
+/// How many entries, best first by the cheap message-coverage score, get the
+/// full score. Keeps the cost of a question flat as knowledge grows.
+const CANDIDATES: usize = 64;
+
+/// Thresholds for the three outcomes; they live in `config.toml [matching]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Least confidence for a direct answer.
+    pub answer: f64,
+    /// Least lead of the best entry over the runner-up for a direct answer.
+    pub margin: f64,
+    /// Least confidence for an entry to be offered as "did you mean".
+    pub suggest: f64,
+    /// Least summed weight of the message's words found in the knowledge;
+    /// below it the message says too little to match anything.
+    pub min_evidence: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { answer: 0.55, margin: 0.08, suggest: 0.35, min_evidence: 0.9 }
+    }
+}
+
+/// What the matcher decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Answer,
+    Suggest,
+    None,
+}
+
+/// An entry (by index into the knowledge base's sorted entries) and its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub entry: usize,
+    pub score: f64,
+}
+
+/// The result of matching one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub outcome: Outcome,
+    /// Confidence of the best entry, in [0, 1]; 0 when nothing matched.
+    pub confidence: f64,
+    /// Best entries first, at most 3, each at least the suggest threshold;
+    /// for `Answer` the first is the answer.
+    pub ranked: Vec<Scored>,
+}
+
+/// The index over one knowledge base's entries.
+#[derive(Debug)]
+pub struct Matcher {
+    analyser: Analyser,
+    /// term → index into `weights` and `postings`.
+    terms: HashMap<String, usize>,
+    weights: Vec<f64>,
+    /// For each term, the entries holding it and how strongly, by entry.
+    postings: Vec<Vec<(u32, f32)>>,
+    /// For each entry, its phrasings (question, aliases) as term ids.
+    phrasings: Vec<Vec<Vec<usize>>>,
+    /// Weight given to a word the knowledge never uses: as telling as the
+    /// rarest word it does use.
+    unknown_weight: f64,
+}
+
+impl Matcher {
+    /// Indexes entries (already sorted by id) with the knowledge's synonyms.
+    pub fn build(entries: &[Entry], synonyms: &[Vec<String>]) -> Self {
+        let texts = entries.iter().flat_map(|e| {
+            std::iter::once(e.question.as_str())
+                .chain(e.aliases.iter().map(String::as_str))
+                .chain([e.answer.as_str(), e.topic.as_str()])
+        });
+        let analyser = Analyser::new(texts, synonyms);
+        let mut terms: HashMap<String, usize> = HashMap::new();
+        let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut phrasings = Vec::with_capacity(entries.len());
+
+        for (i, entry) in entries.iter().enumerate() {
+            let mut strength: HashMap<usize, f64> = HashMap::new();
+            let mut id_of = |text: String, terms: &mut HashMap<String, usize>| {
+                let next = terms.len();
+                let id = *terms.entry(text).or_insert(next);
+                if id == postings.len() {
+                    postings.push(Vec::new());
+                }
+                id
+            };
+            let mut entry_phrasings = Vec::new();
+            for phrasing in std::iter::once(&entry.question).chain(&entry.aliases) {
+                let ids: Vec<usize> =
+                    analyser.terms(phrasing).into_iter().map(|t| id_of(t.text, &mut terms)).collect();
+                for &id in &ids {
+                    strength.insert(id, PHRASING_STRENGTH);
+                }
+                entry_phrasings.push(ids);
+            }
+            for (text, s) in [(&entry.topic, TOPIC_STRENGTH), (&entry.answer, ANSWER_STRENGTH)] {
+                for t in analyser.terms(text) {
+                    let id = id_of(t.text, &mut terms);
+                    let slot = strength.entry(id).or_insert(0.0);
+                    *slot = slot.max(s);
+                }
+            }
+            for claim in &entry.claims {
+                for t in analyser.terms(&claim.text) {
+                    let id = id_of(t.text, &mut terms);
+                    strength.entry(id).or_insert(ANSWER_STRENGTH);
+                }
+            }
+            let mut strength: Vec<(usize, f64)> = strength.into_iter().collect();
+            strength.sort_by_key(|(id, _)| *id);
+            for (id, s) in strength {
+                postings[id].push((i as u32, s as f32));
+            }
+            phrasings.push(entry_phrasings);
+        }
+
+        let n = entries.len() as f64;
+        let idf = |df: f64| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        let weights: Vec<f64> = postings.iter().map(|p| idf(p.len() as f64)).collect();
+        Matcher { analyser, terms, weights, postings, phrasings, unknown_weight: idf(1.0) }
+    }
+
+    pub fn analyser(&self) -> &Analyser {
+        &self.analyser
+    }
+
+    /// Scores every candidate entry for `message`, best first (ties by entry
+    /// index, which is id order). Entries with no shared term are left out.
+    pub fn score(&self, message: &str) -> (Vec<Scored>, f64) {
+        let query = self.analyser.terms(message);
+        // (term id, weight, evidence factor) for known terms; the total weight
+        // includes unknown words, which pull every entry's coverage down.
+        let mut known: Vec<(usize, f64, f64)> = Vec::new();
+        let mut total = 0.0;
+        for term in &query {
+            match self.terms.get(&term.text) {
+                Some(&id) => {
+                    let w = self.weights[id];
+                    total += w;
+                    known.push((id, w, if term.corrected { CORRECTED_FACTOR } else { 1.0 }));
+                }
+                None => total += self.unknown_weight,
+            }
+        }
+        if known.is_empty() || total <= 0.0 {
+            return (Vec::new(), 0.0);
+        }
+        let evidence: f64 = known.iter().map(|(_, w, _)| w).sum();
+
+        let mut coverage: HashMap<u32, f64> = HashMap::new();
+        for &(id, w, factor) in &known {
+            for &(entry, strength) in &self.postings[id] {
+                *coverage.entry(entry).or_insert(0.0) += w * factor * f64::from(strength);
+            }
+        }
+        let mut candidates: Vec<(u32, f64)> = coverage.into_iter().collect();
+        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        candidates.truncate(CANDIDATES);
+
+        let query_ids: HashMap<usize, f64> = known.iter().map(|&(id, _, f)| (id, f)).collect();
+        let mut scored: Vec<Scored> = candidates
+            .into_iter()
+            .map(|(entry, covered)| {
+                let message_cover = covered / total;
+                let phrasing_cover = self.phrasings[entry as usize]
+                    .iter()
+                    .map(|p| self.phrasing_cover(p, &query_ids))
+                    .fold(0.0, f64::max);
+                let score = MESSAGE_SHARE * message_cover + (1.0 - MESSAGE_SHARE) * phrasing_cover;
+                Scored { entry: entry as usize, score: score.clamp(0.0, 1.0) }
+            })
+            .collect();
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        (scored, evidence)
+    }
+
+    /// Weighted share of a phrasing's terms that the message has.
+    fn phrasing_cover(&self, phrasing: &[usize], query: &HashMap<usize, f64>) -> f64 {
+        let mut have = 0.0;
+        let mut all = 0.0;
+        let mut seen: Vec<usize> = Vec::with_capacity(phrasing.len());
+        for &id in phrasing {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            let w = self.weights[id];
+            all += w;
+            if let Some(f) = query.get(&id) {
+                have += w * f;
+            }
+        }
+        if all > 0.0 { have / all } else { 0.0 }
+    }
+
+    /// Matches a message and decides: answer, suggest or none.
+    pub fn find(&self, message: &str, thresholds: &Thresholds) -> Match {
+        let (scored, evidence) = self.score(message);
+        let confidence = scored.first().map_or(0.0, |s| s.score);
+        if evidence < thresholds.min_evidence || confidence < thresholds.suggest {
+            return Match { outcome: Outcome::None, confidence, ranked: Vec::new() };
+        }
+        let runner_up = scored.get(1).map_or(0.0, |s| s.score);
+        let outcome = if confidence >= thresholds.answer && confidence - runner_up >= thresholds.margin {
+            Outcome::Answer
+        } else {
+            Outcome::Suggest
+        };
+        let ranked: Vec<Scored> =
+            scored.into_iter().take(3).filter(|s| s.score >= thresholds.suggest).collect();
+        Match { outcome, confidence, ranked }
+    }
+}

@@ -1,0 +1,237 @@
+//! Text normalisation shared by stored questions and chat messages: Unicode
+//! NFKC, case, apostrophes and possessives, `287(g)` → `287g`, punctuation and
+//! chat abbreviations. Both sides of a comparison go through the same code, so
+//! whatever it does to a message it also does to the knowledge.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest message prefix that is matched (see [`clip`]). Chat messages are short; a
+/// 20 KB paste is cut here so matching time stays bounded, and nothing useful
+/// for picking an FAQ entry lives past the first few hundred words.
+pub const MAX_INPUT_CHARS: usize = 2_000;
+
+/// Chat abbreviations expanded when they stand alone as a word. Only forms
+/// that are not themselves English words a question would use (so "us" and
+/// "it" stay), plus "ms", which in a policy FAQ about a state means the state.
+/// Expansions contain no abbreviation, which keeps normalisation idempotent.
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("ms", "mississippi"),
+    ("u", "you"),
+    ("ur", "your"),
+    ("r", "are"),
+    ("w", "with"),
+    ("w/", "with"),
+    ("w/o", "without"),
+    ("n", "and"),
+    ("ppl", "people"),
+    ("bc", "because"),
+    ("b/c", "because"),
+    ("cuz", "because"),
+    ("rn", "right now"),
+    ("atm", "at the moment"),
+    ("govt", "government"),
+    ("gov", "governor"),
+    ("gov.", "governor"),
+    ("dept", "department"),
+    ("info", "information"),
+    ("pls", "please"),
+    ("plz", "please"),
+    ("thx", "thanks"),
+    ("bout", "about"),
+    ("abt", "about"),
+    ("gonna", "going to"),
+    ("wanna", "want to"),
+    ("gotta", "got to"),
+    ("whats", "what is"),
+    ("hows", "how is"),
+    ("wheres", "where is"),
+    ("whos", "who is"),
+    ("dont", "do not"),
+    ("doesnt", "does not"),
+    ("cant", "can not"),
+    ("isnt", "is not"),
+    ("im", "i am"),
+    ("ya", "you"),
+    ("yr", "year"),
+    ("yrs", "years"),
+    ("esp", "especially"),
+    ("immig", "immigration"),
+    ("sb", "senate bill"),
+    ("hb", "house bill"),
+    ("$", "money"),
+    ("$$", "money"),
+];
+
+/// Normalise a piece of text into lowercase words separated by single spaces.
+///
+/// Idempotent: `normalise(&normalise(x)) == normalise(x)` (a property test
+/// holds this).
+pub fn normalise(text: &str) -> String {
+    // Zero-width and other format characters are dropped, not turned into
+    // separators, so "I\u{200b}CE" reads as "ice" the way a person sees it.
+    let folded: String = text
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .nfkc()
+        .filter(|c| !is_invisible(*c))
+        .collect();
+
+    let mut words: Vec<String> = Vec::new();
+    for raw in folded.split(|c: char| c.is_whitespace()) {
+        let undotted = undot_initialism(raw.trim_end_matches(['?', '!', ',', ';', ':']));
+        let raw = undotted.as_deref().unwrap_or(raw);
+        if let Some(expansion) = abbreviation(raw.trim_matches(|c: char| matches!(c, '?' | '!' | ',' | ';' | ':' | '.' | '"' | '(' | ')'))) {
+            words.extend(expansion.split(' ').map(str::to_owned));
+            continue;
+        }
+        for word in split_word(raw) {
+            match abbreviation(&word) {
+                Some(expansion) => words.extend(expansion.split(' ').map(str::to_owned)),
+                None => words.push(word),
+            }
+        }
+    }
+    words.join(" ")
+}
+
+/// The first [`MAX_INPUT_CHARS`] characters, ending at a word boundary so no
+/// half word reaches the matcher.
+pub fn clip(text: &str) -> &str {
+    let Some((end, _)) = text.char_indices().nth(MAX_INPUT_CHARS) else { return text };
+    let head = &text[..end];
+    match head.rfind(char::is_whitespace) {
+        Some(space) if space > 0 => &head[..space],
+        _ => head,
+    }
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+}
+
+/// "u.s." → "us", "s.b." → "sb": dotted initialisms become one word.
+fn undot_initialism(word: &str) -> Option<String> {
+    let letters: Vec<&str> = word.split('.').collect();
+    let initialism = letters.len() >= 3
+        && letters.last() == Some(&"")
+        && letters[..letters.len() - 1]
+            .iter()
+            .all(|l| l.chars().count() == 1 && l.chars().all(char::is_alphabetic));
+    initialism.then(|| letters.concat())
+}
+
+fn abbreviation(word: &str) -> Option<&'static str> {
+    ABBREVIATIONS
+        .iter()
+        .find(|(short, _)| *short == word)
+        .map(|(_, long)| *long)
+}
+
+/// Splits one whitespace-separated chunk into normalised words: apostrophes
+/// and possessives folded, `287(g)` kept as `287g`, `e-verify` as `everify`,
+/// every other non-alphanumeric character a separator.
+fn split_word(raw: &str) -> Vec<String> {
+    // Statute sections such as 287(g) or 1373(a): digits followed by a
+    // parenthesised letter are one token, so "287(g)" and "287g" match.
+    let mut cleaned = String::with_capacity(raw.len());
+    let chars: Vec<char> = raw.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '('
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && i + 2 < chars.len()
+            && chars[i + 1].is_alphabetic()
+            && chars[i + 2] == ')'
+        {
+            cleaned.push(chars[i + 1]);
+            i += 3;
+            continue;
+        }
+        cleaned.push(match c {
+            // Curly and modifier apostrophes all become the ASCII one.
+            '\u{2019}' | '\u{2018}' | '\u{02bc}' | '\u{0060}' | '\u{00b4}' => '\'',
+            other => other,
+        });
+        i += 1;
+    }
+
+    let mut out = Vec::new();
+    for part in cleaned.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-')) {
+        let part = part.trim_matches(|c| c == '\'' || c == '-');
+        if part.is_empty() {
+            continue;
+        }
+        // Hyphenated words are joined ("e-verify" → "everify", "anti-sanctuary"
+        // → "antisanctuary" would lose "sanctuary", so only short prefixes join).
+        let pieces: Vec<&str> = part.split('-').filter(|p| !p.is_empty()).collect();
+        let joined_pieces: Vec<String> = if pieces.len() == 2 && pieces[0].chars().count() <= 1 {
+            vec![format!("{}{}", pieces[0], pieces[1])]
+        } else {
+            pieces.iter().map(|p| (*p).to_owned()).collect()
+        };
+        for piece in joined_pieces {
+            let word = strip_possessive(&piece);
+            let word: String = word.chars().filter(|c| *c != '\'').collect();
+            if !word.is_empty() && word.chars().any(char::is_alphanumeric) {
+                out.push(word);
+            }
+        }
+    }
+    out
+}
+
+/// "mississippi's" → "mississippi", "states'" → "states"; contractions such
+/// as "don't" keep their letters ("dont") and are expanded as abbreviations.
+fn strip_possessive(word: &str) -> &str {
+    word.strip_suffix("'s").unwrap_or(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise;
+
+    #[test]
+    fn folds_case_apostrophes_and_possessives() {
+        assert_eq!(normalise("Mississippi’s ICE policies?"), "mississippi ice policies");
+        assert_eq!(normalise("MISSISSIPPI'S"), "mississippi");
+    }
+
+    #[test]
+    fn statute_sections_match_with_or_without_parentheses() {
+        assert_eq!(normalise("the 287(g) program"), normalise("the 287g program"));
+        assert_eq!(normalise("287(G)"), "287g");
+    }
+
+    #[test]
+    fn expands_chat_abbreviations_only_as_whole_words() {
+        assert_eq!(normalise("does ms have sanctuary cities"), "does mississippi have sanctuary cities");
+        assert_eq!(normalise("ms."), "mississippi");
+        assert_eq!(normalise("terms"), "terms");
+        assert_eq!(normalise("cops w/ ICE rn"), "cops with ice right now");
+    }
+
+    #[test]
+    fn e_verify_is_one_word() {
+        assert_eq!(normalise("E-Verify"), "everify");
+        assert_eq!(normalise("e verify").split(' ').count(), 2);
+    }
+
+    #[test]
+    fn full_width_and_zero_width_text_is_folded() {
+        assert_eq!(normalise("ＩＣＥ"), "ice");
+        assert_eq!(normalise("I\u{200b}CE"), "ice");
+        assert_eq!(normalise("the U.S. govt"), "the us government");
+        assert_eq!(normalise("S.B. 2710"), "senate bill 2710");
+        assert_eq!(normalise("   "), "");
+    }
+
+    #[test]
+    fn idempotent_on_samples() {
+        for s in ["What's ICE's role w/ MS?", "287(g)", "e-verify law?", "<@42> hi", "SB 2710"] {
+            let once = normalise(s);
+            assert_eq!(normalise(&once), once, "{s}");
+        }
+    }
+}
