@@ -11,3 +11,4 @@ pub mod core;
 pub mod reply;
 pub mod adapters;
 pub mod cli;
+pub mod eval;

@@ -101,6 +101,18 @@ impl KnowledgeBase {
         KnowledgeBase { sources, entries, synonyms, contradictions, matcher }
     }
 
+    /// A copy of this knowledge base with another matcher, for measuring
+    /// scorer weights.
+    pub fn with_matcher(kb: &KnowledgeBase, matcher: Matcher) -> KnowledgeBase {
+        KnowledgeBase {
+            sources: kb.sources.clone(),
+            entries: kb.entries.clone(),
+            synonyms: kb.synonyms.clone(),
+            contradictions: kb.contradictions.clone(),
+            matcher,
+        }
+    }
+
     pub fn matcher(&self) -> &Matcher {
         &self.matcher
     }

@@ -35,19 +35,30 @@ pub struct Term {
     /// The word is in neither the vocabulary nor correctable: something the
     /// knowledge never talks about.
     pub unknown: bool,
+    /// An unknown word that names a place (another state, say).
+    pub foreign_place: bool,
+    /// A common English word (see [`Analyser::is_common`]).
+    pub common: bool,
 }
 
 /// Analyses text into terms for one knowledge base.
 pub struct Analyser {
     stemmer: Stemmer,
     stop: BTreeSet<&'static str>,
-    /// Synonym phrases (as stem sequences), longest first, keyed by first stem.
+    /// Synonym phrases (as plural-folded words), longest first, keyed by first word.
     phrases: HashMap<String, Vec<(Vec<String>, String)>>,
-    /// Every stem the knowledge uses; typos are corrected towards these.
+    /// Every word the knowledge uses (plurals folded); typos are corrected
+    /// towards these.
     lexicon: BTreeSet<String>,
     /// The lexicon bucketed by length, so a typo is compared only with words
     /// of about its own length.
     by_length: BTreeMap<usize, Vec<String>>,
+    /// Stems of place names (see `places`).
+    places: BTreeSet<String>,
+    /// Stems of common English words (the ISO stop-word list, beyond our own
+    /// stop words): "come", "find", "work". In a small FAQ such words are rare
+    /// and would look telling; in English they are not.
+    common: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Analyser {
@@ -58,7 +69,7 @@ impl std::fmt::Debug for Analyser {
 
 impl Analyser {
     /// Builds an analyser whose vocabulary is `texts` and whose synonym
-    /// groups are `synonyms` (each group folds into its first member).
+    /// groups are `synonyms` (each group folds into one concept term).
     pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>, synonyms: &[Vec<String>]) -> Self {
         let mut analyser = Analyser {
             stemmer: Stemmer::create(Algorithm::English),
@@ -66,21 +77,31 @@ impl Analyser {
             phrases: HashMap::new(),
             lexicon: BTreeSet::new(),
             by_length: BTreeMap::new(),
+            places: BTreeSet::new(),
+            common: BTreeSet::new(),
         };
+        analyser.places = super::places::PLACES.iter().map(|p| analyser.stem(p)).collect();
+        analyser.common = stop_words::get("en")
+            .iter()
+            .map(|w| normalise(w))
+            .filter(|w| !w.is_empty() && !w.contains(' ') && !analyser.stop.contains(w.as_str()))
+            .map(|w| analyser.stem(&w))
+            .collect();
         for group in synonyms {
-            let Some(concept) = group.first().map(|g| analyser.stems(g).join("_")) else { continue };
-            if concept.is_empty() {
+            let Some(first) = group.first() else { continue };
+            let concept = format!("~{}", analyser.light_words(first).join("_"));
+            if concept.len() == 1 {
                 continue;
             }
             for member in group {
-                let stems = analyser.stems(member);
-                if stems.is_empty() {
+                let words = analyser.light_words(member);
+                if words.is_empty() {
                     continue;
                 }
-                analyser.lexicon.extend(stems.iter().cloned());
-                let slot = analyser.phrases.entry(stems[0].clone()).or_default();
-                if !slot.iter().any(|(s, _)| *s == stems) {
-                    slot.push((stems, concept.clone()));
+                analyser.lexicon.extend(words.iter().cloned());
+                let slot = analyser.phrases.entry(words[0].clone()).or_default();
+                if !slot.iter().any(|(s, _)| *s == words) {
+                    slot.push((words, concept.clone()));
                 }
             }
         }
@@ -90,8 +111,8 @@ impl Analyser {
             slot.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
         }
         for text in texts {
-            let stems = analyser.stems(text);
-            analyser.lexicon.extend(stems);
+            let words = analyser.light_words(text);
+            analyser.lexicon.extend(words);
         }
         for word in &analyser.lexicon {
             analyser.by_length.entry(word.chars().count()).or_default().push(word.clone());
@@ -99,9 +120,32 @@ impl Analyser {
         analyser
     }
 
-    /// Stems of every word of `text`, stop words included (phrases may hold them).
-    fn stems(&self, text: &str) -> Vec<String> {
-        normalise(text).split(' ').filter(|w| !w.is_empty()).map(|w| self.stem(w)).collect()
+    /// The words of `text` with plurals folded, stop words included (synonym
+    /// phrases may hold them).
+    fn light_words(&self, text: &str) -> Vec<String> {
+        normalise(text).split(' ').filter(|w| !w.is_empty()).map(|w| self.light(w)).collect()
+    }
+
+    /// Plural folding only (an "S stemmer"): "rules" → "rule", "policies" →
+    /// "policy", but "ruled" stays. Synonyms match on these forms, so a
+    /// moderator's "rules" does not also catch "ruled"; the full stemmer runs
+    /// afterwards on words no synonym claimed.
+    fn light(&self, word: &str) -> String {
+        if self.stop.contains(word) || word.chars().count() <= 3 || !word.chars().all(char::is_alphabetic) {
+            return word.to_owned();
+        }
+        if let Some(stem) = word.strip_suffix("ies") {
+            if !stem.ends_with(['e', 'a']) {
+                return format!("{stem}y");
+            }
+        }
+        if word.ends_with("es") && !word.ends_with("aes") && !word.ends_with("ees") && !word.ends_with("oes") {
+            return word[..word.len() - 1].to_owned();
+        }
+        if word.ends_with('s') && !word.ends_with("us") && !word.ends_with("ss") && !word.ends_with("is") {
+            return word[..word.len() - 1].to_owned();
+        }
+        word.to_owned()
     }
 
     fn stem(&self, word: &str) -> String {
@@ -112,19 +156,20 @@ impl Analyser {
         self.stemmer.stem(word).into_owned()
     }
 
-    /// The distinct terms of `text`, sorted; concept terms for synonym phrases.
+    /// The distinct terms of `text`, sorted; concept terms ("~ice") for
+    /// synonym phrases, full stems for every other word but stop words.
     pub fn terms(&self, text: &str) -> Vec<Term> {
         let normalised = normalise(clip(text));
-        let mut words: Vec<(String, bool, bool, bool)> = Vec::new(); // (stem, stop, corrected, unknown)
+        let mut words: Vec<(String, bool, bool, bool)> = Vec::new(); // (light form, stop, corrected, unknown)
         for word in normalised.split(' ').filter(|w| !w.is_empty()) {
             let stop = self.stop.contains(word);
-            let stem = self.stem(word);
-            if stop || self.lexicon.contains(&stem) {
-                words.push((stem, stop, false, false));
-            } else if let Some(fixed) = self.correct(&stem) {
+            let light = self.light(word);
+            if stop || self.lexicon.contains(&light) {
+                words.push((light, stop, false, false));
+            } else if let Some(fixed) = self.correct(&light) {
                 words.push((fixed, false, true, false));
             } else {
-                words.push((stem, false, false, true));
+                words.push((light, false, false, true));
             }
         }
 
@@ -133,13 +178,16 @@ impl Analyser {
         while i < words.len() {
             if let Some((len, concept)) = self.phrase_at(&words, i) {
                 let corrected = words[i..i + len].iter().any(|w| w.2);
-                terms.push(Term { text: concept.to_owned(), corrected, unknown: false });
+                terms.push(Term { text: concept.to_owned(), corrected, unknown: false, foreign_place: false, common: false });
                 i += len;
                 continue;
             }
-            let (stem, stop, corrected, unknown) = &words[i];
+            let (light, stop, corrected, unknown) = &words[i];
             if !stop {
-                terms.push(Term { text: stem.clone(), corrected: *corrected, unknown: *unknown });
+                let stem = self.stem(light);
+                let foreign_place = *unknown && self.places.contains(&stem);
+                let common = self.common.contains(&stem);
+                terms.push(Term { text: stem, corrected: *corrected, unknown: *unknown, foreign_place, common });
             }
             i += 1;
         }
@@ -166,34 +214,53 @@ impl Analyser {
         })
     }
 
-    /// The nearest vocabulary word to a misspelt stem, if one is close enough:
-    /// one edit for words of 4–7 letters, two for longer ones; never for short
-    /// words or numbers, where one edit makes a different word.
-    fn correct(&self, stem: &str) -> Option<String> {
-        let len = stem.chars().count();
-        if len < 4 || stem.chars().any(|c| c.is_ascii_digit()) {
+    /// The nearest vocabulary word to a misspelt word, if one is close enough:
+    /// one edit for words of 5–8 letters, two for longer ones; never for short
+    /// words, common English words or numbers, where one edit makes a
+    /// different word ("held" is not a typo of "help").
+    ///
+    /// Words under 7 letters are only corrected for a missing, extra or
+    /// swapped letter, the usual slips of typing on a phone; a changed letter
+    /// in a short word too often makes another real word ("tight", "might").
+    fn correct(&self, word: &str) -> Option<String> {
+        let len = word.chars().count();
+        if len < 5 || word.chars().any(|c| c.is_ascii_digit()) || self.common.contains(&self.stem(word)) {
             return None;
         }
-        let max_edits = if len >= 8 { 2 } else { 1 };
+        let max_edits = if len >= 9 { 2 } else { 1 };
         let mut best: Option<(usize, &String)> = None;
         for candidate_len in len.saturating_sub(max_edits)..=len + max_edits {
-            for word in self.by_length.get(&candidate_len).into_iter().flatten() {
-                if word.chars().count() < 4 {
+            for known in self.by_length.get(&candidate_len).into_iter().flatten() {
+                if candidate_len < 5 {
                     continue;
                 }
-                let d = strsim::damerau_levenshtein(stem, word);
-                if d <= max_edits && best.is_none_or(|(bd, bw)| (d, word) < (bd, bw)) {
-                    best = Some((d, word));
+                let d = strsim::damerau_levenshtein(word, known);
+                let substitution = d == 1 && candidate_len == len && !is_transposition(word, known);
+                if d <= max_edits
+                    && !(substitution && len < 7)
+                    && best.is_none_or(|(bd, bw)| (d, known) < (bd, bw))
+                {
+                    best = Some((d, known));
                 }
             }
         }
         best.map(|(_, w)| w.clone())
     }
 
-    /// Whether a stem is part of the knowledge's vocabulary.
-    pub fn knows(&self, stem: &str) -> bool {
-        self.lexicon.contains(stem)
+    /// Whether a term is a common English word (see `common`). Concept terms
+    /// from synonym groups never are: a moderator chose them.
+    pub fn is_common(&self, term: &str) -> bool {
+        self.common.contains(term)
     }
+
+
+}
+
+/// Whether `b` is `a` with two neighbouring letters swapped.
+fn is_transposition(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let differ: Vec<usize> = (0..a.len().min(b.len())).filter(|&i| a[i] != b[i]).collect();
+    a.len() == b.len() && differ.len() == 2 && differ[1] == differ[0] + 1 && a[differ[0]] == b[differ[1]] && a[differ[1]] == b[differ[0]]
 }
 
 #[cfg(test)]
@@ -217,19 +284,23 @@ mod tests {
     #[test]
     fn synonym_phrases_fold_into_one_concept() {
         let a = analyser();
-        assert_eq!(texts(&a.terms("deportation agents and cops")), ["ice", "polic"]);
-        assert_eq!(texts(&a.terms("Immigration and Customs Enforcement")), ["ice"]);
-        assert_eq!(texts(&a.terms("law enforcement")), ["polic"]);
+        assert_eq!(texts(&a.terms("deportation agents and cops")), ["~ice", "~police"]);
+        assert_eq!(texts(&a.terms("Immigration and Customs Enforcement")), ["~ice"]);
+        assert_eq!(texts(&a.terms("law enforcement")), ["~police"]);
+        assert_eq!(texts(&a.terms("enforcement")), ["enforc"]);
     }
 
     #[test]
     fn typos_are_corrected_towards_the_vocabulary() {
         let a = analyser();
-        let terms = a.terms("missisippi progam");
+        let terms = a.terms("missisippi progams");
         assert_eq!(texts(&terms), ["mississippi", "program"]);
         assert!(terms.iter().all(|t| t.corrected));
         let unknown = a.terms("windshield");
         assert!(unknown[0].unknown);
+        // A changed letter in a short word is another word, not a typo.
+        assert!(a.terms("progrem")[0].corrected);
+        assert!(a.terms("lawz")[0].unknown);
     }
 
     #[test]

@@ -4,26 +4,64 @@
 
 mod analyse;
 mod normalise;
+mod places;
 
 pub use analyse::{Analyser, Term};
+
 pub use normalise::{clip, normalise, MAX_INPUT_CHARS};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use crate::knowledge::Entry;
+use crate::knowledge::{facts, Entry};
 
-/// Where a term occurs in an entry, strongest first. A word of the stored
-/// question or an alias says more about what the entry answers than a word
-/// somewhere in a long answer.
+/// The scorer's fixed weights. They are properties of the method, not of a
+/// deployment, so they are not in the config; `Default` holds the values
+/// measured best on labelled chat questions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    /// How strongly a word in an entry's answer (rather than its question or
+    /// an alias) counts. A word of the stored question says more about what
+    /// the entry answers than a word somewhere in a long answer.
+    pub answer_strength: f64,
+    /// How strongly a word of one of the entry's claims, or of a name in its
+    /// answer, counts.
+    pub claim_strength: f64,
+    /// How strongly a word of the entry's topic name counts.
+    pub topic_strength: f64,
+    /// A corrected typo is good evidence, but not as good as the word itself.
+    pub corrected_factor: f64,
+    /// Share of the score from how much of the message the entry explains;
+    /// the rest is how much of the entry's best phrasing the message covers.
+    pub message_share: f64,
+    /// Weight of a word the knowledge never uses, relative to the rarest word
+    /// it does use. Chat is full of words no FAQ holds, so an unknown word is
+    /// weaker evidence against an entry than a known rare word is for one.
+    pub unknown_factor: f64,
+    /// Weight of a place the knowledge never mentions (another state), relative
+    /// to the rarest known word: a question about Texas is not about here.
+    pub foreign_place_factor: f64,
+    /// Weight of a common English word ("come", "find") relative to what its
+    /// rarity in the knowledge alone would give it.
+    pub common_factor: f64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            answer_strength: 0.3,
+            claim_strength: 0.5,
+            topic_strength: 0.7,
+            corrected_factor: 0.85,
+            message_share: 0.9,
+            unknown_factor: 1.0,
+            foreign_place_factor: 3.0,
+            common_factor: 0.5,
+        }
+    }
+}
+
 const PHRASING_STRENGTH: f64 = 1.0;
-const TOPIC_STRENGTH: f64 = 0.7;
-const ANSWER_STRENGTH: f64 = 0.6;
-/// A corrected typo is good evidence, but not as good as the word itself.
-const CORRECTED_FACTOR: f64 = 0.85;
-/// Share of the score from how much of the message the entry explains; the
-/// rest is how much of the entry's best phrasing the message covers.
-const MESSAGE_SHARE: f64 = 0.7;
 /// How many entries, best first by the cheap message-coverage score, get the
 /// full score. Keeps the cost of a question flat as knowledge grows.
 const CANDIDATES: usize = 64;
@@ -87,14 +125,19 @@ pub struct Matcher {
     postings: Vec<Vec<(u32, f32)>>,
     /// For each entry, its phrasings (question, aliases) as term ids.
     phrasings: Vec<Vec<Vec<usize>>>,
-    /// Weight given to a word the knowledge never uses: as telling as the
-    /// rarest word it does use.
-    unknown_weight: f64,
+    /// Weight of the rarest possible known word.
+    rare_weight: f64,
+    tuning: Tuning,
 }
 
 impl Matcher {
     /// Indexes entries (already sorted by id) with the knowledge's synonyms.
     pub fn build(entries: &[Entry], synonyms: &[Vec<String>]) -> Self {
+        Self::build_with(entries, synonyms, Tuning::default())
+    }
+
+    /// Like [`Matcher::build`] with other weights, for measuring them.
+    pub fn build_with(entries: &[Entry], synonyms: &[Vec<String>], tuning: Tuning) -> Self {
         let texts = entries.iter().flat_map(|e| {
             std::iter::once(e.question.as_str())
                 .chain(e.aliases.iter().map(String::as_str))
@@ -124,17 +167,19 @@ impl Matcher {
                 }
                 entry_phrasings.push(ids);
             }
-            for (text, s) in [(&entry.topic, TOPIC_STRENGTH), (&entry.answer, ANSWER_STRENGTH)] {
+            // Claims are the moderator's one-line statements of what the
+            // answer says, and the names in an answer (programmes, agencies,
+            // acts) are what people ask about by name; the rest of a long
+            // answer is prose whose ordinary words say little.
+            let names = facts::named_things(&entry.answer).into_iter().collect::<Vec<_>>().join(" ");
+            let fields = [(entry.topic.as_str(), tuning.topic_strength), (entry.answer.as_str(), tuning.answer_strength), (names.as_str(), tuning.claim_strength)]
+                .into_iter()
+                .chain(entry.claims.iter().map(|c| (c.text.as_str(), tuning.claim_strength)));
+            for (text, s) in fields {
                 for t in analyser.terms(text) {
                     let id = id_of(t.text, &mut terms);
                     let slot = strength.entry(id).or_insert(0.0);
                     *slot = slot.max(s);
-                }
-            }
-            for claim in &entry.claims {
-                for t in analyser.terms(&claim.text) {
-                    let id = id_of(t.text, &mut terms);
-                    strength.entry(id).or_insert(ANSWER_STRENGTH);
                 }
             }
             let mut strength: Vec<(usize, f64)> = strength.into_iter().collect();
@@ -147,8 +192,29 @@ impl Matcher {
 
         let n = entries.len() as f64;
         let idf = |df: f64| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        let weights: Vec<f64> = postings.iter().map(|p| idf(p.len() as f64)).collect();
-        Matcher { analyser, terms, weights, postings, phrasings, unknown_weight: idf(1.0) }
+        let mut by_id: Vec<&str> = vec![""; terms.len()];
+        for (text, &id) in &terms {
+            by_id[id] = text;
+        }
+        let weights: Vec<f64> = postings
+            .iter()
+            .zip(&by_id)
+            .map(|(p, text)| {
+                let common = if analyser.is_common(text) { tuning.common_factor } else { 1.0 };
+                idf(p.len() as f64) * common
+            })
+            .collect();
+        Matcher { analyser, terms, weights, postings, phrasings, rare_weight: idf(1.0), tuning }
+    }
+
+    /// Weight of an analysed term (0 when the knowledge never uses it).
+    pub fn weight(&self, term: &str) -> f64 {
+        self.terms.get(term).map_or(0.0, |&id| self.weights[id])
+    }
+
+    /// Entries holding an analysed term, with how strongly.
+    pub fn holders(&self, term: &str) -> Vec<(usize, f32)> {
+        self.terms.get(term).map(|&id| self.postings[id].iter().map(|&(e, s)| (e as usize, s)).collect()).unwrap_or_default()
     }
 
     pub fn analyser(&self) -> &Analyser {
@@ -168,9 +234,15 @@ impl Matcher {
                 Some(&id) => {
                     let w = self.weights[id];
                     total += w;
-                    known.push((id, w, if term.corrected { CORRECTED_FACTOR } else { 1.0 }));
+                    known.push((id, w, if term.corrected { self.tuning.corrected_factor } else { 1.0 }));
                 }
-                None => total += self.unknown_weight,
+                None if term.foreign_place => {
+                    total += self.rare_weight * self.tuning.foreign_place_factor;
+                }
+                None => {
+                    let common = if term.common { self.tuning.common_factor } else { 1.0 };
+                    total += self.rare_weight * self.tuning.unknown_factor * common;
+                }
             }
         }
         if known.is_empty() || total <= 0.0 {
@@ -197,7 +269,8 @@ impl Matcher {
                     .iter()
                     .map(|p| self.phrasing_cover(p, &query_ids))
                     .fold(0.0, f64::max);
-                let score = MESSAGE_SHARE * message_cover + (1.0 - MESSAGE_SHARE) * phrasing_cover;
+                let share = self.tuning.message_share;
+                let score = share * message_cover + (1.0 - share) * phrasing_cover;
                 Scored { entry: entry as usize, score: score.clamp(0.0, 1.0) }
             })
             .collect();
