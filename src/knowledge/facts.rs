@@ -107,6 +107,14 @@ pub fn named_things(sentence: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Headings of an answer's list items: "2. Loss of federal funding: …"
+/// gives "Loss of federal funding".
+pub fn headings(text: &str) -> Vec<String> {
+    static HEADING: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^\s*\(?\d{1,2}[.)]\s+([^:.?!\n]{3,80}):").unwrap());
+    HEADING.captures_iter(text).map(|c| c[1].trim().to_owned()).filter(|h| h.split_whitespace().count() <= 8).collect()
+}
+
 /// Whether a sentence holds a number other than a list marker: an amount,
 /// a count, a percentage, a section number.
 pub fn has_number(sentence: &str) -> bool {
@@ -140,6 +148,12 @@ mod tests {
         assert!(!is_enactment("a federal judge ruled in 2017"));
         assert!(refers_back("The law was passed in 2019 and required"));
         assert!(!refers_back("Laws were passed"));
+    }
+
+    #[test]
+    fn headings_of_list_items() {
+        let h = headings("Intro.\n1. Loss of federal funding: money goes.\n2. No heading here.\n3. Legal repercussions: suits.");
+        assert_eq!(h, ["Loss of federal funding", "Legal repercussions"]);
     }
 
     #[test]

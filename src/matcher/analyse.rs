@@ -24,6 +24,10 @@ const STOP_WORDS: &[&str] = &[
     "things", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "wanna", "want",
     "was", "way", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
     "wondering", "would", "yeah", "yes", "you", "your", "yours", "stuff", "ask", "asking", "curious",
+    // Discourse markers: in an answer "First, …" orders points, it is not
+    // about what comes first.
+    "first", "second", "third", "firstly", "secondly", "thirdly", "finally", "lastly", "additionally",
+    "overall", "furthermore", "moreover", "however", "whether", "since", "already", "still",
 ];
 
 /// One analysed term of a text.

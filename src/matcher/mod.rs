@@ -27,6 +27,9 @@ pub struct Tuning {
     /// How strongly a word of one of the entry's claims, or of a name in its
     /// answer, counts.
     pub claim_strength: f64,
+    /// How strongly words of a message found together in one sentence of an
+    /// answer, or one claim, count.
+    pub passage_strength: f64,
     /// How strongly a word of the entry's topic name counts.
     pub topic_strength: f64,
     /// A corrected typo is good evidence, but not as good as the word itself.
@@ -49,11 +52,12 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            answer_strength: 0.3,
+            answer_strength: 0.2,
             claim_strength: 0.5,
+            passage_strength: 0.7,
             topic_strength: 0.7,
             corrected_factor: 0.85,
-            message_share: 0.9,
+            message_share: 0.8,
             unknown_factor: 1.0,
             foreign_place_factor: 3.0,
             common_factor: 0.5,
@@ -83,7 +87,7 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { answer: 0.55, margin: 0.08, suggest: 0.35, min_evidence: 0.9 }
+        Thresholds { answer: 0.32, margin: 0.06, suggest: 0.2, min_evidence: 0.5 }
     }
 }
 
@@ -125,6 +129,10 @@ pub struct Matcher {
     postings: Vec<Vec<(u32, f32)>>,
     /// For each entry, its phrasings (question, aliases) as term ids.
     phrasings: Vec<Vec<Vec<usize>>>,
+    /// For each entry, its passages (answer sentences, claims) as sorted
+    /// term ids: words of a message found together in one sentence of an
+    /// answer are better evidence than the same words scattered through it.
+    passages: Vec<Vec<Vec<usize>>>,
     /// Weight of the rarest possible known word.
     rare_weight: f64,
     tuning: Tuning,
@@ -147,6 +155,7 @@ impl Matcher {
         let mut terms: HashMap<String, usize> = HashMap::new();
         let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
         let mut phrasings = Vec::with_capacity(entries.len());
+        let mut passages = Vec::with_capacity(entries.len());
 
         for (i, entry) in entries.iter().enumerate() {
             let mut strength: HashMap<usize, f64> = HashMap::new();
@@ -168,10 +177,13 @@ impl Matcher {
                 entry_phrasings.push(ids);
             }
             // Claims are the moderator's one-line statements of what the
-            // answer says, and the names in an answer (programmes, agencies,
-            // acts) are what people ask about by name; the rest of a long
-            // answer is prose whose ordinary words say little.
-            let names = facts::named_things(&entry.answer).into_iter().collect::<Vec<_>>().join(" ");
+            // answer says, the names in an answer (programmes, agencies, acts)
+            // are what people ask about by name, and the headings of its list
+            // items ("Loss of federal funding: …") sum up its points; the rest
+            // of a long answer is prose whose ordinary words say little.
+            let mut names = facts::named_things(&entry.answer).into_iter().collect::<Vec<_>>();
+            names.extend(facts::headings(&entry.answer));
+            let names = names.join(" ");
             let fields = [(entry.topic.as_str(), tuning.topic_strength), (entry.answer.as_str(), tuning.answer_strength), (names.as_str(), tuning.claim_strength)]
                 .into_iter()
                 .chain(entry.claims.iter().map(|c| (c.text.as_str(), tuning.claim_strength)));
@@ -182,6 +194,17 @@ impl Matcher {
                     *slot = slot.max(s);
                 }
             }
+            let texts = facts::sentences(&entry.answer).into_iter().chain(entry.claims.iter().map(|c| c.text.clone()));
+            let entry_passages: Vec<Vec<usize>> = texts
+                .map(|text| {
+                    let mut ids: Vec<usize> = analyser.terms(&text).into_iter().map(|t| id_of(t.text, &mut terms)).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
+                })
+                .filter(|ids| ids.len() >= 2)
+                .collect();
+            passages.push(entry_passages);
             let mut strength: Vec<(usize, f64)> = strength.into_iter().collect();
             strength.sort_by_key(|(id, _)| *id);
             for (id, s) in strength {
@@ -204,7 +227,7 @@ impl Matcher {
                 idf(p.len() as f64) * common
             })
             .collect();
-        Matcher { analyser, terms, weights, postings, phrasings, rare_weight: idf(1.0), tuning }
+        Matcher { analyser, terms, weights, postings, phrasings, passages, rare_weight: idf(1.0), tuning }
     }
 
     /// Weight of an analysed term (0 when the knowledge never uses it).
@@ -264,7 +287,7 @@ impl Matcher {
         let mut scored: Vec<Scored> = candidates
             .into_iter()
             .map(|(entry, covered)| {
-                let message_cover = covered / total;
+                let message_cover = (covered + self.passage_bonus(entry, &known)) / total;
                 let phrasing_cover = self.phrasings[entry as usize]
                     .iter()
                     .map(|p| self.phrasing_cover(p, &query_ids))
@@ -276,6 +299,30 @@ impl Matcher {
             .collect();
         scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         (scored, evidence)
+    }
+
+    /// Extra coverage for message words found together in one passage of the
+    /// entry: they count at passage strength instead of their own. Only the
+    /// best passage counts, and only when it holds two or more of the words.
+    fn passage_bonus(&self, entry: u32, known: &[(usize, f64, f64)]) -> f64 {
+        let mut best = 0.0;
+        for passage in &self.passages[entry as usize] {
+            let mut bonus = 0.0;
+            let mut found = 0;
+            for &(id, w, factor) in known {
+                if passage.binary_search(&id).is_ok() {
+                    found += 1;
+                    let own = self.postings[id]
+                        .binary_search_by_key(&entry, |&(e, _)| e)
+                        .map_or(0.0, |i| f64::from(self.postings[id][i].1));
+                    bonus += w * factor * (self.tuning.passage_strength - own).max(0.0);
+                }
+            }
+            if found >= 2 && bonus > best {
+                best = bonus;
+            }
+        }
+        best
     }
 
     /// Weighted share of a phrasing's terms that the message has.
