@@ -15,7 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.get(2).map_or("knowledge", String::as_str);
     let config = Config::load(Path::new("config.toml"), false)?;
     let kb = load_dir(Path::new(dir))?;
-    let questions: Vec<String> = import::parse(&std::fs::read_to_string(seed)?)?.into_iter().map(|e| e.question).collect();
+    let questions: Vec<String> =
+        import::parse(&std::fs::read_to_string(seed)?)?.into_iter().map(|e| e.question).collect();
     let labelled = read_labelled(&std::fs::read_to_string(dev)?, &questions, &kb)?;
     let report = evaluate(&kb, &config.matching, &labelled);
     for c in report.cases.iter().filter(|c| !c.right) {
@@ -30,7 +31,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         if std::env::var("TERMS").is_ok() {
             let terms = kb.matcher().analyser().terms(&c.labelled.message);
-            let shown: Vec<String> = terms.iter().map(|t| format!("{}{}", t.text, if t.unknown { "?" } else { "" })).collect();
+            let shown: Vec<String> =
+                terms.iter().map(|t| format!("{}{}", t.text, if t.unknown { "?" } else { "" })).collect();
             println!("      {}", shown.join(" "));
         }
     }

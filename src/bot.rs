@@ -67,7 +67,9 @@ impl Bot {
             }
             Err(errors) => {
                 tracing::warn!(errors = errors.0.len(), first = %errors.0[0], "reload refused; keeping the old knowledge");
-                Reply::error(format!("Reload refused; still serving the previous knowledge. Fix these and reload again:\n{errors}"))
+                Reply::error(format!(
+                    "Reload refused; still serving the previous knowledge. Fix these and reload again:\n{errors}"
+                ))
             }
         }
     }
@@ -86,12 +88,17 @@ pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> Reload
             Some(_) => {}
         }
     }
-    report.removed = old_entries.keys().filter(|id| !new_entries.contains_key(*id)).map(|id| (*id).to_owned()).collect();
+    report.removed =
+        old_entries.keys().filter(|id| !new_entries.contains_key(*id)).map(|id| (*id).to_owned()).collect();
     let counts = new.claim_counts();
     report.unverified = counts.get(&ClaimStatus::Unverified).copied().unwrap_or(0);
     report.disputed = counts.get(&ClaimStatus::Disputed).copied().unwrap_or(0);
     report.verified = counts.get(&ClaimStatus::Verified).copied().unwrap_or(0);
-    report.warnings = new.contradictions.iter().map(|c| format!("{} is dated differently by {} sentences", c.subject, c.mentions.len())).collect();
+    report.warnings = new
+        .contradictions
+        .iter()
+        .map(|c| format!("{} is dated differently by {} sentences", c.subject, c.mentions.len()))
+        .collect();
     report.warnings.extend(knowledge::lint::confusables(new, &config.matching).iter().map(ToString::to_string));
     report
 }

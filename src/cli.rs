@@ -1,7 +1,7 @@
 //! The command line: `run`, `ask`, `topics`, `check`, `import`. Parses
 //! arguments with clap and turns every failure into one clear message.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::io::{BufRead, Write};
@@ -11,7 +11,7 @@ use crate::adapters::console;
 use crate::bot::Bot;
 use crate::config::Config;
 use crate::core;
-use crate::knowledge::{self, import, lint, Claim};
+use crate::knowledge::{self, Claim, import, lint};
 use crate::reply::{EntryRef, Reply, Suggestion};
 
 #[derive(Parser, Debug)]
@@ -95,7 +95,10 @@ impl Setup {
 
     pub fn bot(&self) -> Result<Bot> {
         Bot::load(self.config.clone(), self.knowledge_dir.clone()).map_err(|errors| {
-            anyhow::anyhow!("the knowledge in {} has errors; fix them and try again:\n{errors}", self.knowledge_dir.display())
+            anyhow::anyhow!(
+                "the knowledge in {} has errors; fix them and try again:\n{errors}",
+                self.knowledge_dir.display()
+            )
         })
     }
 }
@@ -105,7 +108,10 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
     match cli.command.unwrap_or(Cmd::Run { console: false }) {
         Cmd::Run { console: _ } => {
             let bot = setup.bot()?;
-            tracing::info!(entries = bot.knowledge().entries.len(), "no chat platform configured; starting the console chat");
+            tracing::info!(
+                entries = bot.knowledge().entries.len(),
+                "no chat platform configured; starting the console chat"
+            );
             console::run(&bot).context("the console chat stopped")
         }
         Cmd::Ask { json, question } => ask(&setup.bot()?, json, &question),
@@ -153,7 +159,11 @@ fn ask(bot: &Bot, json: bool, question: &[String]) -> Result<()> {
         if json {
             writeln!(out, "{}", serde_json::to_string(&ask_line(bot, input))?)?;
         } else {
-            writeln!(out, "{}", core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply).render_plain("/"))?;
+            writeln!(
+                out,
+                "{}",
+                core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply).render_plain("/")
+            )?;
         }
         Ok(())
     };
@@ -204,7 +214,12 @@ fn topics(bot: &Bot, json: bool) -> Result<()> {
 
 fn check(setup: &Setup, dir: &Path) -> Result<()> {
     let kb = knowledge::load_dir(dir).map_err(|errors| {
-        anyhow::anyhow!("{errors}\n{} error{} in {}", errors.0.len(), if errors.0.len() == 1 { "" } else { "s" }, dir.display())
+        anyhow::anyhow!(
+            "{errors}\n{} error{} in {}",
+            errors.0.len(),
+            if errors.0.len() == 1 { "" } else { "s" },
+            dir.display()
+        )
     })?;
     let counts = kb.claim_counts();
     let count = |s| counts.get(&s).copied().unwrap_or(0);
@@ -237,8 +252,13 @@ fn import_file(file: &Path, out: &Path, title: Option<String>, force: bool) -> R
     if out.exists() && !force {
         bail!("{} already exists; pass --force to overwrite it (curated edits in it would be lost)", out.display());
     }
-    let title = title.unwrap_or_else(|| file.file_stem().map_or_else(|| "Imported FAQ".to_owned(), |s| s.to_string_lossy().into_owned()));
-    let source = format!("Imported from {} by policybot import; unreviewed", file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
+    let title = title.unwrap_or_else(|| {
+        file.file_stem().map_or_else(|| "Imported FAQ".to_owned(), |s| s.to_string_lossy().into_owned())
+    });
+    let source = format!(
+        "Imported from {} by policybot import; unreviewed",
+        file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    );
     let toml = import::to_toml(&title, &source, &entries);
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;

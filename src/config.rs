@@ -89,7 +89,12 @@ impl Config {
             let (line, column) = line_column(&text, e.span().map_or(0, |s| s.start));
             ConfigError::Invalid { path: path.to_path_buf(), line, column, message: e.message().trim().to_owned() }
         })?;
-        config.validate().map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), line: 1, column: 1, message })?;
+        config.validate().map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message,
+        })?;
         Ok(config)
     }
 

@@ -54,7 +54,10 @@ impl Command {
             "help" => Ok(Command::Help),
             "reload" => Ok(Command::Reload),
             "" => return None,
-            other => Err(format!("unknown command {prefix}{}; type {prefix}help for the list", crate::reply::shorten(other, 32))),
+            other => Err(format!(
+                "unknown command {prefix}{}; type {prefix}help for the list",
+                crate::reply::shorten(other, 32)
+            )),
         })
     }
 }
@@ -93,7 +96,10 @@ pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &
                 .collect(),
             confidence: round(found.confidence),
         },
-        Outcome::None => Reply::NoMatch { topics: kb.topics().keys().map(|t| (*t).to_owned()).collect(), confidence: round(found.confidence) },
+        Outcome::None => Reply::NoMatch {
+            topics: kb.topics().keys().map(|t| (*t).to_owned()).collect(),
+            confidence: round(found.confidence),
+        },
     }
 }
 
@@ -107,7 +113,10 @@ pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig) -> Reply 
             claims: entry.claims.clone(),
             footer: Footer::new(entry, &reply.disclaimer, reply.footer_claims, reply.footer_claim_chars),
         },
-        None => Reply::error(format!("there is no entry \"{}\" any more; the knowledge may have been reloaded, ask again", crate::reply::shorten(id, 64))),
+        None => Reply::error(format!(
+            "there is no entry \"{}\" any more; the knowledge may have been reloaded, ask again",
+            crate::reply::shorten(id, 64)
+        )),
     }
 }
 
@@ -117,11 +126,21 @@ fn round(x: f64) -> f64 {
 }
 
 /// Handles every command but reload (which needs I/O and a moderator).
-pub fn handle(kb: &KnowledgeBase, command: &Command, thresholds: &Thresholds, reply: &ReplyConfig, prefix: &str) -> Reply {
+pub fn handle(
+    kb: &KnowledgeBase,
+    command: &Command,
+    thresholds: &Thresholds,
+    reply: &ReplyConfig,
+    prefix: &str,
+) -> Reply {
     match command {
         Command::Ask(q) => ask(kb, q, thresholds, reply),
         Command::Topics => Reply::Topics {
-            topics: kb.topics().into_iter().map(|(name, entries)| TopicSummary { name: name.to_owned(), entries: entries.len() }).collect(),
+            topics: kb
+                .topics()
+                .into_iter()
+                .map(|(name, entries)| TopicSummary { name: name.to_owned(), entries: entries.len() })
+                .collect(),
         },
         Command::Topic(name) => match kb.find_topic(name) {
             Some(topic) => Reply::Topic {
@@ -141,7 +160,9 @@ pub fn handle(kb: &KnowledgeBase, command: &Command, thresholds: &Thresholds, re
                 crate::reply::shorten(id, 64)
             )),
         },
-        Command::Help => Reply::Help { commands: COMMANDS.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect() },
+        Command::Help => {
+            Reply::Help { commands: COMMANDS.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect() }
+        }
         Command::Reload => Reply::error(format!("{prefix}reload is handled by the bot, not the core")),
     }
 }

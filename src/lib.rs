@@ -3,12 +3,12 @@
 //! The core (knowledge, matcher, reply, commands) does no I/O beyond loading
 //! files; adapters turn platform events into commands and render replies.
 
-pub mod knowledge;
-pub mod matcher;
+pub mod adapters;
 pub mod bot;
+pub mod cli;
 pub mod config;
 pub mod core;
-pub mod reply;
-pub mod adapters;
-pub mod cli;
 pub mod eval;
+pub mod knowledge;
+pub mod matcher;
+pub mod reply;

@@ -117,17 +117,41 @@ pub struct ReloadReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reply {
-    Answer { entry: EntryRef, answer: String, confidence: f64, claims: Vec<Claim>, footer: Footer },
-    Suggest { suggestions: Vec<Suggestion>, confidence: f64 },
-    NoMatch { topics: Vec<String>, confidence: f64 },
-    Topics { topics: Vec<TopicSummary> },
-    Topic { name: String, entries: Vec<EntryRef> },
-    Claims { entry: EntryRef, claims: Vec<Claim> },
-    Help { commands: Vec<(String, String)> },
+    Answer {
+        entry: EntryRef,
+        answer: String,
+        confidence: f64,
+        claims: Vec<Claim>,
+        footer: Footer,
+    },
+    Suggest {
+        suggestions: Vec<Suggestion>,
+        confidence: f64,
+    },
+    NoMatch {
+        topics: Vec<String>,
+        confidence: f64,
+    },
+    Topics {
+        topics: Vec<TopicSummary>,
+    },
+    Topic {
+        name: String,
+        entries: Vec<EntryRef>,
+    },
+    Claims {
+        entry: EntryRef,
+        claims: Vec<Claim>,
+    },
+    Help {
+        commands: Vec<(String, String)>,
+    },
     Reloaded(ReloadReport),
     /// Something the user can fix: an unknown command, a bad argument, a
     /// refused permission, a reload that failed (the old knowledge stays).
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 impl Reply {
@@ -173,7 +197,8 @@ impl Reply {
             Reply::Topics { topics } => {
                 let _ = writeln!(out, "Topics:");
                 for t in topics {
-                    let _ = writeln!(out, "  {} ({} question{})", t.name, t.entries, if t.entries == 1 { "" } else { "s" });
+                    let _ =
+                        writeln!(out, "  {} ({} question{})", t.name, t.entries, if t.entries == 1 { "" } else { "s" });
                 }
                 let _ = write!(out, "Type {prefix}topic NAME to see its questions.");
             }

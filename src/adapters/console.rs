@@ -27,12 +27,12 @@ impl Session {
         if matches!(line, "/quit" | "/exit" | "/q") {
             return None;
         }
-        if let Ok(n) = line.parse::<usize>() {
-            if let Some(id) = n.checked_sub(1).and_then(|i| self.suggestions.get(i)) {
-                let reply = core::answer_entry(&bot.knowledge(), id, &bot.config.reply);
-                self.suggestions.clear();
-                return Some(reply.render_plain(PREFIX));
-            }
+        if let Ok(n) = line.parse::<usize>()
+            && let Some(id) = n.checked_sub(1).and_then(|i| self.suggestions.get(i))
+        {
+            let reply = core::answer_entry(&bot.knowledge(), id, &bot.config.reply);
+            self.suggestions.clear();
+            return Some(reply.render_plain(PREFIX));
         }
         let command = match Command::parse(line, PREFIX) {
             None => Command::Ask(line.to_owned()),

@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 pub fn sentences(text: &str) -> Vec<String> {
     static LIST_MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*\(?\d{1,2}[.)]\s+").unwrap());
     const NOT_AN_END: &[&str] = &[
-        "gov.", "sen.", "rep.", "st.", "no.", "v.", "vs.", "u.s.", "dr.", "mr.", "ms.", "mrs.", "inc.", "e.g.",
-        "i.e.", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.", "s.b.", "h.b.",
+        "gov.", "sen.", "rep.", "st.", "no.", "v.", "vs.", "u.s.", "dr.", "mr.", "ms.", "mrs.", "inc.", "e.g.", "i.e.",
+        "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.", "s.b.", "h.b.",
     ];
     let mut out = Vec::new();
     for line in text.lines() {
@@ -49,9 +49,8 @@ pub fn bills(sentence: &str) -> BTreeSet<String> {
     static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(senate|house)\s+bill\s+(?:no\.?\s*)?(\d+)\b|\b([sh])\.?\s?b\.?\s?(\d+)\b").unwrap()
     });
-    static ACT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\b((?:[A-Z][\w’'-]*\s+)(?:(?:of|and|for|the|[A-Z][\w’'-]*)\s+)*)Act\b").unwrap()
-    });
+    static ACT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b((?:[A-Z][\w’'-]*\s+)(?:(?:of|and|for|the|[A-Z][\w’'-]*)\s+)*)Act\b").unwrap());
     let mut found = BTreeSet::new();
     for c in NUMBERED.captures_iter(sentence) {
         let (chamber, number) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
@@ -152,7 +151,9 @@ mod tests {
 
     #[test]
     fn headings_of_list_items() {
-        let h = headings("Intro.\n1. Loss of federal funding: money goes.\n2. No heading here.\n3. Legal repercussions: suits.");
+        let h = headings(
+            "Intro.\n1. Loss of federal funding: money goes.\n2. No heading here.\n3. Legal repercussions: suits.",
+        );
         assert_eq!(h, ["Loss of federal funding", "Legal repercussions"]);
     }
 

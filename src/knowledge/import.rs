@@ -102,11 +102,21 @@ pub fn claims(answer: &str, context: &BTreeSet<String>) -> Vec<String> {
             let body = without_heading(s);
             !years(body).is_empty()
                 || !bills(body).is_empty()
-                || has_number(&body.replace(['(', ')'], " ").split_whitespace().filter(|w| w.len() > 1).collect::<Vec<_>>().join(" "))
+                || has_number(
+                    &body
+                        .replace(['(', ')'], " ")
+                        .split_whitespace()
+                        .filter(|w| w.len() > 1)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
                 || named_things(body).iter().any(|n| {
                     let words = name_words(n);
                     let telling = words.iter().any(|w| !context.contains(w));
-                    telling && !(body.starts_with(n.as_str()) && words.len() == 1 && !n.chars().all(|c| c.is_ascii_uppercase()))
+                    telling
+                        && !(body.starts_with(n.as_str())
+                            && words.len() == 1
+                            && !n.chars().all(|c| c.is_ascii_uppercase()))
                 })
         })
         .collect()

@@ -98,9 +98,8 @@ struct Parsed {
 /// Loads every `*.toml` knowledge file in `dir` (not the regression set),
 /// validates them together and builds the knowledge base.
 pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
-    let paths = knowledge_files(dir).map_err(|message| {
-        LoadErrors(vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }])
-    })?;
+    let paths = knowledge_files(dir)
+        .map_err(|message| LoadErrors(vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }]))?;
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for path in paths {
@@ -130,7 +129,10 @@ pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
                     path: p.source.path.clone(),
                     line,
                     column,
-                    message: format!("duplicate id \"{}\": already defined at {first}; give each entry its own id", entry.id),
+                    message: format!(
+                        "duplicate id \"{}\": already defined at {first}; give each entry its own id",
+                        entry.id
+                    ),
                 });
             } else {
                 seen.insert(entry.id.clone(), here);
@@ -239,7 +241,8 @@ fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
         if let Some(reviewed) = &entry.get_ref().reviewed {
             let d = reviewed.get_ref();
             if d.date.is_none() || d.time.is_some() {
-                errors.push(at(reviewed.span(), "reviewed must be a date such as 2026-11-30, without a time".to_owned()));
+                errors
+                    .push(at(reviewed.span(), "reviewed must be a date such as 2026-11-30, without a time".to_owned()));
             }
         }
     }
@@ -273,7 +276,12 @@ fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
                     .into_iter()
                     .map(|c| {
                         let c = c.into_inner();
-                        Claim { text: c.text.into_inner().trim().to_owned(), status: c.status, source: c.source, note: c.note }
+                        Claim {
+                            text: c.text.into_inner().trim().to_owned(),
+                            status: c.status,
+                            source: c.source,
+                            note: c.note,
+                        }
                     })
                     .collect(),
                 reviewed: e.reviewed.map(|d| d.into_inner().to_string()),
@@ -350,7 +358,11 @@ answer = "The law says things."
     #[test]
     fn reports_empty_fields_and_bad_ids_together() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "a.toml", &GOOD.replace("\"What is the law?\"", "\"  \"").replace("id = \"a\"", "id = \"A b\""));
+        write(
+            dir.path(),
+            "a.toml",
+            &GOOD.replace("\"What is the law?\"", "\"  \"").replace("id = \"a\"", "id = \"A b\""),
+        );
         let err = load_dir(dir.path()).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("a.toml:3:6: id \"A b\" is not a slug"), "{text}");

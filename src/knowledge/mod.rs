@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use crate::matcher::Matcher;
 
-pub use load::{load_dir, LoadError, LoadErrors};
+pub use load::{LoadError, LoadErrors, load_dir};
 
 /// How far a claim has been checked. Ordered from least to most trusted only
 /// for display; a disputed claim is never "more verified" than an unverified one.
@@ -64,8 +64,7 @@ pub struct Entry {
 impl Entry {
     /// Claims nobody has verified, disputed first: what the caveat footer names.
     pub fn unchecked_claims(&self) -> Vec<&Claim> {
-        let mut claims: Vec<&Claim> =
-            self.claims.iter().filter(|c| c.status != ClaimStatus::Verified).collect();
+        let mut claims: Vec<&Claim> = self.claims.iter().filter(|c| c.status != ClaimStatus::Verified).collect();
         claims.sort_by_key(|c| c.status != ClaimStatus::Disputed);
         claims
     }
@@ -118,10 +117,7 @@ impl KnowledgeBase {
     }
 
     pub fn entry(&self, id: &str) -> Option<&Entry> {
-        self.entries
-            .binary_search_by(|e| e.id.as_str().cmp(id))
-            .ok()
-            .map(|i| &self.entries[i])
+        self.entries.binary_search_by(|e| e.id.as_str().cmp(id)).ok().map(|i| &self.entries[i])
     }
 
     /// Topics with their entries, topics in name order, entries in id order.

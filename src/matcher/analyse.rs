@@ -11,23 +11,194 @@ use super::normalise::{clip, normalise};
 /// Words that carry no meaning for choosing an entry: English function words
 /// and the filler of chat messages ("like", "actually", "pls").
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "actually", "after", "again", "against", "all", "also", "am", "an", "and", "any",
-    "anyone", "anything", "are", "around", "as", "at", "be", "because", "been", "before", "being", "below",
-    "between", "both", "but", "by", "can", "could", "day", "did", "do", "does", "doing", "down", "during",
-    "each", "even", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "give", "go",
-    "going", "got", "had", "has", "have", "having", "he", "hello", "her", "here", "hers", "hey", "hi", "him",
-    "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "kind", "know", "like", "lol", "me",
-    "might", "more", "most", "much", "must", "my", "myself", "no", "nor", "not", "of", "off", "ok", "okay",
-    "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "please", "pretty", "question",
-    "quick", "really", "same", "says", "she", "should", "so", "some", "someone", "something", "such", "tell",
-    "thanks", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing",
-    "things", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "wanna", "want",
-    "was", "way", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
-    "wondering", "would", "yeah", "yes", "you", "your", "yours", "stuff", "ask", "asking", "curious",
+    "a",
+    "about",
+    "above",
+    "actually",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anyone",
+    "anything",
+    "are",
+    "around",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "day",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "even",
+    "ever",
+    "every",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "gets",
+    "getting",
+    "give",
+    "go",
+    "going",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "hello",
+    "her",
+    "here",
+    "hers",
+    "hey",
+    "hi",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "kind",
+    "know",
+    "like",
+    "lol",
+    "me",
+    "might",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "of",
+    "off",
+    "ok",
+    "okay",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "please",
+    "pretty",
+    "question",
+    "quick",
+    "really",
+    "same",
+    "says",
+    "she",
+    "should",
+    "so",
+    "some",
+    "someone",
+    "something",
+    "such",
+    "tell",
+    "thanks",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "us",
+    "very",
+    "wanna",
+    "want",
+    "was",
+    "way",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "wondering",
+    "would",
+    "yeah",
+    "yes",
+    "you",
+    "your",
+    "yours",
+    "stuff",
+    "ask",
+    "asking",
+    "curious",
     // Discourse markers: in an answer "First, …" orders points, it is not
     // about what comes first.
-    "first", "second", "third", "firstly", "secondly", "thirdly", "finally", "lastly", "additionally",
-    "overall", "furthermore", "moreover", "however", "whether", "since", "already", "still",
+    "first",
+    "second",
+    "third",
+    "firstly",
+    "secondly",
+    "thirdly",
+    "finally",
+    "lastly",
+    "additionally",
+    "overall",
+    "furthermore",
+    "moreover",
+    "however",
+    "whether",
+    "since",
+    "already",
+    "still",
 ];
 
 /// One analysed term of a text.
@@ -138,10 +309,10 @@ impl Analyser {
         if self.stop.contains(word) || word.chars().count() <= 3 || !word.chars().all(char::is_alphabetic) {
             return word.to_owned();
         }
-        if let Some(stem) = word.strip_suffix("ies") {
-            if !stem.ends_with(['e', 'a']) {
-                return format!("{stem}y");
-            }
+        if let Some(stem) = word.strip_suffix("ies")
+            && !stem.ends_with(['e', 'a'])
+        {
+            return format!("{stem}y");
         }
         if word.ends_with("es") && !word.ends_with("aes") && !word.ends_with("ees") && !word.ends_with("oes") {
             return word[..word.len() - 1].to_owned();
@@ -182,7 +353,13 @@ impl Analyser {
         while i < words.len() {
             if let Some((len, concept)) = self.phrase_at(&words, i) {
                 let corrected = words[i..i + len].iter().any(|w| w.2);
-                terms.push(Term { text: concept.to_owned(), corrected, unknown: false, foreign_place: false, common: false });
+                terms.push(Term {
+                    text: concept.to_owned(),
+                    corrected,
+                    unknown: false,
+                    foreign_place: false,
+                    common: false,
+                });
                 i += len;
                 continue;
             }
@@ -212,8 +389,7 @@ impl Analyser {
     fn phrase_at(&self, words: &[(String, bool, bool, bool)], i: usize) -> Option<(usize, &str)> {
         let candidates = self.phrases.get(&words[i].0)?;
         candidates.iter().find_map(|(stems, concept)| {
-            let fits = i + stems.len() <= words.len()
-                && stems.iter().zip(&words[i..]).all(|(s, w)| *s == w.0);
+            let fits = i + stems.len() <= words.len() && stems.iter().zip(&words[i..]).all(|(s, w)| *s == w.0);
             fits.then_some((stems.len(), concept.as_str()))
         })
     }
@@ -240,10 +416,7 @@ impl Analyser {
                 }
                 let d = strsim::damerau_levenshtein(word, known);
                 let substitution = d == 1 && candidate_len == len && !is_transposition(word, known);
-                if d <= max_edits
-                    && !(substitution && len < 7)
-                    && best.is_none_or(|(bd, bw)| (d, known) < (bd, bw))
-                {
+                if d <= max_edits && !(substitution && len < 7) && best.is_none_or(|(bd, bw)| (d, known) < (bd, bw)) {
                     best = Some((d, known));
                 }
             }
@@ -256,15 +429,17 @@ impl Analyser {
     pub fn is_common(&self, term: &str) -> bool {
         self.common.contains(term)
     }
-
-
 }
 
 /// Whether `b` is `a` with two neighbouring letters swapped.
 fn is_transposition(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let differ: Vec<usize> = (0..a.len().min(b.len())).filter(|&i| a[i] != b[i]).collect();
-    a.len() == b.len() && differ.len() == 2 && differ[1] == differ[0] + 1 && a[differ[0]] == b[differ[1]] && a[differ[1]] == b[differ[0]]
+    a.len() == b.len()
+        && differ.len() == 2
+        && differ[1] == differ[0] + 1
+        && a[differ[0]] == b[differ[1]]
+        && a[differ[1]] == b[differ[0]]
 }
 
 #[cfg(test)]

@@ -8,12 +8,12 @@ mod places;
 
 pub use analyse::{Analyser, Term};
 
-pub use normalise::{clip, normalise, MAX_INPUT_CHARS};
+pub use normalise::{MAX_INPUT_CHARS, clip, normalise};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use crate::knowledge::{facts, Entry};
+use crate::knowledge::{Entry, facts};
 
 /// The scorer's fixed weights. They are properties of the method, not of a
 /// deployment, so they are not in the config; `Default` holds the values
@@ -169,8 +169,7 @@ impl Matcher {
             };
             let mut entry_phrasings = Vec::new();
             for phrasing in std::iter::once(&entry.question).chain(&entry.aliases) {
-                let ids: Vec<usize> =
-                    analyser.terms(phrasing).into_iter().map(|t| id_of(t.text, &mut terms)).collect();
+                let ids: Vec<usize> = analyser.terms(phrasing).into_iter().map(|t| id_of(t.text, &mut terms)).collect();
                 for &id in &ids {
                     strength.insert(id, PHRASING_STRENGTH);
                 }
@@ -184,9 +183,13 @@ impl Matcher {
             let mut names = facts::named_things(&entry.answer).into_iter().collect::<Vec<_>>();
             names.extend(facts::headings(&entry.answer));
             let names = names.join(" ");
-            let fields = [(entry.topic.as_str(), tuning.topic_strength), (entry.answer.as_str(), tuning.answer_strength), (names.as_str(), tuning.claim_strength)]
-                .into_iter()
-                .chain(entry.claims.iter().map(|c| (c.text.as_str(), tuning.claim_strength)));
+            let fields = [
+                (entry.topic.as_str(), tuning.topic_strength),
+                (entry.answer.as_str(), tuning.answer_strength),
+                (names.as_str(), tuning.claim_strength),
+            ]
+            .into_iter()
+            .chain(entry.claims.iter().map(|c| (c.text.as_str(), tuning.claim_strength)));
             for (text, s) in fields {
                 for t in analyser.terms(text) {
                     let id = id_of(t.text, &mut terms);
@@ -197,7 +200,8 @@ impl Matcher {
             let texts = facts::sentences(&entry.answer).into_iter().chain(entry.claims.iter().map(|c| c.text.clone()));
             let entry_passages: Vec<Vec<usize>> = texts
                 .map(|text| {
-                    let mut ids: Vec<usize> = analyser.terms(&text).into_iter().map(|t| id_of(t.text, &mut terms)).collect();
+                    let mut ids: Vec<usize> =
+                        analyser.terms(&text).into_iter().map(|t| id_of(t.text, &mut terms)).collect();
                     ids.sort_unstable();
                     ids.dedup();
                     ids
@@ -237,7 +241,10 @@ impl Matcher {
 
     /// Entries holding an analysed term, with how strongly.
     pub fn holders(&self, term: &str) -> Vec<(usize, f32)> {
-        self.terms.get(term).map(|&id| self.postings[id].iter().map(|&(e, s)| (e as usize, s)).collect()).unwrap_or_default()
+        self.terms
+            .get(term)
+            .map(|&id| self.postings[id].iter().map(|&(e, s)| (e as usize, s)).collect())
+            .unwrap_or_default()
     }
 
     pub fn analyser(&self) -> &Analyser {
@@ -345,10 +352,15 @@ impl Matcher {
     }
 
     /// Matches a message and decides: answer, suggest or none.
+    ///
+    /// The confidence is the best score scaled down when the message holds
+    /// less evidence than `min_evidence`: "ice?" alone fits every entry
+    /// perfectly and tells nothing.
     pub fn find(&self, message: &str, thresholds: &Thresholds) -> Match {
         let (scored, evidence) = self.score(message);
-        let confidence = scored.first().map_or(0.0, |s| s.score);
-        if evidence < thresholds.min_evidence || confidence < thresholds.suggest {
+        let enough = if thresholds.min_evidence > 0.0 { (evidence / thresholds.min_evidence).min(1.0) } else { 1.0 };
+        let confidence = scored.first().map_or(0.0, |s| s.score) * enough;
+        if enough < 1.0 || confidence < thresholds.suggest {
             return Match { outcome: Outcome::None, confidence, ranked: Vec::new() };
         }
         let runner_up = scored.get(1).map_or(0.0, |s| s.score);
@@ -357,8 +369,7 @@ impl Matcher {
         } else {
             Outcome::Suggest
         };
-        let ranked: Vec<Scored> =
-            scored.into_iter().take(3).filter(|s| s.score >= thresholds.suggest).collect();
+        let ranked: Vec<Scored> = scored.into_iter().take(3).filter(|s| s.score >= thresholds.suggest).collect();
         Match { outcome, confidence, ranked }
     }
 }

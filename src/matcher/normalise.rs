@@ -69,18 +69,15 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 pub fn normalise(text: &str) -> String {
     // Zero-width and other format characters are dropped, not turned into
     // separators, so "I\u{200b}CE" reads as "ice" the way a person sees it.
-    let folded: String = text
-        .nfkc()
-        .flat_map(char::to_lowercase)
-        .nfkc()
-        .filter(|c| !is_invisible(*c))
-        .collect();
+    let folded: String = text.nfkc().flat_map(char::to_lowercase).nfkc().filter(|c| !is_invisible(*c)).collect();
 
     let mut words: Vec<String> = Vec::new();
     for raw in folded.split(|c: char| c.is_whitespace()) {
         let undotted = undot_initialism(raw.trim_end_matches(['?', '!', ',', ';', ':']));
         let raw = undotted.as_deref().unwrap_or(raw);
-        if let Some(expansion) = abbreviation(raw.trim_matches(|c: char| matches!(c, '?' | '!' | ',' | ';' | ':' | '.' | '"' | '(' | ')'))) {
+        if let Some(expansion) =
+            abbreviation(raw.trim_matches(|c: char| matches!(c, '?' | '!' | ',' | ';' | ':' | '.' | '"' | '(' | ')')))
+        {
             words.extend(expansion.split(' ').map(str::to_owned));
             continue;
         }
@@ -114,17 +111,12 @@ fn undot_initialism(word: &str) -> Option<String> {
     let letters: Vec<&str> = word.split('.').collect();
     let initialism = letters.len() >= 3
         && letters.last() == Some(&"")
-        && letters[..letters.len() - 1]
-            .iter()
-            .all(|l| l.chars().count() == 1 && l.chars().all(char::is_alphabetic));
+        && letters[..letters.len() - 1].iter().all(|l| l.chars().count() == 1 && l.chars().all(char::is_alphabetic));
     initialism.then(|| letters.concat())
 }
 
 fn abbreviation(word: &str) -> Option<&'static str> {
-    ABBREVIATIONS
-        .iter()
-        .find(|(short, _)| *short == word)
-        .map(|(_, long)| *long)
+    ABBREVIATIONS.iter().find(|(short, _)| *short == word).map(|(_, long)| *long)
 }
 
 /// Splits one whitespace-separated chunk into normalised words: apostrophes

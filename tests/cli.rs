@@ -1,0 +1,189 @@
+//! The real `policybot` binary end to end: ask (plain and JSON lines), topics,
+//! check, import, the console chat over piped stdin, and clear errors.
+
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn bot() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_policybot"));
+    c.env_remove("RUST_LOG")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("MATRIX_PASSWORD")
+        .env_remove("MATRIX_ACCESS_TOKEN");
+    c
+}
+
+fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Written from a thread so a large input cannot deadlock against a full stdout pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn ask_json_stdin_writes_one_object_per_line_in_order() {
+    let huge = "sanctuary".repeat(2_300);
+    let lines = [
+        "does ms have sanctuary cities?",
+        "",
+        "   ",
+        "🤔",
+        "\u{200b}",
+        "<@42> @everyone",
+        "'; DROP TABLE faq; --",
+        huge.as_str(),
+        "How do I get ice off my car windshield fast?",
+        "sanctuary",
+    ];
+    let mut input = lines.join("\n").into_bytes();
+    input.extend_from_slice(b"\n\xff\xfe invalid utf8\n");
+    let mut cmd = bot();
+    cmd.args(["ask", "--json", "-"]);
+    let out = run_with_stdin(cmd, &input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let objects: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(objects.len(), lines.len() + 1);
+    for (object, line) in objects.iter().zip(lines) {
+        assert_eq!(object["input"], line);
+        for key in ["outcome", "entry", "score", "suggestions", "claims", "text"] {
+            assert!(object.get(key).is_some(), "missing {key} in {object}");
+        }
+        let score = object["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score));
+    }
+    assert_eq!(objects[0]["outcome"], "answer");
+    assert_eq!(objects[0]["entry"]["id"], "current-policies");
+    assert!(objects[0]["claims"].as_array().unwrap().iter().all(|c| c["status"].is_string()));
+    for junk in &objects[1..9] {
+        assert_ne!(junk["outcome"], "answer", "{junk}");
+        assert!(junk["entry"].is_null());
+    }
+    assert_eq!(objects[9]["outcome"], "suggest");
+    assert!(objects[9]["suggestions"].as_array().unwrap().len() <= 3);
+}
+
+#[test]
+fn ask_plain_shows_the_caveat_footer_and_disputed_claims() {
+    let out =
+        bot().args(["ask", "What", "did", "Governor", "Phil", "Bryant", "sign", "into", "law?"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Q: Are there any recent changes"), "{stdout}");
+    assert!(stdout.contains("Disputed"), "{stdout}");
+    assert!(stdout.contains("Senate Bill 2710"), "{stdout}");
+    assert!(stdout.contains("not legal advice"), "{stdout}");
+    assert!(stdout.contains("/claims recent-changes"), "{stdout}");
+}
+
+#[test]
+fn topics_json_lists_every_entry_once() {
+    let out = bot().args(["topics", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let topics: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let topics = topics.as_array().unwrap();
+    assert_eq!(topics.len(), 5);
+    let entries: usize = topics.iter().map(|t| t["entries"].as_array().unwrap().len()).sum();
+    assert_eq!(entries, 20);
+}
+
+#[test]
+fn check_passes_the_shipped_knowledge_and_finds_the_contradiction() {
+    let out = bot().args(["check"]).output().unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("20 entries"), "{stdout}");
+    assert!(stdout.contains("contradiction: SB 2710"), "{stdout}");
+    assert!(stdout.contains("2017") && stdout.contains("2019"), "{stdout}");
+}
+
+#[test]
+fn check_fails_with_located_errors_for_broken_knowledge() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "title = \"T\"\n[[entry]]\nid = \"x\"\ntopic = \"t\"\nquestion = \"q?\"\nanswer = \"a\"\ncolour = \"red\"\n",
+    )
+    .unwrap();
+    let out = bot().args(["check"]).arg(dir.path()).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bad.toml:7:1: unknown field `colour`"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn import_turns_the_seed_into_twenty_loadable_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("k").join("seed.toml");
+    let out = bot().args(["import", "tests/data/mississippi-ice-faq.txt", "--out"]).arg(&out_path).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 20 entries"));
+    let kb = policybot::knowledge::load_dir(out_path.parent().unwrap()).unwrap();
+    assert_eq!(kb.entries.len(), 20);
+    let seed = std::fs::read_to_string("tests/data/mississippi-ice-faq.txt").unwrap();
+    for entry in &kb.entries {
+        assert!(seed.contains(&entry.question), "question not verbatim: {}", entry.question);
+        assert!(entry.claims.iter().all(|c| c.status == policybot::knowledge::ClaimStatus::Unverified
+            || c.status == policybot::knowledge::ClaimStatus::Disputed));
+    }
+    // Answers keep their own numbered lists.
+    assert!(kb.entries.iter().any(|e| e.answer.contains("\n2. ")));
+    // The imported text contradicts itself, and the lint sees it.
+    assert_eq!(kb.contradictions.len(), 1);
+    // A second import does not overwrite curated work by accident.
+    let again = bot().args(["import", "tests/data/mississippi-ice-faq.txt", "--out"]).arg(&out_path).output().unwrap();
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("--force"));
+}
+
+#[test]
+fn console_chat_works_over_piped_stdin() {
+    let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\n/quit\nnever read\n";
+    let out = run_with_stdin(bot(), script.as_bytes());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for expected in [
+        "/topics",
+        "State law (6 questions)",
+        "What legal authority allows Mississippi",
+        "there is no topic \"nonsense\"",
+        "Q: What are the current state and local ICE cooperation policies in Mississippi?",
+        "Did you mean:",
+        "[disputed] SB 2710 was passed in 2019.",
+        "unknown command /frobnicate",
+        "Reloaded: 20 entries (0 added, 0 removed, 0 changed)",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+    assert!(!stdout.contains("never read"));
+    // Picking suggestion 1 answers that entry.
+    let after_suggest = stdout.split("Did you mean:").nth(1).unwrap();
+    assert!(after_suggest.contains("Q: "), "{stdout}");
+}
+
+#[test]
+fn errors_are_one_clear_line_without_a_panic() {
+    let out = bot().args(["--config", "does-not-exist.toml", "topics"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("error: does-not-exist.toml: cannot read the config file"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    let out = bot().args(["--knowledge", "no/such/dir", "ask", "hi"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("cannot read the knowledge directory"), "{stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"));
+}

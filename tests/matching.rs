@@ -1,0 +1,120 @@
+//! Matching quality on the shipped knowledge: the dev-set figures as a floor,
+//! every stored question answering itself, and hostile messages never getting
+//! a confident answer.
+
+use policybot::config::Config;
+use policybot::eval::{evaluate, read_labelled};
+use policybot::knowledge::{KnowledgeBase, import, load_dir};
+use policybot::matcher::{Outcome, Thresholds};
+use std::path::Path;
+
+fn knowledge() -> KnowledgeBase {
+    load_dir(Path::new("knowledge")).expect("the shipped knowledge loads")
+}
+
+fn thresholds() -> Thresholds {
+    Config::load(Path::new("config.toml"), true).expect("config.toml loads").matching
+}
+
+#[test]
+fn dev_set_figures_do_not_regress() {
+    let kb = knowledge();
+    let seed = std::fs::read_to_string("tests/data/mississippi-ice-faq.txt").unwrap();
+    let questions: Vec<String> = import::parse(&seed).unwrap().into_iter().map(|e| e.question).collect();
+    let labelled = read_labelled(&std::fs::read_to_string("tests/data/dev.tsv").unwrap(), &questions, &kb).unwrap();
+    assert_eq!(labelled.len(), 150);
+    let report = evaluate(&kb, &thresholds(), &labelled);
+    let misses: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| !c.right)
+        .map(|c| format!("{:?} -> {:?} {:?}: {}", c.labelled.expected, c.got, c.outcome, c.labelled.message))
+        .collect();
+    assert!(report.overall() >= 0.90, "overall {:.3} < 0.90; misses:\n{}", report.overall(), misses.join("\n"));
+    assert!(report.wrong() <= 0.03, "wrong {:.3} > 0.03; misses:\n{}", report.wrong(), misses.join("\n"));
+}
+
+#[test]
+fn every_stored_question_answers_itself() {
+    let kb = knowledge();
+    let t = thresholds();
+    for (i, entry) in kb.entries.iter().enumerate() {
+        let m = kb.matcher().find(&entry.question, &t);
+        assert_eq!(m.outcome, Outcome::Answer, "{}: {:?}", entry.id, m);
+        assert_eq!(m.ranked[0].entry, i, "{} answered with another entry", entry.id);
+    }
+}
+
+#[test]
+fn every_alias_answers_its_entry() {
+    let kb = knowledge();
+    let t = thresholds();
+    for (i, entry) in kb.entries.iter().enumerate() {
+        for alias in &entry.aliases {
+            let m = kb.matcher().find(alias, &t);
+            assert_eq!(m.outcome, Outcome::Answer, "{} alias {alias:?}: {m:?}", entry.id);
+            assert_eq!(m.ranked[0].entry, i, "{} alias {alias:?} answered with another entry", entry.id);
+        }
+    }
+}
+
+#[test]
+fn hostile_and_empty_messages_get_no_confident_answer() {
+    let kb = knowledge();
+    let t = thresholds();
+    let huge = "sanctuary ".repeat(2_000);
+    let cases = [
+        "",
+        "   \t  ",
+        "🤔",
+        "\u{200b}\u{200d}\u{feff}",
+        "\u{0}\u{1b}[31m\u{7}",
+        "<@123456789012345678> <@&42> @everyone @here",
+        "**bold** __under__ `code` [link](http://x)",
+        "'; DROP TABLE entries; --",
+        "<script>alert(1)</script>",
+        "mississippi mississippi mississippi mississippi",
+        huge.as_str(),
+        "ice",
+        "?",
+    ];
+    for message in cases {
+        let m = kb.matcher().find(message, &t);
+        assert_ne!(
+            m.outcome,
+            Outcome::Answer,
+            "{:?} got a confident answer: {m:?}",
+            policybot::reply::shorten(message, 40)
+        );
+        assert!((0.0..=1.0).contains(&m.confidence));
+    }
+}
+
+#[test]
+fn typos_abbreviations_and_chat_forms_still_match() {
+    let kb = knowledge();
+    let t = thresholds();
+    let id = |m: &policybot::matcher::Match| m.ranked.first().map(|s| kb.entries[s.entry].id.clone());
+    for (message, want) in [
+        ("does ms have sanctuary cities?", "current-policies"),
+        ("Does Mississippi have sanctuary citys", "current-policies"),
+        ("MISSISSIPPI IMMIGRANTS RIGHTS ALIANCE", "advocacy-groups"),
+        ("whos the southeastern public safety institute", "training"),
+        ("what is the e-verify act", "limits-on-ice"),
+    ] {
+        let m = kb.matcher().find(message, &t);
+        assert_eq!(id(&m).as_deref(), Some(want), "{message}: {m:?}");
+    }
+}
+
+#[test]
+fn ties_and_ranking_are_deterministic() {
+    let kb = knowledge();
+    let t = thresholds();
+    for message in ["ICE cooperation", "policies", "Mississippi law", "sanctuary"] {
+        let first = kb.matcher().find(message, &t);
+        for _ in 0..5 {
+            assert_eq!(kb.matcher().find(message, &t), first);
+        }
+    }
+}
