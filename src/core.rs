@@ -3,7 +3,7 @@
 //! the one command that needs the file system and lives in [`crate::bot`].
 
 use crate::config::ReplyConfig;
-use crate::knowledge::KnowledgeBase;
+use crate::knowledge::{Entry, KnowledgeBase};
 use crate::matcher::{Outcome, Thresholds};
 use crate::reply::{EntryRef, Footer, Reply, Suggestion, TopicSummary};
 
@@ -75,16 +75,7 @@ fn example(name: &str) -> &'static str {
 pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &ReplyConfig) -> Reply {
     let found = kb.matcher().find(question, thresholds);
     match found.outcome {
-        Outcome::Answer => {
-            let entry = &kb.entries[found.ranked[0].entry];
-            Reply::Answer {
-                entry: EntryRef::from(entry),
-                answer: entry.answer.clone(),
-                confidence: round(found.confidence),
-                claims: entry.claims.clone(),
-                footer: Footer::new(entry, &reply.disclaimer, reply.footer_claims, reply.footer_claim_chars),
-            }
-        }
+        Outcome::Answer => answer_with(&kb.entries[found.ranked[0].entry], found.confidence, reply),
         Outcome::Suggest => Reply::Suggest {
             suggestions: found
                 .ranked
@@ -106,17 +97,21 @@ pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &
 /// Answers with one entry by id: a chosen suggestion or a button click.
 pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig) -> Reply {
     match kb.entry(id) {
-        Some(entry) => Reply::Answer {
-            entry: EntryRef::from(entry),
-            answer: entry.answer.clone(),
-            confidence: 1.0,
-            claims: entry.claims.clone(),
-            footer: Footer::new(entry, &reply.disclaimer, reply.footer_claims, reply.footer_claim_chars),
-        },
+        Some(entry) => answer_with(entry, 1.0, reply),
         None => Reply::error(format!(
             "there is no entry \"{}\" any more; the knowledge may have been reloaded, ask again",
             crate::reply::shorten(id, 64)
         )),
+    }
+}
+
+fn answer_with(entry: &Entry, confidence: f64, reply: &ReplyConfig) -> Reply {
+    Reply::Answer {
+        entry: EntryRef::from(entry),
+        answer: entry.answer.clone(),
+        confidence: round(confidence),
+        claims: entry.claims.clone(),
+        footer: Footer::new(entry, &reply.disclaimer, reply.footer_claims, reply.footer_claim_chars),
     }
 }
 

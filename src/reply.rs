@@ -58,15 +58,17 @@ impl Footer {
     /// claim list, e.g. "/claims" or "!claims".
     pub fn render(&self, claims_command: &str) -> String {
         let mut out = String::new();
-        let disputed: Vec<&str> =
-            self.claims.iter().filter(|(_, s)| *s == ClaimStatus::Disputed).map(|(t, _)| t.as_str()).collect();
-        let unverified: Vec<&str> =
-            self.claims.iter().filter(|(_, s)| *s == ClaimStatus::Unverified).map(|(t, _)| t.as_str()).collect();
-        if !disputed.is_empty() {
-            let _ = writeln!(out, "Disputed (the FAQ contradicts itself): {}", disputed.join("; "));
-        }
-        if !unverified.is_empty() {
-            let _ = writeln!(out, "Unverified: {}", unverified.join("; "));
+        for (status, heading) in [
+            (ClaimStatus::Disputed, "Disputed (the FAQ contradicts itself):"),
+            (ClaimStatus::Unverified, "Not verified by anyone yet:"),
+        ] {
+            let claims: Vec<&str> = self.claims.iter().filter(|(_, s)| *s == status).map(|(t, _)| t.as_str()).collect();
+            if !claims.is_empty() {
+                let _ = writeln!(out, "{heading}");
+                for claim in claims {
+                    let _ = writeln!(out, "• {claim}");
+                }
+            }
         }
         if self.more > 0 {
             let _ = writeln!(out, "…and {} more unchecked claim{}.", self.more, if self.more == 1 { "" } else { "s" });
