@@ -12,3 +12,4 @@ pub mod eval;
 pub mod knowledge;
 pub mod matcher;
 pub mod reply;
+pub mod synth;

@@ -2,11 +2,10 @@
 //! knowledge file: questions verbatim, answers whole, and the checkable
 //! sentences of each answer extracted as unverified claims.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-
 use super::facts::{bills, has_number, named_things, sentences, years};
+use super::{Claim, ClaimStatus, Entry};
 use crate::matcher::normalise;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a text could not be imported.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -172,49 +171,27 @@ fn slugs<'a>(questions: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
         .collect()
 }
 
-/// Writes imported entries as a knowledge file moderators can edit: long
-/// text as multi-line strings, every claim unverified.
+/// Writes imported entries as a knowledge file moderators can edit: one
+/// topic to start from, no aliases, every claim unverified.
 pub fn to_toml(title: &str, source: &str, entries: &[ImportedEntry]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "title = {}", basic(title));
-    let _ = writeln!(out, "source = {}", basic(source));
-    let _ = writeln!(out, "synonyms = []");
-    for e in entries {
-        let _ = writeln!(out, "\n[[entry]]");
-        let _ = writeln!(out, "id = {}", basic(&e.id));
-        let _ = writeln!(out, "topic = \"General\"");
-        let _ = writeln!(out, "question = {}", basic(&e.question));
-        let _ = writeln!(out, "aliases = []");
-        let _ = writeln!(out, "answer = {}", multiline(&e.answer));
-        for claim in &e.claims {
-            let _ = writeln!(out, "\n[[entry.claims]]");
-            let _ = writeln!(out, "text = {}", basic(claim));
-            let _ = writeln!(out, "status = \"unverified\"");
-        }
-    }
-    out
-}
-
-/// A one-line TOML basic string.
-fn basic(text: &str) -> String {
-    toml::Value::String(text.to_owned()).to_string()
-}
-
-/// A TOML multi-line basic string that reads as the text itself.
-fn multiline(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\\' => escaped.push_str("\\\\"),
-            '"' => escaped.push_str("\\\""),
-            '\n' => escaped.push('\n'),
-            c if c.is_control() => {
-                let _ = write!(escaped, "\\u{:04X}", c as u32);
-            }
-            c => escaped.push(c),
-        }
-    }
-    format!("\"\"\"\n{escaped}\"\"\"")
+    let entries: Vec<Entry> = entries
+        .iter()
+        .map(|e| Entry {
+            id: e.id.clone(),
+            topic: "General".to_owned(),
+            question: e.question.clone(),
+            aliases: Vec::new(),
+            answer: e.answer.clone(),
+            claims: e
+                .claims
+                .iter()
+                .map(|text| Claim { text: text.clone(), status: ClaimStatus::Unverified, source: None, note: None })
+                .collect(),
+            reviewed: None,
+            location: String::new(),
+        })
+        .collect();
+    super::write::to_toml(title, source, &[], &entries)
 }
 
 #[cfg(test)]

@@ -43,22 +43,28 @@ impl fmt::Display for Contradiction {
 pub fn find_contradictions(entries: &[Entry]) -> Vec<Contradiction> {
     let mut by_law: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
     for entry in entries {
-        let mut previous = Default::default();
+        let mut previous: Option<String> = None;
         for sentence in sentences(&entry.answer) {
-            let named = bills(&sentence);
-            let laws = if named.is_empty() && refers_back(&sentence) { previous } else { named.clone() };
-            let found = years(&sentence);
-            if found.len() == 1 && is_enactment(&sentence) {
-                let year = *found.iter().next().unwrap_or(&0);
-                for law in &laws {
-                    by_law.entry(law.clone()).or_default().push(Mention {
+            // Cheap tests first: most sentences carry no year at all.
+            let dated = sentence.bytes().any(|b| b.is_ascii_digit()) && {
+                let found = years(&sentence);
+                found.len() == 1 && is_enactment(&sentence)
+            };
+            if dated {
+                let year = years(&sentence).into_iter().next().unwrap_or(0);
+                let mut laws = bills(&sentence);
+                if laws.is_empty() && refers_back(&sentence) {
+                    laws = previous.as_deref().map(bills).unwrap_or_default();
+                }
+                for law in laws {
+                    by_law.entry(law).or_default().push(Mention {
                         entry: entry.id.clone(),
                         year,
                         sentence: sentence.clone(),
                     });
                 }
             }
-            previous = laws;
+            previous = Some(sentence);
         }
     }
     by_law
@@ -79,7 +85,9 @@ pub fn find_contradictions(entries: &[Entry]) -> Vec<Contradiction> {
 pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) {
     for c in contradictions {
         for m in &c.mentions {
-            let Some(entry) = entries.iter_mut().find(|e| e.id == m.entry) else { continue };
+            // Entries are sorted by id (KnowledgeBase::new sorts them first).
+            let Ok(i) = entries.binary_search_by(|e| e.id.as_str().cmp(&m.entry)) else { continue };
+            let entry = &mut entries[i];
             for claim in &mut entry.claims {
                 if claim.status == ClaimStatus::Verified {
                     continue;

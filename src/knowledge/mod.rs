@@ -7,6 +7,7 @@ pub mod facts;
 pub mod import;
 pub mod lint;
 pub mod load;
+pub mod write;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,204 +1,36 @@
 //! Turning text into the terms the index compares: normalised words, stop
-//! words dropped, stems (Porter), typos corrected against the knowledge's own
-//! vocabulary, and moderator-written synonym phrases folded into one concept
-//! term. Stored questions and chat messages go through the same steps.
+//! words dropped, plurals folded, typos corrected against the knowledge's own
+//! vocabulary, moderator-written synonym phrases folded into one concept
+//! term, then Porter stems. Stored questions and chat messages go through the
+//! same steps.
 
 use rust_stemmers::{Algorithm, Stemmer};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::{Hash, Hasher};
 
 use super::normalise::{clip, normalise};
 
-/// Words that carry no meaning for choosing an entry: English function words
-/// and the filler of chat messages ("like", "actually", "pls").
+/// Words that carry no meaning for choosing an entry: English function words,
+/// the filler of chat messages ("like", "actually", "pls") and discourse
+/// markers (in an answer "First, …" orders points; it is not about what
+/// comes first).
+#[rustfmt::skip]
 const STOP_WORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "actually",
-    "after",
-    "again",
-    "against",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "anyone",
-    "anything",
-    "are",
-    "around",
-    "as",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
-    "both",
-    "but",
-    "by",
-    "can",
-    "could",
-    "day",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "down",
-    "during",
-    "each",
-    "even",
-    "ever",
-    "every",
-    "few",
-    "for",
-    "from",
-    "further",
-    "get",
-    "gets",
-    "getting",
-    "give",
-    "go",
-    "going",
-    "got",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "hello",
-    "her",
-    "here",
-    "hers",
-    "hey",
-    "hi",
-    "him",
-    "his",
-    "how",
-    "i",
-    "if",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "just",
-    "kind",
-    "know",
-    "like",
-    "lol",
-    "me",
-    "might",
-    "more",
-    "most",
-    "much",
-    "must",
-    "my",
-    "myself",
-    "no",
-    "nor",
-    "not",
-    "of",
-    "off",
-    "ok",
-    "okay",
-    "on",
-    "once",
-    "only",
-    "or",
-    "other",
-    "our",
-    "ours",
-    "out",
-    "over",
-    "own",
-    "please",
-    "pretty",
-    "question",
-    "quick",
-    "really",
-    "same",
-    "says",
-    "she",
-    "should",
-    "so",
-    "some",
-    "someone",
-    "something",
-    "such",
-    "tell",
-    "thanks",
-    "than",
-    "that",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "then",
-    "there",
-    "these",
-    "they",
-    "thing",
-    "things",
-    "this",
-    "those",
-    "through",
-    "to",
-    "too",
-    "under",
-    "until",
-    "up",
-    "us",
-    "very",
-    "wanna",
-    "want",
-    "was",
-    "way",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "wondering",
-    "would",
-    "yeah",
-    "yes",
-    "you",
-    "your",
-    "yours",
-    "stuff",
-    "ask",
-    "asking",
-    "curious",
-    // Discourse markers: in an answer "First, …" orders points, it is not
-    // about what comes first.
-    "first",
-    "second",
-    "third",
-    "firstly",
-    "secondly",
-    "thirdly",
-    "finally",
-    "lastly",
-    "additionally",
-    "overall",
-    "furthermore",
-    "moreover",
-    "however",
-    "whether",
-    "since",
-    "already",
-    "still",
+    "a", "about", "above", "actually", "after", "again", "against", "all", "also", "am", "an", "and", "any",
+    "anyone", "anything", "are", "around", "as", "at", "be", "because", "been", "before", "being", "below",
+    "between", "both", "but", "by", "can", "could", "day", "did", "do", "does", "doing", "down", "during",
+    "each", "even", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "give", "go",
+    "going", "got", "had", "has", "have", "having", "he", "hello", "her", "here", "hers", "hey", "hi", "him",
+    "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "kind", "know", "like", "lol", "me",
+    "might", "more", "most", "much", "must", "my", "myself", "no", "nor", "not", "of", "off", "ok", "okay",
+    "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "please", "pretty", "question",
+    "quick", "really", "same", "says", "she", "should", "so", "some", "someone", "something", "such", "tell",
+    "thanks", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing",
+    "things", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "wanna", "want",
+    "was", "way", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
+    "wondering", "would", "yeah", "yes", "you", "your", "yours", "stuff", "ask", "asking", "curious", "First,",
+    "…", "first", "second", "third", "firstly", "secondly", "thirdly", "finally", "lastly", "additionally",
+    "overall", "furthermore", "moreover", "however", "whether", "since", "already", "still",
 ];
 
 /// One analysed term of a text.
@@ -216,24 +48,43 @@ pub struct Term {
     pub common: bool,
 }
 
+/// A synonym phrase as plural-folded words, and the concept term it folds into.
+type Phrase = (Vec<Box<str>>, Box<str>);
+
+/// What analysis needs to know about one normalised word; computed once per
+/// distinct word of the knowledge, so indexing 100,000 entries stems each
+/// word once, not each time it occurs.
+#[derive(Debug, Clone)]
+struct Word {
+    /// Plural-folded form: what synonyms match on.
+    light: Box<str>,
+    /// Porter stem of the light form: what the index holds.
+    stem: Box<str>,
+    stop: bool,
+}
+
 /// Analyses text into terms for one knowledge base.
 pub struct Analyser {
     stemmer: Stemmer,
-    stop: BTreeSet<&'static str>,
+    stop: FxHashSet<&'static str>,
+    /// Every word of the knowledge and its synonyms, analysed.
+    words: FxHashMap<Box<str>, Word>,
     /// Synonym phrases (as plural-folded words), longest first, keyed by first word.
-    phrases: HashMap<String, Vec<(Vec<String>, String)>>,
-    /// Every word the knowledge uses (plurals folded); typos are corrected
-    /// towards these.
-    lexicon: BTreeSet<String>,
-    /// The lexicon bucketed by length, so a typo is compared only with words
-    /// of about its own length.
-    by_length: BTreeMap<usize, Vec<String>>,
+    phrases: FxHashMap<Box<str>, Vec<Phrase>>,
+    /// Every light form the knowledge uses; typos are corrected towards these.
+    lexicon: FxHashSet<Box<str>>,
+    /// Typo index: the hash of each lexicon word with one letter deleted (and
+    /// of the word itself) → the words. A typo of one edit shares a key with
+    /// its word, so a lookup costs a few hash probes, not a scan of the
+    /// vocabulary ("symmetric delete").
+    deletions: FxHashMap<u64, Vec<u32>>,
+    lexicon_list: Vec<Box<str>>,
     /// Stems of place names (see `places`).
-    places: BTreeSet<String>,
+    places: FxHashSet<String>,
     /// Stems of common English words (the ISO stop-word list, beyond our own
     /// stop words): "come", "find", "work". In a small FAQ such words are rare
     /// and would look telling; in English they are not.
-    common: BTreeSet<String>,
+    common: FxHashSet<String>,
 }
 
 impl std::fmt::Debug for Analyser {
@@ -242,18 +93,81 @@ impl std::fmt::Debug for Analyser {
     }
 }
 
+fn hash_of(text: &str) -> u64 {
+    let mut h = FxHasher::default();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// `word` with each letter deleted in turn.
+fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
+    word.char_indices().map(move |(i, c)| {
+        let mut s = String::with_capacity(word.len());
+        s.push_str(&word[..i]);
+        s.push_str(&word[i + c.len_utf8()..]);
+        s
+    })
+}
+
+/// Words met while analysing knowledge text, with their analysis, and the
+/// terms made from them numbered locally: one per indexing thread, so
+/// threads share nothing while they work and each distinct word or term is
+/// hashed into the shared tables once, at the end.
+#[derive(Debug, Default)]
+pub struct WordCache {
+    words: FxHashMap<Box<str>, Word>,
+    term_ids: FxHashMap<Box<str>, u32>,
+    /// Local term id → term text.
+    pub terms: Vec<Box<str>>,
+}
+
+impl WordCache {
+    fn intern(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.term_ids.get(term) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.terms.push(term.into());
+        self.term_ids.insert(term.into(), id);
+        id
+    }
+}
+
+/// One word of a text on its way to becoming a term.
+struct Token<'a> {
+    light: &'a str,
+    stem: &'a str,
+    stop: bool,
+    corrected: bool,
+    unknown: bool,
+}
+
 impl Analyser {
     /// Builds an analyser whose vocabulary is `texts` and whose synonym
     /// groups are `synonyms` (each group folds into one concept term).
     pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>, synonyms: &[Vec<String>]) -> Self {
+        let mut analyser = Analyser::for_synonyms(synonyms);
+        let mut cache = WordCache::default();
+        for text in texts {
+            analyser.knowledge_terms(text, &mut cache);
+        }
+        analyser.learn(vec![cache]);
+        analyser
+    }
+
+    /// An analyser that knows the synonyms but no vocabulary yet: analyse the
+    /// knowledge with [`Analyser::knowledge_terms`], then [`Analyser::learn`].
+    pub fn for_synonyms(synonyms: &[Vec<String>]) -> Self {
         let mut analyser = Analyser {
             stemmer: Stemmer::create(Algorithm::English),
             stop: STOP_WORDS.iter().copied().collect(),
-            phrases: HashMap::new(),
-            lexicon: BTreeSet::new(),
-            by_length: BTreeMap::new(),
-            places: BTreeSet::new(),
-            common: BTreeSet::new(),
+            words: FxHashMap::default(),
+            phrases: FxHashMap::default(),
+            lexicon: FxHashSet::default(),
+            deletions: FxHashMap::default(),
+            lexicon_list: Vec::new(),
+            places: FxHashSet::default(),
+            common: FxHashSet::default(),
         };
         analyser.places = super::places::PLACES.iter().map(|p| analyser.stem(p)).collect();
         analyser.common = stop_words::get("en")
@@ -264,16 +178,15 @@ impl Analyser {
             .collect();
         for group in synonyms {
             let Some(first) = group.first() else { continue };
-            let concept = format!("~{}", analyser.light_words(first).join("_"));
+            let concept: Box<str> = format!("~{}", analyser.remember(first).join("_")).into();
             if concept.len() == 1 {
                 continue;
             }
             for member in group {
-                let words = analyser.light_words(member);
+                let words = analyser.remember(member);
                 if words.is_empty() {
                     continue;
                 }
-                analyser.lexicon.extend(words.iter().cloned());
                 let slot = analyser.phrases.entry(words[0].clone()).or_default();
                 if !slot.iter().any(|(s, _)| *s == words) {
                     slot.push((words, concept.clone()));
@@ -285,20 +198,88 @@ impl Analyser {
             // the same way every time.
             slot.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
         }
-        for text in texts {
-            let words = analyser.light_words(text);
-            analyser.lexicon.extend(words);
-        }
-        for word in &analyser.lexicon {
-            analyser.by_length.entry(word.chars().count()).or_default().push(word.clone());
-        }
         analyser
     }
 
-    /// The words of `text` with plurals folded, stop words included (synonym
-    /// phrases may hold them).
-    fn light_words(&self, text: &str) -> Vec<String> {
-        normalise(text).split(' ').filter(|w| !w.is_empty()).map(|w| self.light(w)).collect()
+    /// Adds the words of a synonym to the vocabulary; returns their light
+    /// forms, stop words included (phrases may hold them).
+    fn remember(&mut self, text: &str) -> Vec<Box<str>> {
+        let normalised = normalise(text);
+        let mut out = Vec::new();
+        for word in normalised.split(' ').filter(|w| !w.is_empty()) {
+            if !self.words.contains_key(word) {
+                let analysed = self.analyse_word(word);
+                self.words.insert(word.into(), analysed);
+            }
+            let light = self.words[word].light.clone();
+            self.lexicon.insert(light.clone());
+            out.push(light);
+        }
+        out
+    }
+
+    /// Makes every word met in `caches` vocabulary, and builds the typo index.
+    pub fn learn(&mut self, caches: Vec<WordCache>) {
+        for cache in caches {
+            for (word, analysed) in cache.words {
+                self.lexicon.insert(analysed.light.clone());
+                self.words.entry(word).or_insert(analysed);
+            }
+        }
+        let mut list: Vec<Box<str>> = self.lexicon.iter().cloned().collect();
+        list.sort();
+        self.deletions.clear();
+        for (i, word) in list.iter().enumerate() {
+            if word.chars().count() < 5 {
+                continue;
+            }
+            for key in std::iter::once(word.to_string()).chain(deletions(word)) {
+                let slot = self.deletions.entry(hash_of(&key)).or_default();
+                if slot.last() != Some(&(i as u32)) {
+                    slot.push(i as u32);
+                }
+            }
+        }
+        self.lexicon_list = list;
+    }
+
+    /// The terms of a knowledge text (a question, an answer, a claim) as
+    /// ids local to `cache`, sorted and distinct: like [`Analyser::terms`],
+    /// but every word is vocabulary by definition, so none is corrected.
+    pub fn knowledge_terms(&self, text: &str, cache: &mut WordCache) -> Vec<u32> {
+        let normalised = normalise(text);
+        for word in normalised.split(' ').filter(|w| !w.is_empty()) {
+            if !self.words.contains_key(word) && !cache.words.contains_key(word) {
+                let analysed = self.analyse_word(word);
+                cache.words.insert(word.into(), analysed);
+            }
+        }
+        let mut found: Vec<String> = Vec::new();
+        {
+            let tokens: Vec<Token> = normalised
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(|word| {
+                    let w = self.words.get(word).or_else(|| cache.words.get(word)).expect("analysed above");
+                    Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected: false, unknown: false }
+                })
+                .collect();
+            self.fold(&tokens, |text, _| {
+                if !found.iter().any(|f| f == text) {
+                    found.push(text.to_owned());
+                }
+            });
+        }
+        let mut ids: Vec<u32> = found.iter().map(|t| cache.intern(t)).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn analyse_word(&self, word: &str) -> Word {
+        let stop = self.stop.contains(word);
+        let light = self.light(word);
+        let stem = self.stem(&light);
+        Word { light: light.into(), stem: stem.into(), stop }
     }
 
     /// Plural folding only (an "S stemmer"): "rules" → "rule", "policies" →
@@ -306,7 +287,7 @@ impl Analyser {
     /// moderator's "rules" does not also catch "ruled"; the full stemmer runs
     /// afterwards on words no synonym claimed.
     fn light(&self, word: &str) -> String {
-        if self.stop.contains(word) || word.chars().count() <= 3 || !word.chars().all(char::is_alphabetic) {
+        if self.stop.contains(word) || word.len() <= 3 || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
             return word.to_owned();
         }
         if let Some(stem) = word.strip_suffix("ies")
@@ -335,43 +316,56 @@ impl Analyser {
     /// synonym phrases, full stems for every other word but stop words.
     pub fn terms(&self, text: &str) -> Vec<Term> {
         let normalised = normalise(clip(text));
-        let mut words: Vec<(String, bool, bool, bool)> = Vec::new(); // (light form, stop, corrected, unknown)
+        // Words new to the analyser, and corrections, own their analysis.
+        let mut owned: Vec<Word> = Vec::new();
+        let mut plan: Vec<(Option<&Word>, bool, bool)> = Vec::new(); // (known analysis, corrected, unknown)
         for word in normalised.split(' ').filter(|w| !w.is_empty()) {
-            let stop = self.stop.contains(word);
-            let light = self.light(word);
-            if stop || self.lexicon.contains(&light) {
-                words.push((light, stop, false, false));
-            } else if let Some(fixed) = self.correct(&light) {
-                words.push((fixed, false, true, false));
-            } else {
-                words.push((light, false, false, true));
+            match self.words.get(word) {
+                Some(w) if w.stop || self.lexicon.contains(&w.light) => plan.push((Some(w), false, false)),
+                found => {
+                    let analysed = found.cloned().unwrap_or_else(|| self.analyse_word(word));
+                    if analysed.stop || self.lexicon.contains(&analysed.light) {
+                        owned.push(analysed);
+                        plan.push((None, false, false));
+                    } else if let Some(fixed) = self.correct(&analysed.light) {
+                        let stem = self.stem(&fixed);
+                        owned.push(Word { light: fixed.into(), stem: stem.into(), stop: false });
+                        plan.push((None, true, false));
+                    } else {
+                        owned.push(analysed);
+                        plan.push((None, false, true));
+                    }
+                }
             }
         }
+        let mut owned = owned.iter();
+        let tokens: Vec<Token> = plan
+            .into_iter()
+            .filter_map(|(known, corrected, unknown)| {
+                let w = match known {
+                    Some(w) => w,
+                    None => owned.next()?,
+                };
+                Some(Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected, unknown })
+            })
+            .collect();
+        self.assemble(&tokens)
+    }
 
+    /// Folds synonym phrases into concepts and turns the rest into stem
+    /// terms, then sorts and de-duplicates.
+    fn assemble(&self, words: &[Token]) -> Vec<Term> {
         let mut terms: Vec<Term> = Vec::new();
-        let mut i = 0;
-        while i < words.len() {
-            if let Some((len, concept)) = self.phrase_at(&words, i) {
-                let corrected = words[i..i + len].iter().any(|w| w.2);
-                terms.push(Term {
-                    text: concept.to_owned(),
-                    corrected,
-                    unknown: false,
-                    foreign_place: false,
-                    common: false,
-                });
-                i += len;
-                continue;
-            }
-            let (light, stop, corrected, unknown) = &words[i];
-            if !stop {
-                let stem = self.stem(light);
-                let foreign_place = *unknown && self.places.contains(&stem);
-                let common = self.common.contains(&stem);
-                terms.push(Term { text: stem, corrected: *corrected, unknown: *unknown, foreign_place, common });
-            }
-            i += 1;
-        }
+        self.fold(words, |text, w| {
+            let (corrected, unknown, stem) = match w {
+                Some(w) => (w.corrected, w.unknown, Some(w.stem)),
+                None => (false, false, None),
+            };
+            let foreign_place = unknown && stem.is_some_and(|s| self.places.contains(s));
+            let common = stem.is_some_and(|s| self.common.contains(s));
+            terms.push(Term { text: text.to_owned(), corrected, unknown, foreign_place, common });
+        });
+        // A phrase term is corrected when any of its words was.
         terms.sort();
         // A repeated word counts once: "mississippi mississippi …" is no
         // stronger a question than "mississippi".
@@ -386,42 +380,61 @@ impl Analyser {
         terms
     }
 
-    fn phrase_at(&self, words: &[(String, bool, bool, bool)], i: usize) -> Option<(usize, &str)> {
-        let candidates = self.phrases.get(&words[i].0)?;
-        candidates.iter().find_map(|(stems, concept)| {
-            let fits = i + stems.len() <= words.len() && stems.iter().zip(&words[i..]).all(|(s, w)| *s == w.0);
-            fits.then_some((stems.len(), concept.as_str()))
+    /// Walks the words, calling `emit` with each term: a concept for a
+    /// synonym phrase (with no single word; its `corrected` is folded into a
+    /// synthetic token), the stem for any other word but stop words.
+    fn fold<'w>(&self, words: &'w [Token<'w>], mut emit: impl FnMut(&str, Option<&Token<'w>>)) {
+        let mut i = 0;
+        while i < words.len() {
+            if let Some((len, concept)) = self.phrase_at(words, i) {
+                let corrected = words[i..i + len].iter().any(|w| w.corrected);
+                let token = Token { light: "", stem: "", stop: false, corrected, unknown: false };
+                emit(concept, Some(&token));
+                i += len;
+                continue;
+            }
+            let w = &words[i];
+            if !w.stop {
+                emit(w.stem, Some(w));
+            }
+            i += 1;
+        }
+    }
+
+    fn phrase_at(&self, words: &[Token], i: usize) -> Option<(usize, &str)> {
+        let candidates = self.phrases.get(words[i].light)?;
+        candidates.iter().find_map(|(phrase, concept)| {
+            let fits = i + phrase.len() <= words.len() && phrase.iter().zip(&words[i..]).all(|(s, w)| **s == *w.light);
+            fits.then_some((phrase.len(), &**concept))
         })
     }
 
     /// The nearest vocabulary word to a misspelt word, if one is close enough:
-    /// one edit for words of 5–8 letters, two for longer ones; never for short
-    /// words, common English words or numbers, where one edit makes a
-    /// different word ("held" is not a typo of "help").
-    ///
-    /// Words under 7 letters are only corrected for a missing, extra or
-    /// swapped letter, the usual slips of typing on a phone; a changed letter
-    /// in a short word too often makes another real word ("tight", "might").
+    /// one edit (a missing, extra, changed or swapped letter) for words of 5
+    /// letters or more; never for short words, common English words or
+    /// numbers, where one edit makes a different word ("held" is not a typo of
+    /// "help"). Words under 7 letters are only corrected for a missing, extra
+    /// or swapped letter, the usual slips of typing on a phone; a changed
+    /// letter in a short word too often makes another real word ("tight",
+    /// "might"). Ties go to the alphabetically first word.
     fn correct(&self, word: &str) -> Option<String> {
         let len = word.chars().count();
         if len < 5 || word.chars().any(|c| c.is_ascii_digit()) || self.common.contains(&self.stem(word)) {
             return None;
         }
-        let max_edits = if len >= 9 { 2 } else { 1 };
-        let mut best: Option<(usize, &String)> = None;
-        for candidate_len in len.saturating_sub(max_edits)..=len + max_edits {
-            for known in self.by_length.get(&candidate_len).into_iter().flatten() {
-                if candidate_len < 5 {
-                    continue;
-                }
+        let mut best: Option<&str> = None;
+        for key in std::iter::once(word.to_owned()).chain(deletions(word)) {
+            for &i in self.deletions.get(&hash_of(&key)).into_iter().flatten() {
+                let known = &*self.lexicon_list[i as usize];
+                let known_len = known.chars().count();
                 let d = strsim::damerau_levenshtein(word, known);
-                let substitution = d == 1 && candidate_len == len && !is_transposition(word, known);
-                if d <= max_edits && !(substitution && len < 7) && best.is_none_or(|(bd, bw)| (d, known) < (bd, bw)) {
-                    best = Some((d, known));
+                let substitution = d == 1 && known_len == len && !is_transposition(word, known);
+                if d == 1 && !(substitution && len < 7) && best.is_none_or(|b| known < b) {
+                    best = Some(known);
                 }
             }
         }
-        best.map(|(_, w)| w.clone())
+        best.map(str::to_owned)
     }
 
     /// Whether a term is a common English word (see `common`). Concept terms

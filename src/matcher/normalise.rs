@@ -3,6 +3,8 @@
 //! chat abbreviations. Both sides of a comparison go through the same code, so
 //! whatever it does to a message it also does to the knowledge.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
 /// Longest message prefix that is matched (see [`clip`]). Chat messages are short; a
@@ -69,26 +71,43 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 pub fn normalise(text: &str) -> String {
     // Zero-width and other format characters are dropped, not turned into
     // separators, so "I\u{200b}CE" reads as "ice" the way a person sees it.
-    let folded: String = text.nfkc().flat_map(char::to_lowercase).nfkc().filter(|c| !is_invisible(*c)).collect();
+    // ASCII text (most chat, all of the shipped knowledge) is already in
+    // NFKC and has no invisible characters: lowercasing is all it needs.
+    let folded: String = if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.nfkc().flat_map(char::to_lowercase).nfkc().filter(|c| !is_invisible(*c)).collect()
+    };
 
-    let mut words: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(folded.len() + 16);
+    let mut push = |word: &str| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    };
     for raw in folded.split(|c: char| c.is_whitespace()) {
+        if raw.is_empty() {
+            continue;
+        }
+        // The common case: a plain word.
+        if raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            push(abbreviation(raw).unwrap_or(raw));
+            continue;
+        }
         let undotted = undot_initialism(raw.trim_end_matches(['?', '!', ',', ';', ':']));
         let raw = undotted.as_deref().unwrap_or(raw);
         if let Some(expansion) =
             abbreviation(raw.trim_matches(|c: char| matches!(c, '?' | '!' | ',' | ';' | ':' | '.' | '"' | '(' | ')')))
         {
-            words.extend(expansion.split(' ').map(str::to_owned));
+            push(expansion);
             continue;
         }
         for word in split_word(raw) {
-            match abbreviation(&word) {
-                Some(expansion) => words.extend(expansion.split(' ').map(str::to_owned)),
-                None => words.push(word),
-            }
+            push(abbreviation(&word).unwrap_or(&word));
         }
     }
-    words.join(" ")
+    out
 }
 
 /// The first [`MAX_INPUT_CHARS`] characters, ending at a word boundary so no
@@ -116,7 +135,8 @@ fn undot_initialism(word: &str) -> Option<String> {
 }
 
 fn abbreviation(word: &str) -> Option<&'static str> {
-    ABBREVIATIONS.iter().find(|(short, _)| *short == word).map(|(_, long)| *long)
+    static TABLE: LazyLock<HashMap<&str, &str>> = LazyLock::new(|| ABBREVIATIONS.iter().copied().collect());
+    TABLE.get(word).copied()
 }
 
 /// Splits one whitespace-separated chunk into normalised words: apostrophes
