@@ -84,7 +84,7 @@ pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> Reload
     for (id, e) in &new_entries {
         match old_entries.get(id) {
             None => report.added.push((*id).to_owned()),
-            Some(o) if strip_location(o) != strip_location(e) => report.changed.push((*id).to_owned()),
+            Some(o) if !o.same_content(e) => report.changed.push((*id).to_owned()),
             Some(_) => {}
         }
     }
@@ -99,11 +99,12 @@ pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> Reload
         .iter()
         .map(|c| format!("{} is dated differently by {} sentences", c.subject, c.mentions.len()))
         .collect();
-    report.warnings.extend(knowledge::lint::confusables(new, &config.matching).iter().map(ToString::to_string));
+    // Only what this reload brought in can have become confusable with
+    // something; `policybot check` reviews the whole knowledge.
+    let touched: std::collections::BTreeSet<&str> =
+        report.added.iter().chain(&report.changed).map(String::as_str).collect();
+    let touched = |id: &str| touched.contains(id);
+    let confusables = knowledge::lint::confusables_among(new, &config.matching, touched);
+    report.warnings.extend(confusables.iter().map(ToString::to_string));
     report
-}
-
-/// An entry moved within its file is not a changed entry.
-fn strip_location(e: &knowledge::Entry) -> knowledge::Entry {
-    knowledge::Entry { location: String::new(), ..e.clone() }
 }

@@ -9,38 +9,61 @@ use std::sync::LazyLock;
 /// Splits prose into sentences. Numbered list markers ("2. ") are dropped and
 /// common abbreviations ("Gov.", "U.S.", "v.") do not end a sentence.
 pub fn sentences(text: &str) -> Vec<String> {
-    static LIST_MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*\(?\d{1,2}[.)]\s+").unwrap());
     const NOT_AN_END: &[&str] = &[
         "gov.", "sen.", "rep.", "st.", "no.", "v.", "vs.", "u.s.", "dr.", "mr.", "ms.", "mrs.", "inc.", "e.g.", "i.e.",
         "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.", "s.b.", "h.b.",
     ];
     let mut out = Vec::new();
     for line in text.lines() {
-        let line = LIST_MARKER.replace(line, "");
-        let mut current = String::new();
-        let words: Vec<&str> = line.split_whitespace().collect();
-        for (i, word) in words.iter().enumerate() {
-            if !current.is_empty() {
-                current.push(' ');
-            }
-            current.push_str(word);
+        let line = strip_list_marker(line.trim());
+        // Byte offsets of word starts and ends; a sentence ends after a word
+        // ending in . ? or ! when the next word starts a sentence.
+        let words: Vec<(usize, usize)> = line
+            .split_whitespace()
+            .map(|w| {
+                let start = w.as_ptr() as usize - line.as_ptr() as usize;
+                (start, start + w.len())
+            })
+            .collect();
+        let mut start: Option<usize> = None;
+        for (i, &(ws, we)) in words.iter().enumerate() {
+            let first = *start.get_or_insert(ws);
+            let word = &line[ws..we];
             let ends = word.ends_with(['.', '?', '!'])
                 || word.ends_with(".)")
                 || word.ends_with(".\"")
                 || word.ends_with(".”");
+            if !ends {
+                continue;
+            }
             let next_starts = words
                 .get(i + 1)
-                .and_then(|w| w.trim_start_matches(['"', '“', '(']).chars().next())
+                .and_then(|&(ns, ne)| line[ns..ne].trim_start_matches(['"', '“', '(']).chars().next())
                 .is_none_or(|c| c.is_uppercase() || c.is_ascii_digit());
-            if ends && next_starts && !NOT_AN_END.contains(&word.to_lowercase().as_str()) {
-                out.push(std::mem::take(&mut current));
+            if next_starts && !NOT_AN_END.iter().any(|a| a.eq_ignore_ascii_case(word)) {
+                out.push(line[first..we].to_owned());
+                start = None;
             }
         }
-        if !current.trim().is_empty() {
-            out.push(current);
+        if let Some(first) = start {
+            out.push(line[first..].trim_end().to_owned());
         }
     }
     out
+}
+
+/// "2. Text" → "Text"; "(3) Text" and "4) Text" too.
+fn strip_list_marker(line: &str) -> &str {
+    let rest = line.strip_prefix('(').unwrap_or(line);
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 2 {
+        return line;
+    }
+    let after = &rest[digits..];
+    match after.strip_prefix(['.', ')']) {
+        Some(tail) if tail.starts_with(char::is_whitespace) => tail.trim_start(),
+        _ => line,
+    }
 }
 
 /// Canonical names of the bills, acts and statute sections a sentence
@@ -72,18 +95,47 @@ pub fn bills(sentence: &str) -> BTreeSet<String> {
 
 /// Four-digit years (1900–2099) a sentence mentions.
 pub fn years(sentence: &str) -> BTreeSet<u16> {
-    static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(19|20)\d{2}\b").unwrap());
-    YEAR.find_iter(sentence).filter_map(|m| m.as_str().parse().ok()).collect()
+    // A hand-written scan: this runs on every sentence of every answer at
+    // load time, and a regex costs several times as much.
+    let bytes = sentence.as_bytes();
+    let mut found = BTreeSet::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let word_before = start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let word_after = i < bytes.len() && (bytes[i].is_ascii_alphabetic() || bytes[i] == b'_');
+        if i - start == 4
+            && !word_before
+            && !word_after
+            && matches!(&bytes[start..start + 2], b"19" | b"20")
+            && let Ok(year) = sentence[start..i].parse()
+        {
+            found.insert(year);
+        }
+    }
+    found
 }
 
 /// Whether a sentence reports a law being made (signed, passed, enacted…):
 /// the event that has one true year. Other events (a ruling, an amendment,
 /// a lawsuit) legitimately carry other years.
 pub fn is_enactment(sentence: &str) -> bool {
-    static ENACTED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(signed|passed|enacted|adopted|approved|became law|was introduced into law)\b").unwrap()
-    });
-    ENACTED.is_match(sentence)
+    const MADE: &[&str] = &["signed", "passed", "enacted", "adopted", "approved", "became law"];
+    let lower = sentence.to_ascii_lowercase();
+    MADE.iter().any(|word| {
+        lower.match_indices(word).any(|(i, _)| {
+            let before = lower[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+            let after = lower[i + word.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            before && after
+        })
+    })
 }
 
 /// Whether a sentence opens by referring back to a law named just before
@@ -109,6 +161,9 @@ pub fn named_things(sentence: &str) -> BTreeSet<String> {
 /// Headings of an answer's list items: "2. Loss of federal funding: …"
 /// gives "Loss of federal funding".
 pub fn headings(text: &str) -> Vec<String> {
+    if !text.contains(':') {
+        return Vec::new();
+    }
     static HEADING: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?m)^\s*\(?\d{1,2}[.)]\s+([^:.?!\n]{3,80}):").unwrap());
     HEADING.captures_iter(text).map(|c| c[1].trim().to_owned()).filter(|h| h.split_whitespace().count() <= 8).collect()
@@ -124,6 +179,14 @@ pub fn has_number(sentence: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_markers_and_abbreviations() {
+        assert_eq!(sentences("(2) Two. Three"), ["Two.", "Three"]);
+        assert_eq!(sentences("The U.S. Senate met. Then"), ["The U.S. Senate met.", "Then"]);
+        assert_eq!(sentences("2019. The year"), ["2019.", "The year"]);
+        assert_eq!(sentences("  "), Vec::<String>::new());
+    }
 
     #[test]
     fn splits_sentences_and_drops_list_markers() {

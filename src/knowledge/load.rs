@@ -90,9 +90,9 @@ struct RawClaim {
 /// What one file contributes, before cross-file checks.
 struct Parsed {
     source: Source,
-    entries: Vec<(Entry, Range<usize>)>,
+    /// Each entry with the line and column where it starts.
+    entries: Vec<(Entry, usize, usize)>,
     synonyms: Vec<Vec<String>>,
-    text: String,
 }
 
 /// Loads every `*.toml` knowledge file in `dir` (not the regression set),
@@ -100,20 +100,22 @@ struct Parsed {
 pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
     let paths = knowledge_files(dir)
         .map_err(|message| LoadErrors(vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }]))?;
+    // Files are read and parsed on all cores; results keep file order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = paths.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Parsed, Vec<LoadError>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|p| read_file(p)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("parsing does not panic")).collect()
+    });
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
-    for path in paths {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match parse_file(&path, text) {
-                Ok(p) => parsed.push(p),
-                Err(mut e) => errors.append(&mut e),
-            },
-            Err(e) => errors.push(LoadError {
-                path: path.clone(),
-                line: 1,
-                column: 1,
-                message: format!("cannot read this file: {e}"),
-            }),
+    for result in results {
+        match result {
+            Ok(p) => parsed.push(p),
+            Err(mut e) => errors.append(&mut e),
         }
     }
 
@@ -121,8 +123,7 @@ pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
     // answers and feedback or links by id would be ambiguous.
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for p in &parsed {
-        for (entry, span) in &p.entries {
-            let (line, column) = line_column(&p.text, span.start);
+        for &(ref entry, line, column) in &p.entries {
             let here = format!("{}:{line}:{column}", p.source.path.display());
             if let Some(first) = seen.get(&entry.id) {
                 errors.push(LoadError {
@@ -149,10 +150,22 @@ pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
     let mut synonyms = Vec::new();
     for p in parsed {
         sources.push(p.source);
-        entries.extend(p.entries.into_iter().map(|(e, _)| e));
+        entries.extend(p.entries.into_iter().map(|(e, _, _)| e));
         synonyms.extend(p.synonyms);
     }
     Ok(KnowledgeBase::new(sources, entries, synonyms))
+}
+
+fn read_file(path: &Path) -> Result<Parsed, Vec<LoadError>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_file(path, text),
+        Err(e) => Err(vec![LoadError {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read this file: {e}"),
+        }]),
+    }
 }
 
 fn knowledge_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -176,11 +189,29 @@ fn knowledge_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+    Lines::new(text).locate(offset)
+}
+
+/// Where each line of a text starts, so that locating many offsets (one per
+/// entry of a 100,000-entry file) costs a binary search each, not a scan.
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -192,8 +223,9 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 
 /// Parses and validates one file; returns all its problems or its content.
 fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
+    let lines = Lines::new(&text);
     let at = |span: Range<usize>, message: String| {
-        let (line, column) = line_column(&text, span.start);
+        let (line, column) = lines.locate(span.start);
         LoadError { path: path.to_path_buf(), line, column, message }
     };
     let raw: RawFile = match toml::from_str(&text) {
@@ -261,8 +293,7 @@ fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
 
     let mut entries = Vec::new();
     for entry in raw.entries {
-        let span = entry.span();
-        let (line, _) = line_column(&text, span.start);
+        let (line, column) = lines.locate(entry.span().start);
         let e = entry.into_inner();
         entries.push((
             Entry {
@@ -287,7 +318,8 @@ fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
                 reviewed: e.reviewed.map(|d| d.into_inner().to_string()),
                 location: format!("{}:{line}", path.display()),
             },
-            span,
+            line,
+            column,
         ));
     }
     Ok(Parsed {
@@ -298,7 +330,6 @@ fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
         },
         entries,
         synonyms: raw.synonyms.into_iter().map(Spanned::into_inner).collect(),
-        text,
     })
 }
 

@@ -63,6 +63,18 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Equal in everything but where it is written: an entry moved within
+    /// its file is not a changed entry.
+    pub fn same_content(&self, other: &Entry) -> bool {
+        self.id == other.id
+            && self.topic == other.topic
+            && self.question == other.question
+            && self.aliases == other.aliases
+            && self.answer == other.answer
+            && self.claims == other.claims
+            && self.reviewed == other.reviewed
+    }
+
     /// Claims nobody has verified, disputed first: what the caveat footer names.
     pub fn unchecked_claims(&self) -> Vec<&Claim> {
         let mut claims: Vec<&Claim> = self.claims.iter().filter(|c| c.status != ClaimStatus::Verified).collect();

@@ -111,26 +111,17 @@ fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
 
 /// Words met while analysing knowledge text, with their analysis, and the
 /// terms made from them numbered locally: one per indexing thread, so
-/// threads share nothing while they work and each distinct word or term is
-/// hashed into the shared tables once, at the end.
+/// threads share nothing while they work, and each distinct word is hashed
+/// once per occurrence and each plain word's term never again.
 #[derive(Debug, Default)]
 pub struct WordCache {
-    words: FxHashMap<Box<str>, Word>,
+    index: FxHashMap<Box<str>, u32>,
+    arena: Vec<Word>,
+    /// For each word of the arena, the local id of its stem term, once known.
+    stem_term: Vec<Option<u32>>,
     term_ids: FxHashMap<Box<str>, u32>,
     /// Local term id → term text.
     pub terms: Vec<Box<str>>,
-}
-
-impl WordCache {
-    fn intern(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.term_ids.get(term) {
-            return id;
-        }
-        let id = self.terms.len() as u32;
-        self.terms.push(term.into());
-        self.term_ids.insert(term.into(), id);
-        id
-    }
 }
 
 /// One word of a text on its way to becoming a term.
@@ -221,9 +212,12 @@ impl Analyser {
     /// Makes every word met in `caches` vocabulary, and builds the typo index.
     pub fn learn(&mut self, caches: Vec<WordCache>) {
         for cache in caches {
-            for (word, analysed) in cache.words {
-                self.lexicon.insert(analysed.light.clone());
-                self.words.entry(word).or_insert(analysed);
+            let mut arena: Vec<Option<Word>> = cache.arena.into_iter().map(Some).collect();
+            for (word, i) in cache.index {
+                if let Some(analysed) = arena[i as usize].take() {
+                    self.lexicon.insert(analysed.light.clone());
+                    self.words.entry(word).or_insert(analysed);
+                }
             }
         }
         let mut list: Vec<Box<str>> = self.lexicon.iter().cloned().collect();
@@ -248,30 +242,63 @@ impl Analyser {
     /// but every word is vocabulary by definition, so none is corrected.
     pub fn knowledge_terms(&self, text: &str, cache: &mut WordCache) -> Vec<u32> {
         let normalised = normalise(text);
+        let mut indices: Vec<u32> = Vec::new();
         for word in normalised.split(' ').filter(|w| !w.is_empty()) {
-            if !self.words.contains_key(word) && !cache.words.contains_key(word) {
-                let analysed = self.analyse_word(word);
-                cache.words.insert(word.into(), analysed);
-            }
-        }
-        let mut found: Vec<String> = Vec::new();
-        {
-            let tokens: Vec<Token> = normalised
-                .split(' ')
-                .filter(|w| !w.is_empty())
-                .map(|word| {
-                    let w = self.words.get(word).or_else(|| cache.words.get(word)).expect("analysed above");
-                    Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected: false, unknown: false }
-                })
-                .collect();
-            self.fold(&tokens, |text, _| {
-                if !found.iter().any(|f| f == text) {
-                    found.push(text.to_owned());
+            let i = match cache.index.get(word) {
+                Some(&i) => i,
+                None => {
+                    let analysed = self.words.get(word).cloned().unwrap_or_else(|| self.analyse_word(word));
+                    let i = cache.arena.len() as u32;
+                    cache.arena.push(analysed);
+                    cache.stem_term.push(None);
+                    cache.index.insert(word.into(), i);
+                    i
                 }
-            });
+            };
+            indices.push(i);
         }
-        let mut ids: Vec<u32> = found.iter().map(|t| cache.intern(t)).collect();
+        // The words are read while terms are numbered: disjoint parts of the cache.
+        let WordCache { arena, stem_term, term_ids, terms, .. } = cache;
+        let mut intern = |text: &str| -> u32 {
+            if let Some(&id) = term_ids.get(text) {
+                return id;
+            }
+            let id = terms.len() as u32;
+            terms.push(text.into());
+            term_ids.insert(text.into(), id);
+            id
+        };
+        let tokens: Vec<Token> = indices
+            .iter()
+            .map(|&i| {
+                let w = &arena[i as usize];
+                Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected: false, unknown: false }
+            })
+            .collect();
+        let mut ids: Vec<u32> = Vec::with_capacity(tokens.len());
+        let mut at = 0;
+        while at < tokens.len() {
+            if let Some((len, concept)) = self.phrase_at(&tokens, at) {
+                ids.push(intern(concept));
+                at += len;
+                continue;
+            }
+            if !tokens[at].stop {
+                let word = indices[at] as usize;
+                let id = match stem_term[word] {
+                    Some(id) => id,
+                    None => {
+                        let id = intern(tokens[at].stem);
+                        stem_term[word] = Some(id);
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+            at += 1;
+        }
         ids.sort_unstable();
+        ids.dedup();
         ids
     }
 

@@ -3,7 +3,7 @@
 //! chat abbreviations. Both sides of a comparison go through the same code, so
 //! whatever it does to a message it also does to the knowledge.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
@@ -90,9 +90,10 @@ pub fn normalise(text: &str) -> String {
         if raw.is_empty() {
             continue;
         }
-        // The common case: a plain word.
-        if raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            push(abbreviation(raw).unwrap_or(raw));
+        // The common case: a plain word, perhaps with punctuation around it.
+        let plain = raw.trim_end_matches([',', '.', ';', ':', '?', '!', ')', '"']).trim_start_matches(['(', '"']);
+        if !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            push(abbreviation(plain).unwrap_or(plain));
             continue;
         }
         let undotted = undot_initialism(raw.trim_end_matches(['?', '!', ',', ';', ':']));
@@ -135,7 +136,7 @@ fn undot_initialism(word: &str) -> Option<String> {
 }
 
 fn abbreviation(word: &str) -> Option<&'static str> {
-    static TABLE: LazyLock<HashMap<&str, &str>> = LazyLock::new(|| ABBREVIATIONS.iter().copied().collect());
+    static TABLE: LazyLock<FxHashMap<&str, &str>> = LazyLock::new(|| ABBREVIATIONS.iter().copied().collect());
     TABLE.get(word).copied()
 }
 
