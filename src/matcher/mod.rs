@@ -373,7 +373,9 @@ impl Matcher {
 
         // Rarest terms first; their postings are short and telling.
         known.sort_by_key(|k| (self.postings[k.id as usize].len(), k.id));
-        let mut coverage: FxHashMap<u32, f64> = FxHashMap::default();
+        let postings_total: usize = known.iter().map(|k| self.postings[k.id as usize].len()).sum();
+        let mut coverage: FxHashMap<u32, f64> =
+            FxHashMap::with_capacity_and_hasher(postings_total.min(budget), Default::default());
         let mut read = 0usize;
         // How many postings of each term (in `known` order) were read; the
         // rest are looked up for the candidates alone.
