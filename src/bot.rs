@@ -55,7 +55,10 @@ impl Bot {
         match knowledge::load_dir(&self.dir) {
             Ok(new) => {
                 let report = diff(&self.knowledge(), &new, &self.config);
-                self.knowledge.store(Arc::new(new));
+                let old = self.knowledge.swap(Arc::new(new));
+                // Freeing 100,000 entries takes a while; the moderator need
+                // not wait for it (readers still holding it keep it alive).
+                std::thread::spawn(move || drop(old));
                 tracing::info!(
                     entries = report.entries,
                     added = report.added.len(),

@@ -177,12 +177,21 @@ fn analyse_entry(analyser: &Analyser, cache: &mut WordCache, entry: &Entry, tuni
     names.extend(facts::headings(&entry.answer));
     add(&analyser.knowledge_terms(&names.join(" "), cache), tuning.claim_strength);
     add(&analyser.knowledge_terms(&entry.topic, cache), tuning.topic_strength);
-    let sentences: Vec<Vec<u32>> =
-        facts::sentences(&entry.answer).iter().map(|s| analyser.knowledge_terms(s, cache)).collect();
+    let texts = facts::sentences(&entry.answer);
+    let sentences: Vec<Vec<u32>> = texts.iter().map(|s| analyser.knowledge_terms(s, cache)).collect();
     for sentence in &sentences {
         add(sentence, tuning.answer_strength);
     }
-    let claims: Vec<Vec<u32>> = entry.claims.iter().map(|c| analyser.knowledge_terms(&c.text, cache)).collect();
+    // Imported claims are sentences of the answer word for word; those are
+    // analysed once.
+    let claims: Vec<Vec<u32>> = entry
+        .claims
+        .iter()
+        .map(|c| match texts.iter().position(|t| *t == c.text) {
+            Some(i) => sentences[i].clone(),
+            None => analyser.knowledge_terms(&c.text, cache),
+        })
+        .collect();
     for claim in &claims {
         add(claim, tuning.claim_strength);
     }
