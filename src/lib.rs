@@ -11,5 +11,6 @@ pub mod core;
 pub mod eval;
 pub mod knowledge;
 pub mod matcher;
+pub mod parallel;
 pub mod reply;
 pub mod synth;

@@ -42,12 +42,7 @@ impl fmt::Display for Contradiction {
 /// single year count, so "introduced in 2017, signed in 2018" is no conflict.
 pub fn find_contradictions(entries: &[Entry]) -> Vec<Contradiction> {
     // Large knowledge is read on all cores; the merge keeps entry order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let chunk = entries.len().div_ceil(threads).max(1);
-    let parts: Vec<BTreeMap<String, Vec<Mention>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = entries.chunks(chunk).map(|part| s.spawn(move || dated_laws(part))).collect();
-        handles.into_iter().map(|h| h.join().expect("reading laws does not panic")).collect()
-    });
+    let parts = crate::parallel::map_chunks(entries, dated_laws);
     let mut by_law: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
     for part in parts {
         for (law, mentions) in part {

@@ -103,15 +103,11 @@ pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
     let paths = knowledge_files(dir)
         .map_err(|message| LoadErrors(vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }]))?;
     // Files are read and parsed on all cores; results keep file order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Parsed, Vec<LoadError>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|p| read_file(p)).collect::<Vec<_>>()))
+    let results: Vec<Result<Parsed, Vec<LoadError>>> =
+        crate::parallel::map_chunks(&paths, |part| part.iter().map(|p| read_file(p)).collect::<Vec<_>>())
+            .into_iter()
+            .flatten()
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("parsing does not panic")).collect()
-    });
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for result in results {

@@ -237,7 +237,7 @@ impl Matcher {
     /// the index is the same whatever the number of threads.
     pub fn build_with(entries: &[Entry], synonyms: &[Vec<String>], tuning: Tuning) -> Self {
         let mut analyser = Analyser::for_synonyms(synonyms);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let threads = crate::parallel::threads();
         let mut caches: Vec<WordCache> = (0..threads).map(|_| WordCache::default()).collect();
         // Per thread: local term id → global term id, grown as terms appear.
         let mut local_to_global: Vec<Vec<u32>> = vec![Vec::new(); threads];
