@@ -14,7 +14,7 @@ fn scale(c: &mut Criterion) {
     let mut group = c.benchmark_group("question");
     group.sample_size(20);
     for n in [20, 1_000, 10_000, 100_000] {
-        let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), description: String::new() };
+        let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
         let kb = KnowledgeBase::new(vec![source], synth::entries(n, 1), synth::synonyms());
         let questions = synth::questions(&kb.entries, 100, 7);
         // One iteration asks 100 questions; divide by 100 for one question.

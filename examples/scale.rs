@@ -7,9 +7,10 @@
 //!
 //! cargo run --release --example scale -- --entries 100000 [--queries 2000] [--seed 1] [--reload]
 //!
-//! With --reload it also writes the knowledge to a temporary directory and
-//! reloads it through the bot three times while another thread keeps asking,
-//! adding "reload_ms" (slowest reload), "asked_during_reload" and
+//! With --reload it also writes the knowledge to a temporary directory as 50
+//! files, loads it cold ("load_ms": every file parsed), then edits one file
+//! and reloads through the bot, three times, while another thread keeps
+//! asking, adding "reload_ms" (slowest reload), "asked_during_reload" and
 //! "failed_during_reload" to the line.
 
 use policybot::bot::Bot;
@@ -46,7 +47,7 @@ fn main() {
 
     let entries = synth::entries(n, seed);
     let synonyms = synth::synonyms();
-    let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), description: String::new() };
+    let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
     let start = Instant::now();
     let kb = KnowledgeBase::new(vec![source], entries, synonyms.clone());
     let build_ms = start.elapsed().as_secs_f64() * 1e3;
@@ -129,7 +130,12 @@ fn main() {
                     i += 1;
                 }
             });
-            for _ in 0..3 {
+            for round in 0..3 {
+                // A moderator edited one file; the other 49 are unchanged.
+                let first = dir.path().join("part-000.toml");
+                let mut text = std::fs::read_to_string(&first).expect("read knowledge");
+                text.push_str(&format!("# edited in round {round}\n"));
+                std::fs::write(&first, text).expect("write knowledge");
                 let t = Instant::now();
                 let reply = bot.reload();
                 slowest = slowest.max(t.elapsed().as_secs_f64() * 1e3);

@@ -52,7 +52,7 @@ impl Bot {
     /// Loads and validates everything, then swaps it in. On any error the
     /// old knowledge stays in use and the reply lists every problem.
     pub fn reload(&self) -> Reply {
-        match knowledge::load_dir(&self.dir) {
+        match knowledge::load_dir_reusing(&self.dir, Some(&self.knowledge())) {
             Ok(new) => {
                 let report = diff(&self.knowledge(), &new, &self.config);
                 let old = self.knowledge.swap(Arc::new(new));

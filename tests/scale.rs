@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 fn synthetic(n: usize) -> KnowledgeBase {
-    let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), description: String::new() };
+    let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
     KnowledgeBase::new(vec![source], synth::entries(n, 1), synth::synonyms())
 }
 

@@ -4,7 +4,7 @@
 //! contradiction are shown as disputed.
 
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::facts::{bills, is_enactment, refers_back, sentences, years};
@@ -95,23 +95,27 @@ fn dated_laws(entries: &[Entry]) -> BTreeMap<String, Vec<Mention>> {
 /// contradiction: a claim of an entry involved that gives the year that entry
 /// gives, and names the law or reports a law being made. A claim about the
 /// same law that gives no year ("the SPLC sued over SB 2710") is left alone.
-pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) {
+/// Returns the claims it marked, as (entry id, claim index).
+pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) -> BTreeSet<(String, usize)> {
+    let mut marked = BTreeSet::new();
     for c in contradictions {
         for m in &c.mentions {
             // Entries are sorted by id (KnowledgeBase::new sorts them first).
             let Ok(i) = entries.binary_search_by(|e| e.id.as_str().cmp(&m.entry)) else { continue };
             let entry = &mut entries[i];
-            for claim in &mut entry.claims {
-                if claim.status == ClaimStatus::Verified {
+            for (index, claim) in entry.claims.iter_mut().enumerate() {
+                if claim.status != ClaimStatus::Unverified {
                     continue;
                 }
                 let dated = years(&claim.text).contains(&m.year);
                 if dated && (bills(&claim.text).contains(&c.subject) || is_enactment(&claim.text)) {
                     claim.status = ClaimStatus::Disputed;
+                    marked.insert((entry.id.clone(), index));
                 }
             }
         }
     }
+    marked
 }
 
 /// A stored phrasing that would not cleanly bring up its own entry.

@@ -94,17 +94,24 @@ struct Parsed {
     source: Source,
     /// Each entry with the line and column where it starts.
     entries: Vec<(Entry, usize, usize)>,
-    synonyms: Vec<Vec<String>>,
 }
 
 /// Loads every `*.toml` knowledge file in `dir` (not the regression set),
 /// validates them together and builds the knowledge base.
 pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
+    load_dir_reusing(dir, None)
+}
+
+/// [`load_dir`], taking the entries of files unchanged since `previous` was
+/// loaded from it instead of parsing them again: a reload after editing one
+/// file of many parses one file. Everything else (ids, lint, index) is still
+/// checked and built over the whole knowledge.
+pub fn load_dir_reusing(dir: &Path, previous: Option<&KnowledgeBase>) -> Result<KnowledgeBase, LoadErrors> {
     let paths = knowledge_files(dir)
         .map_err(|message| LoadErrors(vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }]))?;
     // Files are read and parsed on all cores; results keep file order.
     let results: Vec<Result<Parsed, Vec<LoadError>>> =
-        crate::parallel::map_chunks(&paths, |part| part.iter().map(|p| read_file(p)).collect::<Vec<_>>())
+        crate::parallel::map_chunks(&paths, |part| part.iter().map(|p| read_file(p, previous)).collect::<Vec<_>>())
             .into_iter()
             .flatten()
             .collect();
@@ -147,22 +154,67 @@ pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
     let mut entries = Vec::new();
     let mut synonyms = Vec::new();
     for p in parsed {
+        synonyms.extend(p.source.synonyms.iter().cloned());
         sources.push(p.source);
         entries.extend(p.entries.into_iter().map(|(e, _, _)| e));
-        synonyms.extend(p.synonyms);
     }
     Ok(KnowledgeBase::new(sources, entries, synonyms))
 }
 
-fn read_file(path: &Path) -> Result<Parsed, Vec<LoadError>> {
+fn read_file(path: &Path, previous: Option<&KnowledgeBase>) -> Result<Parsed, Vec<LoadError>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse_file(path, text),
+        Ok(text) => {
+            let fingerprint = rustc_hash::FxHasher::default().hash_one_str(&text);
+            let unchanged = previous.and_then(|kb| {
+                kb.sources.iter().find(|s| s.path == path && s.fingerprint == fingerprint).map(|s| (kb, s))
+            });
+            match unchanged {
+                Some((kb, source)) => Ok(reuse(kb, source)),
+                None => parse_file(path, text, fingerprint),
+            }
+        }
         Err(e) => Err(vec![LoadError {
             path: path.to_path_buf(),
             line: 1,
             column: 1,
             message: format!("cannot read this file: {e}"),
         }]),
+    }
+}
+
+/// The entries of an unchanged file as it was loaded, with the claims the
+/// lint had marked disputed back to their written status (the lint runs
+/// again over the new whole).
+fn reuse(kb: &KnowledgeBase, source: &Source) -> Parsed {
+    let prefix = format!("{}:", source.path.display());
+    let entries = kb
+        .entries
+        .iter()
+        .filter(|e| e.location.starts_with(&prefix))
+        .map(|e| {
+            let mut e = e.clone();
+            for (index, claim) in e.claims.iter_mut().enumerate() {
+                if kb.lint_disputed.contains(&(e.id.clone(), index)) {
+                    claim.status = ClaimStatus::Unverified;
+                }
+            }
+            let line = e.location[prefix.len()..].parse().unwrap_or(1);
+            (e, line, 1)
+        })
+        .collect();
+    Parsed { source: source.clone(), entries }
+}
+
+/// Hashing a whole file's text in one call.
+trait HashStr {
+    fn hash_one_str(self, text: &str) -> u64;
+}
+
+impl HashStr for rustc_hash::FxHasher {
+    fn hash_one_str(mut self, text: &str) -> u64 {
+        use std::hash::Hasher;
+        self.write(text.as_bytes());
+        self.finish()
     }
 }
 
@@ -220,7 +272,7 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// Parses and validates one file; returns all its problems or its content.
-fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
+fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec<LoadError>> {
     let lines = Lines::new(&text);
     let at = |span: Range<usize>, message: String| {
         let (line, column) = lines.locate(span.start);
@@ -322,9 +374,10 @@ fn parse_file(path: &Path, text: String) -> Result<Parsed, Vec<LoadError>> {
             path: path.to_path_buf(),
             title: raw.title.into_inner(),
             description: raw.source.map(Spanned::into_inner).unwrap_or_default(),
+            synonyms: raw.synonyms.into_iter().map(Spanned::into_inner).collect(),
+            fingerprint,
         },
         entries,
-        synonyms: raw.synonyms.into_iter().map(Spanned::into_inner).collect(),
     })
 }
 
@@ -369,6 +422,38 @@ topic = "Law"
 question = "What is the law?"
 answer = "The law says things."
 "#;
+
+    #[test]
+    fn reload_reuses_unchanged_files_and_lints_the_new_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = "title = \"A\"\nsynonyms = [[\"bill\", \"measure\"]]\n[[entry]]\nid = \"a\"\ntopic = \"Law\"\nquestion = \"When was SB 5 signed?\"\nanswer = \"Senate Bill 5 was signed in 2017.\"\n[[entry.claims]]\ntext = \"Senate Bill 5 was signed in 2017.\"\nstatus = \"unverified\"\n";
+        let b = |year: u32| {
+            format!(
+                "title = \"B\"\n[[entry]]\nid = \"b\"\ntopic = \"Law\"\nquestion = \"Who passed it?\"\nanswer = \"SB 5 was passed in {year}.\"\n"
+            )
+        };
+        write(dir.path(), "a.toml", a);
+        write(dir.path(), "b.toml", &b(2019));
+        let first = load_dir(dir.path()).unwrap();
+        assert_eq!(first.contradictions.len(), 1);
+        assert_eq!(first.entry("a").unwrap().claims[0].status, ClaimStatus::Disputed);
+
+        // b now agrees; a is reused, and its claim is no longer disputed.
+        write(dir.path(), "b.toml", &b(2017));
+        let second = load_dir_reusing(dir.path(), Some(&first)).unwrap();
+        assert!(second.contradictions.is_empty());
+        assert_eq!(second.entry("a").unwrap().claims[0].status, ClaimStatus::Unverified);
+        let fresh = load_dir(dir.path()).unwrap();
+        assert_eq!(second.entries, fresh.entries);
+        assert_eq!(second.synonyms, fresh.synonyms);
+        assert_eq!(second.sources, fresh.sources);
+
+        // And back: the reused claim is disputed again.
+        write(dir.path(), "b.toml", &b(2019));
+        let third = load_dir_reusing(dir.path(), Some(&second)).unwrap();
+        assert_eq!(third.entry("a").unwrap().claims[0].status, ClaimStatus::Disputed);
+        assert_eq!(third.entries, load_dir(dir.path()).unwrap().entries);
+    }
 
     #[test]
     fn line_column_counts_from_one() {

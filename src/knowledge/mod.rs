@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use crate::matcher::Matcher;
 
-pub use load::{LoadError, LoadErrors, load_dir};
+pub use load::{LoadError, LoadErrors, load_dir, load_dir_reusing};
 
 /// How far a claim has been checked. Ordered from least to most trusted only
 /// for display; a disputed claim is never "more verified" than an unverified one.
@@ -84,11 +84,16 @@ impl Entry {
 }
 
 /// File-level metadata of one knowledge file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Source {
     pub path: PathBuf,
     pub title: String,
     pub description: String,
+    /// This file's own synonym groups.
+    pub synonyms: Vec<Vec<String>>,
+    /// A hash of the file's bytes: a reload reuses the entries of files whose
+    /// hash has not changed instead of parsing them again.
+    pub fingerprint: u64,
 }
 
 /// Everything the bot knows, validated, with its matcher built.
@@ -99,6 +104,9 @@ pub struct KnowledgeBase {
     pub entries: Vec<Entry>,
     pub synonyms: Vec<Vec<String>>,
     pub contradictions: Vec<lint::Contradiction>,
+    /// Claims (entry id, claim index) that the lint marked disputed; their
+    /// written status is `unverified`.
+    pub(crate) lint_disputed: std::collections::BTreeSet<(String, usize)>,
     matcher: Matcher,
 }
 
@@ -108,9 +116,9 @@ impl KnowledgeBase {
     pub fn new(sources: Vec<Source>, mut entries: Vec<Entry>, synonyms: Vec<Vec<String>>) -> Self {
         entries.sort_by(|a, b| a.id.cmp(&b.id));
         let contradictions = lint::find_contradictions(&entries);
-        lint::mark_disputed(&mut entries, &contradictions);
+        let lint_disputed = lint::mark_disputed(&mut entries, &contradictions);
         let matcher = Matcher::build(&entries, &synonyms);
-        KnowledgeBase { sources, entries, synonyms, contradictions, matcher }
+        KnowledgeBase { sources, entries, synonyms, contradictions, lint_disputed, matcher }
     }
 
     /// A copy of this knowledge base with another matcher, for measuring
@@ -121,6 +129,7 @@ impl KnowledgeBase {
             entries: kb.entries.clone(),
             synonyms: kb.synonyms.clone(),
             contradictions: kb.contradictions.clone(),
+            lint_disputed: kb.lint_disputed.clone(),
             matcher,
         }
     }
