@@ -155,11 +155,13 @@ pub fn confusables_among(
     let mut out = Vec::new();
     for (i, entry) in kb.entries.iter().enumerate().filter(|(_, e)| wanted(&e.id)) {
         for phrasing in std::iter::once(&entry.question).chain(&entry.aliases) {
-            let (scored, _) = kb.matcher().score(phrasing);
             let found = kb.matcher().find(phrasing, thresholds);
             if found.outcome == Outcome::Answer && found.ranked.first().is_some_and(|s| s.entry == i) {
                 continue;
             }
+            // Only a phrasing that does not answer itself cleanly needs the
+            // full ranking, to name what it is confused with.
+            let (scored, _) = kb.matcher().score(phrasing);
             let own = scored.iter().find(|s| s.entry == i).map_or(0.0, |s| s.score);
             if let Some(other) = scored.iter().find(|s| s.entry != i) {
                 out.push(Confusable {
