@@ -392,7 +392,6 @@ impl Analyser {
             let common = stem.is_some_and(|s| self.common.contains(s));
             terms.push(Term { text: text.to_owned(), corrected, unknown, foreign_place, common });
         });
-        // A phrase term is corrected when any of its words was.
         terms.sort();
         // A repeated word counts once: "mississippi mississippi …" is no
         // stronger a question than "mississippi".
