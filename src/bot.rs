@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::core::{self, Command};
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
+use crate::records::{Origin, Records};
 use crate::reply::{ReloadReport, Reply};
 
 /// Who sent a message, as far as the core cares.
@@ -17,19 +18,24 @@ use crate::reply::{ReloadReport, Reply};
 pub struct Sender {
     /// Decided by the adapter with its platform's own rules.
     pub is_moderator: bool,
+    pub origin: Origin,
 }
+
+/// How many unanswered question groups a moderator is shown at once.
+pub const UNANSWERED_SHOWN: usize = 10;
 
 pub struct Bot {
     knowledge: ArcSwap<KnowledgeBase>,
     pub config: Config,
     dir: PathBuf,
+    pub records: Records,
 }
 
 impl Bot {
     /// Loads the knowledge in `dir`; fails with every problem found.
     pub fn load(config: Config, dir: PathBuf) -> Result<Bot, knowledge::LoadErrors> {
         let kb = knowledge::load_dir(&dir)?;
-        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir })
+        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir, records: Records::default() })
     }
 
     /// The knowledge in use right now; hold it for the length of one reply.
@@ -44,9 +50,24 @@ impl Bot {
             Command::Reload if !sender.is_moderator => {
                 Reply::error(format!("{prefix}reload is for moderators only; ask a moderator to reload the knowledge"))
             }
+            Command::Unanswered if !sender.is_moderator => Reply::error(format!(
+                "{prefix}unanswered is for moderators only; the questions people ask stay between them and the moderators"
+            )),
             Command::Reload => self.reload(),
-            other => core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix),
+            Command::Unanswered => core::unanswered(&self.knowledge(), &self.records.unanswered(), UNANSWERED_SHOWN),
+            other => {
+                let reply = core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix);
+                if let (Command::Ask(question), Reply::NoMatch { .. }) = (other, &reply) {
+                    self.records.record_unanswered(sender.origin, question);
+                }
+                reply
+            }
         }
+    }
+
+    /// Records that the asker turned down every suggestion for `question`.
+    pub fn declined(&self, origin: Origin, question: &str) {
+        self.records.record_unanswered(origin, question);
     }
 
     /// Loads and validates everything, then swaps it in. On any error the

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::core;
 use crate::knowledge::{self, Claim, import, lint};
 use crate::reply::{EntryRef, Reply, Suggestion};
+use crate::serve::{self, Platforms};
 
 #[derive(Parser, Debug)]
 #[command(name = "policybot", version, about = "Answers public-policy questions in chat from curated FAQ files")]
@@ -106,8 +107,12 @@ impl Setup {
 /// Runs a parsed command line (logging is already set up).
 pub fn run(cli: Cli, setup: Setup) -> Result<()> {
     match cli.command.unwrap_or(Cmd::Run { console: false }) {
-        Cmd::Run { console: _ } => {
+        Cmd::Run { console } => {
             let bot = setup.bot()?;
+            let platforms = if console { Platforms::default() } else { Platforms::from_env(&bot)? };
+            if !platforms.is_empty() {
+                return serve::serve(bot, platforms);
+            }
             tracing::info!(
                 entries = bot.knowledge().entries.len(),
                 "no chat platform configured; starting the console chat"

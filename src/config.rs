@@ -16,6 +16,7 @@ pub struct Config {
     pub matching: Thresholds,
     pub reply: ReplyConfig,
     pub logging: LoggingConfig,
+    pub discord: DiscordConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +69,69 @@ pub struct LoggingConfig {
     pub format: LogFormat,
 }
 
+/// `[discord]`. The token is never here: it comes from `DISCORD_TOKEN` or a
+/// file named by `DISCORD_TOKEN_FILE`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// Start Discord when a token is present.
+    pub enabled: bool,
+    /// A development server: slash commands are registered there, where they
+    /// appear at once; without it they are registered globally.
+    pub dev_guild: Option<u64>,
+    /// Ask for the privileged MESSAGE_CONTENT intent (it must be switched on
+    /// in the developer portal, or Discord refuses the connection). Needed
+    /// for passive answering; mentions and DMs work without it.
+    pub message_content_intent: bool,
+    /// Channels where a message that is clearly one of the stored questions
+    /// is answered without a mention. Never suggestions or "no answer" there.
+    pub passive_channels: Vec<u64>,
+    /// Roles whose members may use /reload and /unanswered, besides members
+    /// with the Manage Server permission.
+    pub moderator_roles: Vec<u64>,
+    /// Each user may ask `cooldown_burst` questions at once, then one every
+    /// `cooldown_seconds`.
+    pub cooldown_seconds: u64,
+    pub cooldown_burst: u32,
+    /// An edited question is answered again (the reply edited) for this long.
+    pub edit_window_seconds: u64,
+    /// Sharding: none for one shard, `{ auto = true }` for Discord's
+    /// recommendation, or `{ total, first, last }` for the shards this
+    /// process runs (first..=last of total), so several processes share a
+    /// large deployment.
+    pub shards: Option<ShardConfig>,
+    /// Send REST calls to this base URL instead of discord.com, with
+    /// serenity's rate limiter off (it ignores the proxy). For tests and
+    /// debugging proxies only.
+    pub api_base: Option<String>,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            enabled: true,
+            dev_guild: None,
+            message_content_intent: false,
+            passive_channels: Vec::new(),
+            moderator_roles: Vec::new(),
+            cooldown_seconds: 10,
+            cooldown_burst: 3,
+            edit_window_seconds: 600,
+            shards: None,
+            api_base: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShardConfig {
+    pub auto: bool,
+    pub total: u32,
+    pub first: u32,
+    pub last: u32,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read the config file: {source}; pass --config with an existing file")]
@@ -113,6 +177,25 @@ impl Config {
         }
         if m.min_evidence < 0.0 || !m.min_evidence.is_finite() {
             return Err("[matching] min_evidence must be a number of 0 or more".to_owned());
+        }
+        let d = &self.discord;
+        if d.cooldown_burst == 0 {
+            return Err("[discord] cooldown_burst must be 1 or more".to_owned());
+        }
+        if let Some(s) = &d.shards
+            && !s.auto
+            && (s.total == 0 || s.first > s.last || s.last >= s.total)
+        {
+            return Err(format!(
+                "[discord] shards: first ({}) ..= last ({}) must lie within 0..total ({}), e.g. {{ total = 4, first = 0, last = 1 }}",
+                s.first, s.last, s.total
+            ));
+        }
+        if !d.passive_channels.is_empty() && !d.message_content_intent {
+            return Err(
+                "[discord] passive_channels needs message_content_intent = true (and the intent switched on in the developer portal)"
+                    .to_owned(),
+            );
         }
         Ok(())
     }

@@ -5,7 +5,8 @@
 use crate::config::ReplyConfig;
 use crate::knowledge::{Entry, KnowledgeBase};
 use crate::matcher::{Outcome, Thresholds};
-use crate::reply::{EntryRef, Footer, Reply, Suggestion, TopicSummary};
+use crate::records::Unanswered;
+use crate::reply::{EntryRef, Footer, Reply, Suggestion, TopicSummary, UnansweredGroup};
 
 /// What a user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,7 @@ pub enum Command {
     Claims(String),
     Help,
     Reload,
+    Unanswered,
 }
 
 /// The commands every adapter offers, with a one-line description each, in
@@ -27,6 +29,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("claims ID", "show every claim in an answer, with its status and source"),
     ("help", "show this help"),
     ("reload", "reload the knowledge files (moderators only)"),
+    ("unanswered", "the questions I could not answer, most asked first (moderators only)"),
 ];
 
 impl Command {
@@ -53,6 +56,7 @@ impl Command {
             "claims" => need("an entry id", Command::Claims),
             "help" => Ok(Command::Help),
             "reload" => Ok(Command::Reload),
+            "unanswered" => Ok(Command::Unanswered),
             "" => return None,
             other => Err(format!(
                 "unknown command {prefix}{}; type {prefix}help for the list",
@@ -158,8 +162,44 @@ pub fn handle(
         Command::Help => {
             Reply::Help { commands: COMMANDS.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect() }
         }
-        Command::Reload => Reply::error(format!("{prefix}reload is handled by the bot, not the core")),
+        Command::Reload | Command::Unanswered => {
+            Reply::error(format!("{prefix}reload and {prefix}unanswered are handled by the bot, not the core"))
+        }
     }
+}
+
+/// Groups unanswered questions that read the same once normalised, most
+/// asked first (then most recent), each with the entry nearest to it so a
+/// moderator can see whether an alias or a new entry is needed.
+pub fn unanswered(kb: &KnowledgeBase, records: &[Unanswered], limit: usize) -> Reply {
+    struct Group<'a> {
+        text: &'a str,
+        count: usize,
+        last: std::time::SystemTime,
+    }
+    let mut groups: std::collections::HashMap<String, Group> = std::collections::HashMap::new();
+    for r in records {
+        let key = crate::matcher::normalise(&r.text);
+        let g = groups.entry(key).or_insert(Group { text: &r.text, count: 0, last: r.time });
+        g.count += 1;
+        if r.time >= g.last {
+            g.last = r.time;
+            g.text = &r.text;
+        }
+    }
+    let mut groups: Vec<Group> = groups.into_values().collect();
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last.cmp(&a.last)).then(a.text.cmp(b.text)));
+    let total = groups.len();
+    let groups = groups
+        .into_iter()
+        .take(limit)
+        .map(|g| {
+            let (ranked, _) = kb.matcher().score(g.text);
+            let nearest = ranked.first().map(|s| (EntryRef::from(&kb.entries[s.entry]), round(s.score)));
+            UnansweredGroup { question: g.text.to_owned(), count: g.count, nearest }
+        })
+        .collect();
+    Reply::Unanswered { groups, total }
 }
 
 #[cfg(test)]

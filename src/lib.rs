@@ -12,5 +12,8 @@ pub mod eval;
 pub mod knowledge;
 pub mod matcher;
 pub mod parallel;
+pub mod records;
 pub mod reply;
+pub mod secrets;
+pub mod serve;
 pub mod synth;

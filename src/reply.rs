@@ -115,6 +115,15 @@ pub struct ReloadReport {
     pub warnings: Vec<String>,
 }
 
+/// Unanswered questions that read the same, with the nearest entry and its
+/// score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnansweredGroup {
+    pub question: String,
+    pub count: usize,
+    pub nearest: Option<(EntryRef, f64)>,
+}
+
 /// Everything the core can say back.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -149,6 +158,11 @@ pub enum Reply {
         commands: Vec<(String, String)>,
     },
     Reloaded(ReloadReport),
+    /// The most asked unanswered questions; `total` counts every group.
+    Unanswered {
+        groups: Vec<UnansweredGroup>,
+        total: usize,
+    },
     /// Something the user can fix: an unknown command, a bad argument, a
     /// refused permission, a reload that failed (the old knowledge stays).
     Error {
@@ -254,6 +268,19 @@ impl Reply {
                 }
                 for w in &r.warnings {
                     let _ = write!(out, "\n  warning: {w}");
+                }
+            }
+            Reply::Unanswered { groups, total } => {
+                if groups.is_empty() {
+                    let _ = write!(out, "No unanswered questions recorded.");
+                } else {
+                    let _ = write!(out, "Unanswered questions, most asked first ({} of {total}):", groups.len());
+                }
+                for g in groups {
+                    let _ = write!(out, "\n  {}× \"{}\"", g.count, g.question);
+                    if let Some((entry, score)) = &g.nearest {
+                        let _ = write!(out, " (nearest: {} at {score:.2})", entry.id);
+                    }
                 }
             }
             Reply::Error { message } => {

@@ -100,7 +100,11 @@ fn questions_during_repeated_reloads_always_see_a_whole_knowledge_base() {
                     assert!(kb.entries.len() == 2_000 || kb.entries.len() == 3_000, "{}", kb.entries.len());
                     let m = kb.matcher().find(&questions[i % questions.len()].0, &Config::default().matching);
                     assert!(m.ranked.iter().all(|r| r.entry < kb.entries.len()));
-                    let reply = bot.handle(&Command::Topics, Sender { is_moderator: false }, "/");
+                    let reply = bot.handle(
+                        &Command::Topics,
+                        Sender { is_moderator: false, origin: policybot::records::Origin::new("test", "room") },
+                        "/",
+                    );
                     assert!(matches!(reply, Reply::Topics { .. }));
                     asked.fetch_add(1, Ordering::Relaxed);
                     i += 2;

@@ -6,6 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use crate::bot::{Bot, Sender};
 use crate::core::{self, Command};
+use crate::records::Origin;
 use crate::reply::Reply;
 
 const PREFIX: &str = "/";
@@ -39,7 +40,8 @@ impl Session {
             Some(Ok(c)) => c,
             Some(Err(message)) => return Some(message),
         };
-        let reply = bot.handle(&command, Sender { is_moderator: true }, PREFIX);
+        let reply =
+            bot.handle(&command, Sender { is_moderator: true, origin: Origin::new("console", "console") }, PREFIX);
         self.suggestions = match &reply {
             Reply::Suggest { suggestions, .. } => suggestions.iter().map(|s| s.id.clone()).collect(),
             _ => Vec::new(),

@@ -2,3 +2,5 @@
 //! bot and renders replies within that platform's limits.
 
 pub mod console;
+#[cfg(feature = "discord")]
+pub mod discord;

@@ -1,0 +1,540 @@
+//! The Discord adapter on serenity: turns messages, edits and interactions
+//! (slash commands, autocomplete, buttons) into commands for the bot and
+//! sends replies rendered by [`render`]. Owns the Discord-only state: the
+//! per-user cooldown and which reply answers which question (for edits).
+//!
+//! Every message it sends or edits carries allowed_mentions that parse
+//! nothing, so no answer or echoed text can ping anyone.
+
+pub mod render;
+
+use anyhow::{Context as _, Result};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serenity::all::{
+    ButtonStyle, ChannelId, ClientBuilder, Command as SlashCommand, CommandDataOptionValue, CommandInteraction,
+    CommandOptionType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
+    CreateAutocompleteResponse, CreateButton, CreateCommand, CreateCommandOption, CreateEmbed, CreateEmbedFooter,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, EditMessage,
+    EventHandler, GatewayIntents, GuildId, HttpBuilder, Interaction, Member, Message, MessageId, MessageType,
+    MessageUpdateEvent, Permissions, Ready, UserId,
+};
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::bot::{Bot, Sender};
+use crate::config::DiscordConfig;
+use crate::core::{self, Command};
+use crate::records::Origin;
+use crate::reply::Reply;
+use crate::secrets::Secret;
+use render::{Action, Out};
+
+const PLATFORM: &str = "discord";
+/// Autocomplete values that name a stored entry rather than typed text.
+const ENTRY_VALUE: &str = "entry:";
+/// Discord's limit on autocomplete choices.
+const CHOICES: usize = 25;
+/// Replies remembered for edits, besides the time window.
+const REMEMBERED: usize = 10_000;
+
+/// Connects to Discord and serves until `stop` resolves or the gateway gives
+/// up. The token is only handed to serenity, never logged.
+pub async fn run(
+    bot: Arc<Bot>,
+    token: Secret,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let cfg = bot.config.discord.clone();
+    let mut http = HttpBuilder::new(token.expose());
+    if let Some(base) = &cfg.api_base {
+        // serenity's rate limiter sends to discord.com whatever the proxy
+        // says, so a proxy only works with it off (tests, debugging).
+        tracing::warn!(api_base = %base, "sending Discord REST calls to a proxy, with the rate limiter off");
+        http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
+    }
+    let mut intents = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    if cfg.message_content_intent {
+        intents |= GatewayIntents::MESSAGE_CONTENT;
+    }
+    let handler = Handler::new(bot, cfg.clone());
+    let mut client = ClientBuilder::new_with_http(http.build(), intents)
+        .event_handler(handler)
+        .await
+        .context("cannot set up the Discord client")?;
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        stop.await;
+        tracing::info!("stopping Discord shards");
+        shards.shutdown_all().await;
+    });
+    let started = match &cfg.shards {
+        None => client.start().await,
+        Some(s) if s.auto => client.start_autosharded().await,
+        // serenity's range end is inclusive ("up to and including").
+        Some(s) => client.start_shard_range(s.first..s.last, s.total).await,
+    };
+    started.context("the Discord connection failed; check DISCORD_TOKEN and that the bot's intents are enabled in the developer portal")
+}
+
+/// The reply sent for a question, so an edit of the question edits it.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    channel: ChannelId,
+    reply: MessageId,
+    at: Instant,
+    passive: bool,
+}
+
+/// Question message id → reply, oldest first, pruned by age and count.
+#[derive(Default)]
+struct SentLog {
+    by_question: HashMap<MessageId, Sent>,
+    order: VecDeque<MessageId>,
+}
+
+impl SentLog {
+    fn insert(&mut self, question: MessageId, sent: Sent, window: Duration) {
+        while let Some(oldest) = self.order.front() {
+            let expired = self.by_question.get(oldest).is_none_or(|s| s.at.elapsed() > window);
+            if !expired && self.order.len() < REMEMBERED {
+                break;
+            }
+            let oldest = *oldest;
+            self.order.pop_front();
+            self.by_question.remove(&oldest);
+        }
+        if self.by_question.insert(question, sent).is_none() {
+            self.order.push_back(question);
+        }
+    }
+
+    fn get(&self, question: MessageId, window: Duration) -> Option<Sent> {
+        self.by_question.get(&question).filter(|s| s.at.elapsed() <= window).copied()
+    }
+}
+
+struct Handler {
+    bot: Arc<Bot>,
+    cfg: DiscordConfig,
+    cooldown: Option<DefaultKeyedRateLimiter<u64>>,
+    sent: Mutex<SentLog>,
+    me: OnceLock<UserId>,
+    registered: std::sync::atomic::AtomicBool,
+}
+
+impl Handler {
+    fn new(bot: Arc<Bot>, cfg: DiscordConfig) -> Handler {
+        let cooldown = Duration::from_secs(cfg.cooldown_seconds);
+        let cooldown = Quota::with_period(cooldown)
+            .map(|q| RateLimiter::keyed(q.allow_burst(NonZeroU32::new(cfg.cooldown_burst).unwrap_or(NonZeroU32::MIN))));
+        Handler { bot, cfg, cooldown, sent: Mutex::default(), me: OnceLock::new(), registered: Default::default() }
+    }
+
+    fn edit_window(&self) -> Duration {
+        Duration::from_secs(self.cfg.edit_window_seconds)
+    }
+
+    /// `None` when the user may ask now; otherwise how long to wait.
+    fn cooling_down(&self, user: UserId) -> Option<Duration> {
+        let limiter = self.cooldown.as_ref()?;
+        let result = limiter.check_key(&user.get());
+        if limiter.len() > REMEMBERED {
+            limiter.retain_recent();
+        }
+        result.err().map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(limiter.clock())))
+    }
+
+    fn is_moderator(&self, member: Option<&Member>) -> bool {
+        member.is_some_and(|m| {
+            m.permissions.is_some_and(|p| p.manage_guild() || p.administrator())
+                || m.roles.iter().any(|r| self.cfg.moderator_roles.contains(&r.get()))
+        })
+    }
+
+    fn sender(&self, channel: ChannelId, member: Option<&Member>) -> Sender {
+        Sender { is_moderator: self.is_moderator(member), origin: Origin::new(PLATFORM, &channel.to_string()) }
+    }
+
+    /// The reply to a question typed in a message; `None` when the bot should
+    /// stay quiet (a passive channel and no confident answer).
+    fn answer_text(&self, text: &str, asker: UserId, channel: ChannelId, passive: bool) -> Option<Out> {
+        let bot = &self.bot;
+        if passive {
+            let reply = core::ask(&bot.knowledge(), text, &bot.config.matching, &bot.config.reply);
+            return matches!(reply, Reply::Answer { .. }).then(|| render::render(&reply, asker.get(), text));
+        }
+        let command = if text.trim().is_empty() { Command::Help } else { Command::Ask(text.to_owned()) };
+        let reply = bot.handle(&command, self.sender(channel, None), "/");
+        Some(render::render(&reply, asker.get(), text))
+    }
+
+    async fn on_message(&self, ctx: &Context, msg: &Message) -> Result<()> {
+        let Some(&me) = self.me.get() else { return Ok(()) };
+        if msg.author.bot || msg.webhook_id.is_some() || msg.author.id == me {
+            return Ok(());
+        }
+        if !matches!(msg.kind, MessageType::Regular | MessageType::InlineReply) {
+            return Ok(());
+        }
+        let addressed = msg.guild_id.is_none() || msg.mentions.iter().any(|u| u.id == me);
+        let passive =
+            !addressed && self.cfg.message_content_intent && self.cfg.passive_channels.contains(&msg.channel_id.get());
+        if !addressed && !passive {
+            return Ok(());
+        }
+        if let Some(wait) = self.cooling_down(msg.author.id) {
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "cooldown");
+            if addressed {
+                // A reaction rather than a message: a user being too quick
+                // should not make the channel noisier.
+                msg.react(&ctx.http, '⏳').await.context("cannot react")?;
+            }
+            return Ok(());
+        }
+        let text = strip_mention(&msg.content, me);
+        let Some(out) = self.answer_text(&text, msg.author.id, msg.channel_id, passive) else { return Ok(()) };
+        let sent = msg
+            .channel_id
+            .send_message(&ctx.http, to_message(&out).reference_message(msg))
+            .await
+            .context("cannot send the reply")?;
+        let log = Sent { channel: msg.channel_id, reply: sent.id, at: Instant::now(), passive };
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).insert(msg.id, log, self.edit_window());
+        Ok(())
+    }
+
+    async fn on_edit(&self, ctx: &Context, event: &MessageUpdateEvent) -> Result<()> {
+        let (Some(content), Some(&me)) = (&event.content, self.me.get()) else { return Ok(()) };
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner()).get(event.id, self.edit_window());
+        let Some(sent) = sent else { return Ok(()) };
+        let asker = event.author.as_ref().map_or(UserId::new(1), |u| u.id);
+        if asker == me {
+            return Ok(());
+        }
+        let text = strip_mention(content, me);
+        match self.answer_text(&text, asker, sent.channel, sent.passive) {
+            Some(out) => {
+                sent.channel
+                    .edit_message(&ctx.http, sent.reply, to_edit(&out))
+                    .await
+                    .context("cannot edit the reply")?;
+            }
+            // The edited message no longer reads as a stored question: a
+            // passive answer to it would now be noise.
+            None => sent.channel.delete_message(&ctx.http, sent.reply).await.context("cannot delete the reply")?,
+        }
+        Ok(())
+    }
+
+    async fn on_command(&self, ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
+        let sender = self.sender(cmd.channel_id, cmd.member.as_deref());
+        let option = |name: &str| {
+            cmd.data.options.iter().find(|o| o.name == name).and_then(|o| match &o.value {
+                CommandDataOptionValue::String(s) => Some(s.as_str()),
+                _ => None,
+            })
+        };
+        let bot = &self.bot;
+        let reply = match cmd.data.name.as_str() {
+            "ask" => {
+                if let Some(wait) = self.cooling_down(cmd.user.id) {
+                    return respond(ctx, cmd, &cooldown_notice(wait)).await;
+                }
+                let question = option("question").unwrap_or_default();
+                match question.strip_prefix(ENTRY_VALUE) {
+                    Some(id) => core::answer_entry(&bot.knowledge(), id, &bot.config.reply),
+                    None if question.trim().is_empty() => Reply::error("Type a question after /ask."),
+                    None => bot.handle(&Command::Ask(question.to_owned()), sender, "/"),
+                }
+            }
+            "topics" => bot.handle(&Command::Topics, sender, "/"),
+            "topic" => bot.handle(&Command::Topic(option("name").unwrap_or_default().to_owned()), sender, "/"),
+            "claims" => {
+                let id = option("entry").unwrap_or_default();
+                bot.handle(&Command::Claims(id.strip_prefix(ENTRY_VALUE).unwrap_or(id).to_owned()), sender, "/")
+            }
+            "help" => bot.handle(&Command::Help, sender, "/"),
+            "unanswered" => bot.handle(&Command::Unanswered, sender, "/"),
+            "reload" if !sender.is_moderator => bot.handle(&Command::Reload, sender, "/"),
+            "reload" => {
+                // A reload of a large knowledge base can pass Discord's 3 s
+                // deadline: acknowledge first, then edit in the report.
+                let defer = CreateInteractionResponseMessage::new().ephemeral(true);
+                cmd.create_response(&ctx.http, CreateInteractionResponse::Defer(defer)).await?;
+                let bot = self.bot.clone();
+                let reply = tokio::task::spawn_blocking(move || bot.handle(&Command::Reload, sender, "/")).await?;
+                let out = render::render(&reply, cmd.user.id.get(), "");
+                cmd.edit_response(&ctx.http, to_edit_response(&out)).await.context("cannot report the reload")?;
+                return Ok(());
+            }
+            other => Reply::error(format!(
+                "I don't know /{}; my commands are listed by /help.",
+                crate::reply::shorten(other, 32)
+            )),
+        };
+        let question = option("question").unwrap_or_default();
+        respond(ctx, cmd, &render::render(&reply, cmd.user.id.get(), question)).await
+    }
+
+    async fn on_autocomplete(&self, ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
+        let typed = cmd.data.autocomplete().map_or("", |o| o.value);
+        let kb = self.bot.knowledge();
+        let choices: Vec<(String, String)> = match cmd.data.name.as_str() {
+            "ask" | "claims" => {
+                let entries: Vec<&crate::knowledge::Entry> = if typed.trim().is_empty() {
+                    kb.topics().into_values().flatten().collect()
+                } else {
+                    kb.matcher().score(typed).0.iter().map(|s| &kb.entries[s.entry]).collect()
+                };
+                entries
+                    .into_iter()
+                    .map(|e| (render::fit(&e.question, render::CHOICE, "…"), format!("{ENTRY_VALUE}{}", e.id)))
+                    .filter(|(_, value)| value.len() <= render::CHOICE)
+                    .take(CHOICES)
+                    .collect()
+            }
+            "topic" => {
+                let wanted = crate::matcher::normalise(typed);
+                let best = kb.find_topic(typed);
+                kb.topics()
+                    .into_keys()
+                    .filter(|t| Some(*t) == best || crate::matcher::normalise(t).contains(&wanted))
+                    .map(|t| (render::fit(t, render::CHOICE, "…"), render::fit(t, render::CHOICE, "")))
+                    .take(CHOICES)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut response = CreateAutocompleteResponse::new();
+        for (name, value) in choices {
+            response = response.add_string_choice(name, value);
+        }
+        cmd.create_response(&ctx.http, CreateInteractionResponse::Autocomplete(response)).await?;
+        Ok(())
+    }
+
+    async fn on_component(&self, ctx: &Context, click: &ComponentInteraction) -> Result<()> {
+        let Some(action) = Action::parse(&click.data.custom_id) else {
+            let out = render::notice("That button is from an older version of me; ask again with /ask.");
+            return respond_component(ctx, click, &out, false).await;
+        };
+        let clicker = click.user.id.get();
+        let bot = &self.bot;
+        match action {
+            Action::Pick { asker, entry } => {
+                let reply = core::answer_entry(&bot.knowledge(), &entry, &bot.config.reply);
+                let mut out = render::render(&reply, clicker, "");
+                // Someone else's suggestions: answer them privately and
+                // leave the asker's message as it is.
+                out.ephemeral = asker != clicker || out.ephemeral;
+                respond_component(ctx, click, &out, asker == clicker).await
+            }
+            Action::NoneOfThese { asker } if asker != clicker => {
+                let out =
+                    render::notice("Only the person who asked can turn these down; ask your own question with /ask.");
+                respond_component(ctx, click, &out, false).await
+            }
+            Action::NoneOfThese { .. } => {
+                let footer = click.message.embeds.first().and_then(|e| e.footer.as_ref()).map(|f| f.text.as_str());
+                if let Some(question) = footer.and_then(render::asked_question) {
+                    bot.declined(Origin::new(PLATFORM, &click.channel_id.to_string()), question);
+                }
+                let out = Out {
+                    content: Some(
+                        "Thanks — I've noted the question for the moderators. `/topics` shows what I know.".to_owned(),
+                    ),
+                    ..Out::default()
+                };
+                respond_component(ctx, click, &out, true).await
+            }
+        }
+    }
+
+    async fn register_commands(&self, ctx: &Context) -> Result<()> {
+        let text = |name: &str, what: &str, autocomplete: bool| {
+            CreateCommandOption::new(CommandOptionType::String, name, what)
+                .required(true)
+                .set_autocomplete(autocomplete)
+                .max_length(1000)
+        };
+        let moderators =
+            |c: CreateCommand| c.default_member_permissions(Permissions::MANAGE_GUILD).dm_permission(false);
+        let commands = vec![
+            CreateCommand::new("ask").description("Ask a question; I answer from the FAQ").add_option(text(
+                "question",
+                "Your question, in your own words",
+                true,
+            )),
+            CreateCommand::new("topics").description("List the topics I know"),
+            CreateCommand::new("topic").description("List the questions of one topic").add_option(text(
+                "name",
+                "The topic",
+                true,
+            )),
+            CreateCommand::new("claims")
+                .description("Every claim in an answer, with its status and source")
+                .add_option(text("entry", "The answer (its id is in the answer's footer)", true)),
+            CreateCommand::new("help").description("How to ask, and what I can do"),
+            moderators(CreateCommand::new("reload").description("Reload the knowledge files (moderators)")),
+            moderators(CreateCommand::new("unanswered").description("Questions I could not answer (moderators)")),
+        ];
+        let count = commands.len();
+        match self.cfg.dev_guild {
+            Some(guild) => {
+                GuildId::new(guild).set_commands(&ctx.http, commands).await?;
+            }
+            None => {
+                SlashCommand::set_global_commands(&ctx.http, commands).await?;
+            }
+        }
+        tracing::info!(count, guild = ?self.cfg.dev_guild, "slash commands registered");
+        Ok(())
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        let _ = self.me.set(ready.user.id);
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), shard = ?ready.shard, "connected to Discord");
+        let first_shard = ready.shard.is_none_or(|s| s.id.0 == 0);
+        if first_shard && !self.registered.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if let Err(e) = self.register_commands(&ctx).await {
+                self.registered.store(false, std::sync::atomic::Ordering::SeqCst);
+                tracing::error!(error = %format!("{e:#}"), "cannot register slash commands; they will be retried on the next connection");
+            }
+        }
+    }
+
+    async fn message(&self, ctx: Context, msg: Message) {
+        if let Err(e) = self.on_message(&ctx, &msg).await {
+            tracing::warn!(error = %format!("{e:#}"), channel = %msg.channel_id, "message not answered");
+        }
+    }
+
+    async fn message_update(
+        &self,
+        ctx: Context,
+        _old: Option<Message>,
+        _new: Option<Message>,
+        event: MessageUpdateEvent,
+    ) {
+        if let Err(e) = self.on_edit(&ctx, &event).await {
+            tracing::warn!(error = %format!("{e:#}"), channel = %event.channel_id, "edited question not answered again");
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let result = match &interaction {
+            Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
+            Interaction::Autocomplete(cmd) => self.on_autocomplete(&ctx, cmd).await,
+            Interaction::Component(click) => self.on_component(&ctx, click).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %format!("{e:#}"), id = %interaction.id(), "interaction not answered");
+        }
+    }
+}
+
+/// The bot's own mention (`<@id>` or `<@!id>`) taken out of a message.
+fn strip_mention(content: &str, me: UserId) -> String {
+    content.replace(&format!("<@{me}>"), " ").replace(&format!("<@!{me}>"), " ").trim().to_owned()
+}
+
+fn cooldown_notice(wait: Duration) -> Out {
+    render::notice(&format!(
+        "You're asking faster than I answer here; please wait {} s and ask again.",
+        wait.as_secs().max(1)
+    ))
+}
+
+/// Mentions that ping nobody: no user, role or @everyone parse, and a reply
+/// does not ping the person replied to.
+fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new().empty_users().empty_roles().everyone(false).replied_user(false)
+}
+
+fn embed(e: &render::Embed) -> CreateEmbed {
+    let mut embed = CreateEmbed::new().description(&e.description).colour(e.colour);
+    if let Some(title) = &e.title {
+        embed = embed.title(title);
+    }
+    if let Some(footer) = &e.footer {
+        embed = embed.footer(CreateEmbedFooter::new(footer));
+    }
+    embed.fields(e.fields.iter().map(|(n, v)| (n.as_str(), v.as_str(), false)))
+}
+
+fn components(out: &Out) -> Vec<CreateActionRow> {
+    if out.buttons.is_empty() {
+        return Vec::new();
+    }
+    let buttons = out
+        .buttons
+        .iter()
+        .map(|b| {
+            let style = if b.primary { ButtonStyle::Primary } else { ButtonStyle::Secondary };
+            CreateButton::new(&b.custom_id).label(&b.label).style(style)
+        })
+        .collect();
+    vec![CreateActionRow::Buttons(buttons)]
+}
+
+fn to_message(out: &Out) -> CreateMessage {
+    let mut m = CreateMessage::new().allowed_mentions(no_mentions()).components(components(out));
+    if let Some(c) = &out.content {
+        m = m.content(c);
+    }
+    if let Some(e) = &out.embed {
+        m = m.embed(embed(e));
+    }
+    m
+}
+
+/// An edit replaces everything: content, embed and buttons.
+fn to_edit(out: &Out) -> EditMessage {
+    EditMessage::new()
+        .allowed_mentions(no_mentions())
+        .content(out.content.clone().unwrap_or_default())
+        .embeds(out.embed.iter().map(embed).collect())
+        .components(components(out))
+}
+
+fn to_edit_response(out: &Out) -> EditInteractionResponse {
+    EditInteractionResponse::new()
+        .allowed_mentions(no_mentions())
+        .content(out.content.clone().unwrap_or_default())
+        .embeds(out.embed.iter().map(embed).collect())
+        .components(components(out))
+}
+
+fn to_interaction(out: &Out) -> CreateInteractionResponseMessage {
+    let mut m = CreateInteractionResponseMessage::new()
+        .allowed_mentions(no_mentions())
+        .ephemeral(out.ephemeral)
+        .components(components(out))
+        .embeds(out.embed.iter().map(embed).collect());
+    m = m.content(out.content.clone().unwrap_or_default());
+    m
+}
+
+async fn respond(ctx: &Context, cmd: &CommandInteraction, out: &Out) -> Result<()> {
+    cmd.create_response(&ctx.http, CreateInteractionResponse::Message(to_interaction(out)))
+        .await
+        .context("cannot answer the command")
+}
+
+/// Answers a button click: `update` replaces the message the button is on,
+/// otherwise a new message is sent (ephemeral when `out` says so).
+async fn respond_component(ctx: &Context, click: &ComponentInteraction, out: &Out, update: bool) -> Result<()> {
+    let message = to_interaction(out);
+    let response = if update {
+        CreateInteractionResponse::UpdateMessage(message)
+    } else {
+        CreateInteractionResponse::Message(message)
+    };
+    click.create_response(&ctx.http, response).await.context("cannot answer the button")
+}

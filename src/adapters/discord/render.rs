@@ -1,0 +1,416 @@
+//! A [`Reply`] as a Discord message: an embed, buttons, and whether only the
+//! asker sees it. Pure (no serenity types), so the limits are unit-tested:
+//! everything here fits Discord's limits whatever the knowledge holds, and
+//! text that does not fit is shortened with a note, never rejected.
+
+use crate::knowledge::ClaimStatus;
+use crate::reply::{Footer, Reply};
+
+/// Discord's limits, in characters.
+pub const TITLE: usize = 256;
+pub const DESCRIPTION: usize = 4096;
+pub const FOOTER: usize = 2048;
+pub const FIELD_NAME: usize = 256;
+pub const FIELD_VALUE: usize = 1024;
+pub const FIELDS: usize = 25;
+pub const EMBED_TOTAL: usize = 6000;
+pub const CONTENT: usize = 2000;
+pub const BUTTON_LABEL: usize = 80;
+pub const CUSTOM_ID: usize = 100;
+pub const CHOICE: usize = 100;
+
+const BLUE: u32 = 0x3b82f6;
+const AMBER: u32 = 0xf59e0b;
+const GREY: u32 = 0x6b7280;
+const GREEN: u32 = 0x16a34a;
+
+/// What to send.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Out {
+    pub content: Option<String>,
+    pub embed: Option<Embed>,
+    pub buttons: Vec<Button>,
+    /// Only the person who used the slash command sees it (interactions only).
+    pub ephemeral: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embed {
+    pub title: Option<String>,
+    pub description: String,
+    pub footer: Option<String>,
+    pub fields: Vec<(String, String)>,
+    pub colour: u32,
+}
+
+impl Embed {
+    /// Characters Discord counts towards the 6,000 total.
+    pub fn total(&self) -> usize {
+        let n = |s: &str| s.chars().count();
+        self.title.as_deref().map_or(0, n)
+            + n(&self.description)
+            + self.footer.as_deref().map_or(0, n)
+            + self.fields.iter().map(|(a, b)| n(a) + n(b)).sum::<usize>()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub custom_id: String,
+    pub label: String,
+    pub primary: bool,
+}
+
+/// What a button asks for, parsed back from its custom id. The asker's id
+/// is in it, so a click by someone else answers them privately instead of
+/// changing the asker's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Pick { asker: u64, entry: String },
+    NoneOfThese { asker: u64 },
+}
+
+impl Action {
+    pub fn custom_id(&self) -> String {
+        match self {
+            Action::Pick { asker, entry } => format!("pick:{asker}:{entry}"),
+            Action::NoneOfThese { asker } => format!("none:{asker}"),
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Action> {
+        let (kind, rest) = id.split_once(':')?;
+        match kind {
+            "pick" => {
+                let (asker, entry) = rest.split_once(':')?;
+                Some(Action::Pick { asker: asker.parse().ok()?, entry: entry.to_owned() })
+            }
+            "none" => Some(Action::NoneOfThese { asker: rest.parse().ok()? }),
+            _ => None,
+        }
+    }
+}
+
+/// The prefix of a suggestion embed's footer; "None of these" reads the
+/// question back from it, so no state is kept between the two.
+const ASKED: &str = "You asked: ";
+
+/// The question a suggestion message was for.
+pub fn asked_question(footer: &str) -> Option<&str> {
+    footer.strip_prefix(ASKED).filter(|q| !q.trim().is_empty())
+}
+
+/// `text` cut to `max` characters at a word boundary with `note` appended.
+pub fn fit(text: &str, max: usize, note: &str) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let room = max.saturating_sub(note.chars().count() + 1);
+    let mut cut = crate::reply::shorten(text, room);
+    cut.push_str(note);
+    if cut.chars().count() > max {
+        cut = cut.chars().take(max).collect();
+    }
+    cut
+}
+
+/// Lines joined with newlines, as many as fit in `max` characters, then
+/// "…and N more".
+pub fn fit_lines(lines: &[String], max: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let line = fit(line, max / 2, "…");
+        let sep = if i == 0 { "" } else { "\n" };
+        let left_after = lines.len() - i - 1;
+        // Room is kept for the count of lines left, so it always fits.
+        let reserve = if left_after > 0 { format!("\n…and {left_after} more").chars().count() } else { 0 };
+        let len = sep.len() + line.chars().count();
+        if used + len + reserve > max {
+            out.push_str(&format!("{sep}…and {} more", lines.len() - i));
+            return out;
+        }
+        out.push_str(sep);
+        out.push_str(&line);
+        used += len;
+    }
+    out
+}
+
+/// Renders a reply for the member `asker`; `question` is what they asked
+/// (shown back on suggestions).
+pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
+    match reply {
+        Reply::Answer { entry, answer, footer, .. } => answer_out(&entry.id, &entry.question, answer, footer),
+        Reply::Suggest { suggestions, .. } => {
+            let lines: Vec<String> =
+                suggestions.iter().enumerate().map(|(i, s)| format!("**{}.** {}", i + 1, s.question)).collect();
+            let mut buttons: Vec<Button> = suggestions
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Button {
+                    custom_id: Action::Pick { asker, entry: s.id.clone() }.custom_id(),
+                    label: fit(&format!("{}. {}", i + 1, s.question), BUTTON_LABEL, "…"),
+                    primary: true,
+                })
+                // An id too long for Discord cannot be a button; the list
+                // above still names the question.
+                .filter(|b| b.custom_id.len() <= CUSTOM_ID)
+                .take(3)
+                .collect();
+            buttons.push(Button {
+                custom_id: Action::NoneOfThese { asker }.custom_id(),
+                label: "None of these".to_owned(),
+                primary: false,
+            });
+            Out {
+                embed: Some(Embed {
+                    title: Some("Did you mean…".to_owned()),
+                    description: fit(
+                        &format!("I'm not sure which question you mean. Pick one:\n{}", fit_lines(&lines, 3000)),
+                        DESCRIPTION,
+                        "…",
+                    ),
+                    footer: Some(fit(&format!("{ASKED}{}", question.trim()), 300, "…")),
+                    fields: Vec::new(),
+                    colour: GREY,
+                }),
+                buttons,
+                ..Out::default()
+            }
+        }
+        Reply::NoMatch { topics, .. } => embed(
+            None,
+            fit(
+                &format!(
+                    "I don't have an answer to that. I know about: **{}**.\nTry `/topics`, or ask in other words.",
+                    topics.join("**, **")
+                ),
+                DESCRIPTION,
+                "…",
+            ),
+            GREY,
+        ),
+        Reply::Topics { topics } => {
+            let lines: Vec<String> = topics
+                .iter()
+                .map(|t| format!("**{}** — {} question{}", t.name, t.entries, if t.entries == 1 { "" } else { "s" }))
+                .collect();
+            let mut out = embed(Some("Topics"), fit_lines(&lines, DESCRIPTION), BLUE);
+            if let Some(e) = &mut out.embed {
+                e.footer = Some("/topic name: lists a topic's questions".to_owned());
+            }
+            out
+        }
+        Reply::Topic { name, entries } => {
+            let lines: Vec<String> = entries.iter().map(|e| format!("• {}", e.question)).collect();
+            embed(Some(name), fit_lines(&lines, DESCRIPTION), BLUE)
+        }
+        Reply::Claims { entry, claims } => {
+            let mut lines: Vec<String> = claims
+                .iter()
+                .map(|c| {
+                    let mut line = format!("**[{}]** {}", c.status.as_str(), c.text);
+                    if let Some(s) = &c.source {
+                        line.push_str(&format!(" (source: {s})"));
+                    }
+                    if let Some(n) = &c.note {
+                        line.push_str(&format!(" (note: {n})"));
+                    }
+                    line
+                })
+                .collect();
+            if lines.is_empty() {
+                lines.push("(no claims recorded)".to_owned());
+            }
+            embed(Some(&format!("Claims in: {}", entry.question)), fit_lines(&lines, DESCRIPTION), BLUE)
+        }
+        Reply::Help { commands } => {
+            let lines: Vec<String> = commands
+                .iter()
+                .map(|(c, what)| {
+                    let (name, arg) = c.split_once(' ').unwrap_or((c, ""));
+                    let arg = if arg.is_empty() { String::new() } else { format!(" {}:", arg.to_lowercase()) };
+                    format!("`/{name}{arg}` — {what}")
+                })
+                .collect();
+            let text = format!(
+                "Ask a question in your own words: mention me, DM me, or use `/ask`.\n{}",
+                fit_lines(&lines, 3500)
+            );
+            Out { ephemeral: true, ..embed(Some("policybot help"), text, BLUE) }
+        }
+        Reply::Reloaded(_) | Reply::Unanswered { .. } => {
+            Out { ephemeral: true, ..embed(None, fit(&reply.render_plain("/"), DESCRIPTION, "\n…"), GREEN) }
+        }
+        Reply::Error { message } => notice(message),
+    }
+}
+
+/// A short text only the asker sees (errors, refusals, cooldowns).
+pub fn notice(text: &str) -> Out {
+    Out { content: Some(fit(text, CONTENT, "…")), ephemeral: true, ..Out::default() }
+}
+
+fn embed(title: Option<&str>, description: String, colour: u32) -> Out {
+    Out {
+        embed: Some(Embed {
+            title: title.map(|t| fit(t, TITLE, "…")),
+            description,
+            footer: None,
+            fields: Vec::new(),
+            colour,
+        }),
+        ..Out::default()
+    }
+}
+
+/// The answer embed: title = the matched question, description = the
+/// answer, footer = the caveat. Claims that do not fit the footer go in
+/// fields; the answer is shortened last, so the caveat always shows.
+fn answer_out(id: &str, question: &str, answer: &str, footer: &Footer) -> Out {
+    let title = fit(question, TITLE, "…");
+    let full_footer = footer.render("/claims");
+    let disputed = footer.claims.iter().any(|(_, s)| *s == ClaimStatus::Disputed);
+    let (footer_text, fields) = if full_footer.chars().count() <= FOOTER {
+        (full_footer, Vec::new())
+    } else {
+        let short = Footer { claims: Vec::new(), more: 0, ..footer.clone() };
+        let text = short.render("/claims");
+        let text =
+            text.replace("Every claim in this answer has been verified.\n", "Unchecked claims are listed above.\n");
+        (fit(&text, FOOTER, "…"), claim_fields(footer, id))
+    };
+    let mut embed = Embed {
+        title: Some(title),
+        description: String::new(),
+        footer: Some(footer_text),
+        fields,
+        colour: if disputed { AMBER } else { BLUE },
+    };
+    // Fields give way before the answer does, but never below one field.
+    while embed.total() + 200 > EMBED_TOTAL && embed.fields.len() > 1 {
+        embed.fields.pop();
+    }
+    let room = EMBED_TOTAL.saturating_sub(embed.total()).min(DESCRIPTION);
+    let note = format!(
+        "\n\n*(Shortened to fit Discord. The full text is entry `{id}` of the FAQ; `/claims entry:{id}` lists its claims.)*"
+    );
+    embed.description = fit(answer, room, &note);
+    Out { embed: Some(embed), ..Out::default() }
+}
+
+/// The unchecked claims as embed fields: one field per status, split where
+/// a value would pass 1,024 characters.
+fn claim_fields(footer: &Footer, id: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for (status, heading) in [(ClaimStatus::Disputed, "Disputed"), (ClaimStatus::Unverified, "Not verified yet")] {
+        let mut value = String::new();
+        for (text, _) in footer.claims.iter().filter(|(_, s)| *s == status) {
+            let line = fit(&format!("• {text}"), FIELD_VALUE, "…");
+            if value.chars().count() + line.chars().count() + 1 > FIELD_VALUE {
+                fields.push((heading.to_owned(), std::mem::take(&mut value)));
+            }
+            if !value.is_empty() {
+                value.push('\n');
+            }
+            value.push_str(&line);
+        }
+        if !value.is_empty() {
+            fields.push((heading.to_owned(), value));
+        }
+    }
+    if footer.more > 0 {
+        fields.push(("More".to_owned(), format!("…and {} more: `/claims entry:{id}`", footer.more)));
+    }
+    if fields.len() > FIELDS {
+        let dropped = fields.len() - (FIELDS - 1);
+        fields.truncate(FIELDS - 1);
+        fields.push(("More".to_owned(), format!("…and {dropped} more groups: `/claims entry:{id}`")));
+    }
+    fields.into_iter().map(|(n, v)| (fit(&n, FIELD_NAME, "…"), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::{EntryRef, Suggestion};
+
+    fn within_limits(out: &Out) {
+        if let Some(c) = &out.content {
+            assert!(c.chars().count() <= CONTENT);
+        }
+        if let Some(e) = &out.embed {
+            assert!(e.title.as_deref().is_none_or(|t| t.chars().count() <= TITLE));
+            assert!(e.description.chars().count() <= DESCRIPTION);
+            assert!(e.footer.as_deref().is_none_or(|f| f.chars().count() <= FOOTER));
+            assert!(e.fields.len() <= FIELDS);
+            for (n, v) in &e.fields {
+                assert!(n.chars().count() <= FIELD_NAME && v.chars().count() <= FIELD_VALUE);
+            }
+            assert!(e.total() <= EMBED_TOTAL, "total {}", e.total());
+        }
+        assert!(out.buttons.len() <= 5);
+        for b in &out.buttons {
+            assert!(b.label.chars().count() <= BUTTON_LABEL && b.custom_id.len() <= CUSTOM_ID);
+        }
+    }
+
+    fn answer(answer_len: usize, claims: usize, claim_len: usize) -> Reply {
+        Reply::Answer {
+            entry: EntryRef { id: "big".into(), topic: "t".into(), question: "q ".repeat(400) },
+            answer: "word ".repeat(answer_len / 5),
+            confidence: 1.0,
+            claims: Vec::new(),
+            footer: Footer {
+                claims: (0..claims)
+                    .map(|i| {
+                        let status = if i % 3 == 0 { ClaimStatus::Disputed } else { ClaimStatus::Unverified };
+                        ("c ".repeat(claim_len / 2), status)
+                    })
+                    .collect(),
+                more: 7,
+                disclaimer: "Not legal advice.".into(),
+                entry_id: "big".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn answers_of_any_size_fit_and_say_they_were_shortened() {
+        for (len, claims, claim_len) in [(10, 0, 0), (5000, 3, 90), (50_000, 60, 500), (3000, 200, 1500)] {
+            let out = render(&answer(len, claims, claim_len), 1, "q");
+            within_limits(&out);
+            let e = out.embed.unwrap();
+            assert!(e.footer.unwrap().contains("/claims big"));
+            if len > 4000 {
+                assert!(e.description.contains("Shortened to fit Discord"), "{}", e.description.len());
+            }
+        }
+    }
+
+    #[test]
+    fn suggestions_carry_three_buttons_and_the_question() {
+        let s = |i: usize| Suggestion { id: format!("e{i}"), question: "why ".repeat(50), score: 0.3 };
+        let reply = Reply::Suggest { suggestions: (0..5).map(s).collect(), confidence: 0.3 };
+        let out = render(&reply, 42, "what about ice?");
+        within_limits(&out);
+        assert_eq!(out.buttons.len(), 4);
+        assert_eq!(Action::parse(&out.buttons[0].custom_id), Some(Action::Pick { asker: 42, entry: "e0".into() }));
+        assert_eq!(Action::parse(&out.buttons[3].custom_id), Some(Action::NoneOfThese { asker: 42 }));
+        let footer = out.embed.unwrap().footer.unwrap();
+        assert_eq!(asked_question(&footer), Some("what about ice?"));
+        assert_eq!(Action::parse("pick:x:e1"), None);
+        assert_eq!(Action::parse("junk"), None);
+    }
+
+    #[test]
+    fn long_lists_end_with_a_count() {
+        let lines: Vec<String> = (0..1000).map(|i| format!("line number {i}")).collect();
+        let text = fit_lines(&lines, 200);
+        assert!(text.chars().count() <= 200, "{}", text.chars().count());
+        assert!(text.ends_with("more"), "{text}");
+        assert_eq!(fit_lines(&lines[..2], 200), "line number 0\nline number 1");
+        within_limits(&render(&Reply::error("x".repeat(5000)), 1, ""));
+    }
+}

@@ -1,0 +1,65 @@
+//! Secrets (tokens, passwords) from the environment: `NAME`, or a file named
+//! by `NAME_FILE` (for Docker and systemd credentials). A [`Secret`] never
+//! prints its value, so it cannot reach a log by accident.
+
+use anyhow::{Context, Result, bail};
+
+/// A value that must not be shown. `Debug` and `Display` print a placeholder.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("…")
+    }
+}
+
+/// Reads `name` from the environment, or the file named by `name_FILE`.
+/// `Ok(None)` when neither is set (or the value is empty); an error when both
+/// are set or the file cannot be read, naming the variable, never the value.
+pub fn from_env(name: &str) -> Result<Option<Secret>> {
+    let file_var = format!("{name}_FILE");
+    let direct = std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let file = std::env::var_os(&file_var).filter(|v| !v.is_empty());
+    match (direct, file) {
+        (Some(_), Some(_)) => bail!("both {name} and {file_var} are set; unset one of them"),
+        (Some(value), None) => Ok(Some(Secret(value.trim().to_owned()))),
+        (None, Some(path)) => {
+            let value = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {file_var} ({})", std::path::Path::new(&path).display()))?;
+            let value = value.trim();
+            if value.is_empty() {
+                bail!(
+                    "{file_var} names an empty file ({}); put the secret in it",
+                    std::path::Path::new(&path).display()
+                );
+            }
+            Ok(Some(Secret(value.to_owned())))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret("hunter2".into());
+        assert_eq!(format!("{s:?} {s}"), "Secret(…) …");
+        assert_eq!(s.expose(), "hunter2");
+    }
+}
