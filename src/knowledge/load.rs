@@ -398,6 +398,8 @@ fn plain_toml_message(message: &str) -> String {
     let message = message.trim();
     if message.starts_with("unknown field") {
         format!("{message}; check the spelling against the knowledge format in README.md")
+    } else if message.starts_with("missing field `status`") || message.starts_with("missing field `text`") {
+        format!("{message}; every claim needs text and status (unverified, verified or disputed)")
     } else if message.starts_with("missing field") {
         format!("{message}; every entry needs id, topic, question and answer")
     } else if message.starts_with("unknown variant") {

@@ -194,7 +194,9 @@ impl Handler {
             return Ok(());
         }
         let text = strip_mention(&msg.content, me);
+        let started = Instant::now();
         let Some(out) = self.answer_text(&text, msg.author.id, msg.channel_id, passive) else { return Ok(()) };
+        tracing::debug!(passive, micros = started.elapsed().as_micros() as u64, "message answered");
         let sent = msg
             .channel_id
             .send_message(&ctx.http, to_message(&out).reference_message(msg))
@@ -400,11 +402,12 @@ impl EventHandler for Handler {
         let _ = self.me.set(ready.user.id);
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), shard = ?ready.shard, "connected to Discord");
         let first_shard = ready.shard.is_none_or(|s| s.id.0 == 0);
-        if first_shard && !self.registered.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            if let Err(e) = self.register_commands(&ctx).await {
-                self.registered.store(false, std::sync::atomic::Ordering::SeqCst);
-                tracing::error!(error = %format!("{e:#}"), "cannot register slash commands; they will be retried on the next connection");
-            }
+        if first_shard
+            && !self.registered.swap(true, std::sync::atomic::Ordering::SeqCst)
+            && let Err(e) = self.register_commands(&ctx).await
+        {
+            self.registered.store(false, std::sync::atomic::Ordering::SeqCst);
+            tracing::error!(error = %format!("{e:#}"), "cannot register slash commands; they will be retried on the next connection");
         }
     }
 

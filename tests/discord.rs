@@ -1,0 +1,526 @@
+//! The real `policybot` binary, with its real serenity client, against a
+//! stand-in of Discord's gateway and REST API on 127.0.0.1. Each test starts
+//! its own stand-in and bot and asserts on the REST calls Discord would
+//! receive. Expected answers come from the library over the same knowledge,
+//! never from strings written here.
+
+#![cfg(feature = "discord")]
+
+#[path = "discord/standin.rs"]
+mod standin;
+
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use policybot::config::Config;
+use policybot::knowledge::KnowledgeBase;
+use policybot::reply::Reply;
+use standin::*;
+
+const WAIT: Duration = Duration::from_secs(30);
+/// How long to wait for a reply that must not come.
+const QUIET: Duration = Duration::from_millis(1500);
+
+struct Harness {
+    standin: StandIn,
+    child: Child,
+    dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- bot log ---\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
+        }
+    }
+}
+
+impl Harness {
+    /// Starts the stand-in and the bot over a copy of the shipped knowledge
+    /// plus `extra_files`, with `extra_config` appended to `[discord]`.
+    async fn start(extra_config: &str, extra_files: &[(&str, String)]) -> Harness {
+        let standin = StandIn::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let knowledge = dir.path().join("knowledge");
+        std::fs::create_dir(&knowledge).unwrap();
+        for entry in std::fs::read_dir("knowledge").unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, knowledge.join(path.file_name().unwrap())).unwrap();
+        }
+        for (name, text) in extra_files {
+            std::fs::write(knowledge.join(name), text).unwrap();
+        }
+        // No cooldown unless the test sets one.
+        let cooldown = if extra_config.contains("cooldown_seconds") { "" } else { "cooldown_seconds = 0" };
+        let config = format!(
+            "[knowledge]\ndir = \"{}\"\n[discord]\napi_base = \"{}\"\ndev_guild = {GUILD_ID}\nmoderator_roles = [{MOD_ROLE}]\n{cooldown}\n{extra_config}\n",
+            knowledge.display(),
+            standin.api_url
+        );
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        let log = dir.path().join("bot.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_policybot"))
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .arg("run")
+            .env("DISCORD_TOKEN", "standin-token")
+            .env_remove("DISCORD_TOKEN_FILE")
+            .env("RUST_LOG", "policybot=debug,serenity=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut harness = Harness { standin, child, dir, log };
+        // Ready when the commands are registered; a bot that exits instead
+        // fails the test at once with its log.
+        let deadline = std::time::Instant::now() + WAIT;
+        while !harness.standin.calls().iter().any(|c| c.method == "PUT" && c.path.ends_with("/commands")) {
+            if let Some(status) = harness.child.try_wait().unwrap() {
+                panic!("the bot exited with {status}");
+            }
+            assert!(std::time::Instant::now() < deadline, "the bot did not connect");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        harness
+    }
+
+    fn knowledge_dir(&self) -> PathBuf {
+        self.dir.path().join("knowledge")
+    }
+
+    /// The knowledge and config the bot runs with, loaded by the library.
+    fn expected(&self) -> (KnowledgeBase, Config) {
+        let kb = policybot::knowledge::load_dir(&self.knowledge_dir()).unwrap();
+        let config = Config::load(&self.dir.path().join("config.toml"), true).unwrap();
+        (kb, config)
+    }
+
+    fn ask_expected(&self, question: &str) -> Reply {
+        let (kb, config) = self.expected();
+        policybot::core::ask(&kb, question, &config.matching, &config.reply)
+    }
+
+    /// Sends a message and waits for the bot's reply to it.
+    async fn say(&self, author: &Value, content: &str, mention: bool, guild: bool) -> (u64, Call) {
+        let (id, message) = self.standin.message(author, content, mention, guild);
+        self.standin.dispatch("MESSAGE_CREATE", message);
+        (id, self.reply_to(id).await)
+    }
+
+    async fn reply_to(&self, message: u64) -> Call {
+        self.standin
+            .wait_for(&format!("a reply to message {message}"), WAIT, |c| {
+                c.method == "POST" && c.body["message_reference"]["message_id"] == json!(message.to_string())
+            })
+            .await
+    }
+
+    /// Asserts that nothing answers `message` within [`QUIET`].
+    async fn assert_no_reply(&self, message: u64) {
+        tokio::time::sleep(QUIET).await;
+        let replies: Vec<Call> = self
+            .standin
+            .calls()
+            .into_iter()
+            .filter(|c| c.body["message_reference"]["message_id"] == json!(message.to_string()))
+            .collect();
+        assert!(replies.is_empty(), "unexpected reply: {replies:#?}");
+    }
+
+    /// Sends an interaction and waits for its callback.
+    async fn interact(&self, kind: u8, data: Value, member: Value, message: Option<Value>) -> Call {
+        let (id, _, interaction) = self.standin.interaction(kind, data, member, message);
+        self.standin.dispatch("INTERACTION_CREATE", interaction);
+        self.standin
+            .wait_for(&format!("the callback of interaction {id}"), WAIT, |c| {
+                c.method == "POST" && c.path.starts_with(&format!("/api/v10/interactions/{id}/"))
+            })
+            .await
+    }
+}
+
+fn alice() -> Value {
+    user(100, "alice", false)
+}
+
+fn slash(name: &str, options: Value) -> Value {
+    json!({"id": "1", "name": name, "type": 1, "options": options})
+}
+
+fn string_option(name: &str, value: &str) -> Value {
+    json!([{"name": name, "type": 3, "value": value}])
+}
+
+fn ordinary() -> Value {
+    member(alice(), MEMBER_PERMS, &[])
+}
+
+/// The one embed of a message body.
+fn embed(body: &Value) -> &Value {
+    let embeds = body["embeds"].as_array().expect("an embed");
+    assert_eq!(embeds.len(), 1, "{body:#}");
+    &embeds[0]
+}
+
+fn text_of(body: &Value) -> String {
+    let e = &body["embeds"][0];
+    format!("{} {} {} {}", body["content"], e["title"], e["description"], e["footer"]["text"])
+}
+
+/// allowed_mentions that ping nobody.
+fn assert_pings_nobody(body: &Value) {
+    let m = &body["allowed_mentions"];
+    assert_eq!(m["parse"], json!([]), "{body:#}");
+    assert_eq!(m["users"], json!([]), "{body:#}");
+    assert_eq!(m["roles"], json!([]), "{body:#}");
+    assert_eq!(m["replied_user"], json!(false), "{body:#}");
+}
+
+fn expected_answer(reply: &Reply) -> (&str, &str) {
+    match reply {
+        Reply::Answer { entry, .. } => (&entry.id, &entry.question),
+        other => panic!("expected an answer, the library says {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_gets_an_answer_embed_with_the_caveat_footer_and_no_pings() {
+    let h = Harness::start("", &[]).await;
+    let question = "does ms have sanctuary cities? @everyone <@100>";
+    let expected = h.ask_expected(question);
+    let (id, stored) = expected_answer(&expected);
+    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> {question}"), true, true).await;
+    assert_eq!(call.path, format!("/api/v10/channels/{CHANNEL_ID}/messages"));
+    let e = embed(&call.body);
+    assert_eq!(e["title"], json!(stored));
+    let footer = e["footer"]["text"].as_str().unwrap();
+    assert!(footer.contains("Not verified by anyone yet:"), "{footer}");
+    assert!(footer.contains(&format!("/claims {id}")), "{footer}");
+    assert_pings_nobody(&call.body);
+    // The slash commands went to the development guild, moderators' ones
+    // behind Manage Server.
+    let registered = h.standin.wait_ready().await;
+    assert_eq!(registered.path, format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands"));
+    let commands = registered.body.as_array().unwrap();
+    let names: Vec<&str> = commands.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ask", "topics", "topic", "claims", "help", "reload", "unanswered"]);
+    for c in commands.iter().filter(|c| c["name"] == "reload" || c["name"] == "unanswered") {
+        assert_eq!(c["default_member_permissions"], json!(MANAGE_GUILD.to_string()));
+    }
+    // Without passive channels the privileged intent is not asked for.
+    let intents = h.standin.identify().unwrap()["intents"].as_u64().unwrap();
+    assert_eq!(intents & (1 << 15), 0, "MESSAGE_CONTENT requested: {intents}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_message_gets_an_answer() {
+    let h = Harness::start("", &[]).await;
+    let question = "what happens if a town refuses to work with ICE?";
+    let expected = h.ask_expected(question);
+    let (_, stored) = expected_answer(&expected);
+    let (_, call) = h.say(&alice(), question, false, false).await;
+    assert_eq!(call.path, format!("/api/v10/channels/{DM_CHANNEL_ID}/messages"));
+    assert_eq!(embed(&call.body)["title"], json!(stored));
+    assert_pings_nobody(&call.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_and_off_topic_messages_get_no_confident_answer() {
+    let h = Harness::start("", &[]).await;
+    let (kb, _) = h.expected();
+    let stored: Vec<&str> = kb.entries.iter().map(|e| e.question.as_str()).collect();
+    for junk in [
+        "asdfgh qwerty zxcv",
+        "what's the best pizza place open late?",
+        "🤔🤔🤔",
+        "lol",
+        "how do I get ice off my windshield",
+        &"spam ".repeat(2000),
+    ] {
+        let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> {junk}"), true, true).await;
+        let e = embed(&call.body);
+        assert!(!stored.contains(&e["title"].as_str().unwrap_or("")), "answered {junk:?} with {e:#}");
+        assert_pings_nobody(&call.body);
+    }
+    // An empty mention gets help rather than a guess.
+    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}>"), true, true).await;
+    assert!(text_of(&call.body).contains("/ask"), "{:#}", call.body);
+    // In a guild without a mention the bot stays out of the conversation.
+    let (id, message) = h.standin.message(&alice(), "does ms have sanctuary cities?", false, true);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    h.assert_no_reply(id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_render_at_most_three_buttons_and_a_click_answers_the_chosen_entry() {
+    let h = Harness::start("", &[]).await;
+    let question = "training and trust";
+    let Reply::Suggest { suggestions, .. } = h.ask_expected(question) else {
+        panic!("the library no longer finds {question:?} ambiguous; pick another ambiguous question")
+    };
+    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> {question}"), true, true).await;
+    assert_pings_nobody(&call.body);
+    let buttons = call.body["components"][0]["components"].as_array().unwrap().clone();
+    let picks: Vec<&Value> = buttons.iter().filter(|b| b["custom_id"].as_str().unwrap().starts_with("pick:")).collect();
+    assert!(!picks.is_empty() && picks.len() <= 3, "{buttons:#?}");
+    assert_eq!(picks.len(), suggestions.len().min(3));
+    assert_eq!(buttons.last().unwrap()["label"], json!("None of these"));
+    for b in &buttons {
+        assert!(b["label"].as_str().unwrap().chars().count() <= 80);
+    }
+
+    // The asker clicks the second suggestion: the message becomes its answer.
+    let (kb, _) = h.expected();
+    let chosen = &suggestions[1];
+    let mut posted = message_json(7777, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
+    posted["embeds"] = call.body["embeds"].clone();
+    let click = |custom_id: &Value| json!({"custom_id": custom_id, "component_type": 2});
+    let cb =
+        h.interact(3, click(&picks[1]["custom_id"]), member(alice(), MEMBER_PERMS, &[]), Some(posted.clone())).await;
+    assert_eq!(cb.body["type"], json!(7), "an update of the suggestion message: {:#}", cb.body);
+    assert_eq!(cb.body["data"]["embeds"][0]["title"], json!(kb.entry(&chosen.id).unwrap().question));
+    assert_eq!(cb.body["data"]["components"], json!([]));
+    assert_pings_nobody(&cb.body["data"]);
+
+    // Someone else clicking gets the answer privately; the message stays.
+    let bob = member(user(200, "bob", false), MEMBER_PERMS, &[]);
+    let cb = h.interact(3, click(&picks[0]["custom_id"]), bob.clone(), Some(posted.clone())).await;
+    assert_eq!(cb.body["type"], json!(4));
+    assert_eq!(cb.body["data"]["flags"], json!(64));
+    // ...and cannot turn the asker's suggestions down.
+    let none = &buttons.last().unwrap()["custom_id"];
+    let cb = h.interact(3, click(none), bob, Some(posted.clone())).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64));
+
+    // "None of these" by the asker records the question for moderators.
+    let cb = h.interact(3, click(none), ordinary(), Some(posted)).await;
+    assert_eq!(cb.body["type"], json!(7));
+    let moderator = member(user(300, "mod", false), MEMBER_PERMS | MANAGE_GUILD, &[]);
+    let cb = h.interact(2, slash("unanswered", json!([])), moderator, None).await;
+    let listing = text_of(&cb.body["data"]);
+    assert!(listing.contains(question), "{listing}");
+    assert_eq!(cb.body["data"]["flags"], json!(64));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_ask_answers_and_its_autocomplete_offers_at_most_25_relevant_choices() {
+    let h = Harness::start("", &[]).await;
+    let question = "can cops in mississippi check immigration status at a traffic stop";
+    let expected = h.ask_expected(question);
+    let (id, stored) = expected_answer(&expected);
+    let cb = h.interact(2, slash("ask", string_option("question", question)), ordinary(), None).await;
+    assert_eq!(cb.body["type"], json!(4));
+    assert_eq!(cb.body["data"]["embeds"][0]["title"], json!(stored));
+    assert_pings_nobody(&cb.body["data"]);
+
+    let typing = json!({"id": "1", "name": "ask", "type": 1,
+        "options": [{"name": "question", "type": 3, "value": question, "focused": true}]});
+    let cb = h.interact(4, typing, ordinary(), None).await;
+    assert_eq!(cb.body["type"], json!(8));
+    let choices = cb.body["data"]["choices"].as_array().unwrap();
+    assert!(!choices.is_empty() && choices.len() <= 25);
+    assert_eq!(choices[0]["value"], json!(format!("entry:{id}")), "the best match comes first: {choices:#?}");
+    // Nothing typed yet: the stored questions, still at most 25.
+    let empty = json!({"id": "1", "name": "ask", "type": 1,
+        "options": [{"name": "question", "type": 3, "value": "", "focused": true}]});
+    let cb = h.interact(4, empty, ordinary(), None).await;
+    let choices = cb.body["data"]["choices"].as_array().unwrap();
+    let (kb, _) = h.expected();
+    assert_eq!(choices.len(), kb.entries.len().min(25));
+    for c in choices {
+        assert!(c["name"].as_str().unwrap().chars().count() <= 100);
+    }
+    // Picking a choice sends its value: the entry is answered directly.
+    let cb = h.interact(2, slash("ask", string_option("question", &format!("entry:{id}"))), ordinary(), None).await;
+    assert_eq!(cb.body["data"]["embeds"][0]["title"], json!(stored));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_lists_topics_and_an_invalid_topic_gets_an_ephemeral_error() {
+    let h = Harness::start("", &[]).await;
+    let (kb, _) = h.expected();
+    let cb = h.interact(2, slash("topics", json!([])), ordinary(), None).await;
+    let listing = text_of(&cb.body["data"]);
+    for topic in kb.topics().keys() {
+        assert!(listing.contains(topic), "{topic} missing from {listing}");
+    }
+    let (topic, entries) = kb.topics().into_iter().next().unwrap();
+    let cb = h.interact(2, slash("topic", string_option("name", &topic.to_lowercase())), ordinary(), None).await;
+    let listing = text_of(&cb.body["data"]);
+    for e in entries {
+        assert!(listing.contains(&e.question), "{listing}");
+    }
+    let cb = h.interact(2, slash("topic", string_option("name", "pizza recipes")), ordinary(), None).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64), "{:#}", cb.body);
+    assert!(cb.body["data"]["content"].as_str().unwrap().contains("there is no topic"));
+    let typing = json!({"id": "1", "name": "topic", "type": 1,
+        "options": [{"name": "name", "type": 3, "value": "sta", "focused": true}]});
+    let cb = h.interact(4, typing, ordinary(), None).await;
+    for c in cb.body["data"]["choices"].as_array().unwrap() {
+        assert!(kb.find_topic(c["value"].as_str().unwrap()).is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_is_refused_without_permission_and_applied_for_a_moderator() {
+    let h = Harness::start("", &[]).await;
+    let question = "does ms have sanctuary cities?";
+    let expected = h.ask_expected(question);
+    let (id, _) = expected_answer(&expected);
+    let file = h.knowledge_dir().join("mississippi-ice.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (kb, _) = h.expected();
+    let old_answer = &kb.entry(id).unwrap().answer;
+    let first_line = old_answer.lines().next().unwrap();
+    assert!(text.contains(first_line));
+    std::fs::write(&file, text.replacen(first_line, "CHANGED ANSWER for the reload test.", 1)).unwrap();
+
+    let cb = h.interact(2, slash("reload", json!([])), ordinary(), None).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64));
+    assert!(cb.body["data"]["content"].as_str().unwrap().contains("moderators only"));
+    let cb = h.interact(2, slash("ask", string_option("question", question)), ordinary(), None).await;
+    assert!(!text_of(&cb.body["data"]).contains("CHANGED ANSWER"), "reloaded without permission");
+
+    // A moderator by role (no Manage Server): deferred, then the report.
+    let moderator = member(user(300, "mod", false), MEMBER_PERMS, &[MOD_ROLE]);
+    let (iid, token, interaction) = h.standin.interaction(2, slash("reload", json!([])), moderator, None);
+    h.standin.dispatch("INTERACTION_CREATE", interaction);
+    let defer = h
+        .standin
+        .wait_for("the deferral", WAIT, |c| c.path.starts_with(&format!("/api/v10/interactions/{iid}/")))
+        .await;
+    assert_eq!(defer.body["type"], json!(5));
+    assert_eq!(defer.body["data"]["flags"], json!(64));
+    let report = h
+        .standin
+        .wait_for("the reload report", WAIT, |c| {
+            c.method == "PATCH" && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
+        })
+        .await;
+    let report = text_of(&report.body);
+    assert!(report.contains("1 changed") && report.contains(id), "{report}");
+    let cb = h.interact(2, slash("ask", string_option("question", question)), ordinary(), None).await;
+    assert!(text_of(&cb.body["data"]).contains("CHANGED ANSWER"), "{:#}", cb.body);
+
+    // A broken file is refused and the last good knowledge keeps answering.
+    std::fs::write(h.knowledge_dir().join("broken.toml"), "title = \"x\"\n[[entries]]\nid = 3\n").unwrap();
+    let admin = member(user(301, "admin", false), MEMBER_PERMS | MANAGE_GUILD, &[]);
+    let (_, token, interaction) = h.standin.interaction(2, slash("reload", json!([])), admin, None);
+    h.standin.dispatch("INTERACTION_CREATE", interaction);
+    let report =
+        h.standin.wait_for("the refused reload", WAIT, |c| c.method == "PATCH" && c.path.contains(&token)).await;
+    let report = text_of(&report.body);
+    assert!(report.contains("Reload refused") && report.contains("broken.toml:"), "{report}");
+    let cb = h.interact(2, slash("ask", string_option("question", question)), ordinary(), None).await;
+    assert!(text_of(&cb.body["data"]).contains("CHANGED ANSWER"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_from_bots_webhooks_and_itself_are_ignored() {
+    let h = Harness::start("", &[]).await;
+    let content = format!("<@{BOT_ID}> does ms have sanctuary cities?");
+    let (from_bot, message) = h.standin.message(&user(555, "otherbot", true), &content, true, true);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    let (from_webhook, mut message) = h.standin.message(&user(556, "hook", false), &content, true, true);
+    message["webhook_id"] = json!("557");
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    let (from_self, message) = h.standin.message(&user(BOT_ID, "policybot", true), &content, true, true);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    h.assert_no_reply(from_bot).await;
+    h.assert_no_reply(from_webhook).await;
+    h.assert_no_reply(from_self).await;
+    // The same message from a person is answered: the silence above is not
+    // a broken bot.
+    h.say(&alice(), &content, true, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_longer_than_discords_limits_is_sent_within_them() {
+    let answer = "This answer goes on and on about the state's rules. ".repeat(400);
+    let claims: String = (0..60)
+        .map(|i| {
+            format!(
+                "[[entry.claims]]\ntext = \"Claim number {i} says something long: {}\"\nstatus = \"unverified\"\n",
+                "word ".repeat(80)
+            )
+        })
+        .collect();
+    let file = format!(
+        "title = \"Long\"\nsource = \"test\"\n[[entry]]\nid = \"very-long-answer\"\ntopic = \"Long answers\"\nquestion = \"{q}\"\nanswer = \"\"\"{answer}\"\"\"\n{claims}",
+        q = "Why is the zebra crossing ordinance so long? ".repeat(10).trim()
+    );
+    // Name every claim in full, so the footer overflows into fields.
+    let h = Harness::start("[reply]\nfooter_claims = 100\nfooter_claim_chars = 1000", &[("long.toml", file)]).await;
+    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> zebra crossing ordinance"), true, true).await;
+    let e = embed(&call.body);
+    let n = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    assert!(n(&e["title"]) <= 256 && n(&e["description"]) <= 4096 && n(&e["footer"]["text"]) <= 2048);
+    let fields = e["fields"].as_array().map_or(&[][..], |f| f.as_slice());
+    assert!(!fields.is_empty() && fields.len() <= 25, "{e:#}");
+    let total = n(&e["title"])
+        + n(&e["description"])
+        + n(&e["footer"]["text"])
+        + fields.iter().map(|f| n(&f["name"]) + n(&f["value"])).sum::<usize>();
+    assert!(total <= 6000, "embed total {total}");
+    for f in fields {
+        assert!(n(&f["value"]) <= 1024);
+    }
+    assert!(e["description"].as_str().unwrap().contains("Shortened to fit Discord"), "{e:#}");
+    assert!(e["footer"]["text"].as_str().unwrap().contains("/claims very-long-answer"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_question_edits_the_reply() {
+    let h = Harness::start("", &[]).await;
+    let first = "does ms have sanctuary cities?";
+    let second = "what training do mississippi officers get for immigration enforcement?";
+    let (first_expected, second_expected) = (h.ask_expected(first), h.ask_expected(second));
+    let (_, second_stored) = expected_answer(&second_expected);
+    assert_ne!(expected_answer(&first_expected).0, expected_answer(&second_expected).0);
+    let (question_id, _) = h.say(&alice(), &format!("<@{BOT_ID}> {first}"), true, true).await;
+    let posted = h.standin.calls().iter().filter(|c| c.path.ends_with("/messages") && c.method == "POST").count();
+    assert_eq!(posted, 1);
+    // The bot learns its reply's id when Discord answers the POST, a moment
+    // after the stand-in recorded it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    h.standin.dispatch(
+        "MESSAGE_UPDATE",
+        json!({"id": question_id.to_string(), "channel_id": CHANNEL_ID.to_string(), "guild_id": GUILD_ID.to_string(),
+               "content": format!("<@{BOT_ID}> {second}"), "author": alice(),
+               "edited_timestamp": "2026-11-30T00:01:00.000000+00:00"}),
+    );
+    let edit = h
+        .standin
+        .wait_for("the edit of the reply", WAIT, |c| {
+            c.method == "PATCH" && c.path.starts_with(&format!("/api/v10/channels/{CHANNEL_ID}/messages/"))
+        })
+        .await;
+    assert_eq!(embed(&edit.body)["title"], json!(second_stored));
+    assert_pings_nobody(&edit.body);
+    // No second message was posted for the edit.
+    let posted = h.standin.calls().iter().filter(|c| c.path.ends_with("/messages") && c.method == "POST").count();
+    assert_eq!(posted, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_asking_too_fast_gets_a_polite_ephemeral_notice() {
+    let h = Harness::start("cooldown_seconds = 60\ncooldown_burst = 2", &[]).await;
+    let ask = || slash("ask", string_option("question", "does ms have sanctuary cities?"));
+    for _ in 0..2 {
+        let cb = h.interact(2, ask(), ordinary(), None).await;
+        assert!(cb.body["data"]["embeds"][0]["title"].is_string());
+    }
+    let cb = h.interact(2, ask(), ordinary(), None).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64));
+    assert!(cb.body["data"]["content"].as_str().unwrap().contains("please wait"), "{:#}", cb.body);
+    // Another member is not held back by alice's pace.
+    let bob = member(user(200, "bob", false), MEMBER_PERMS, &[]);
+    let cb = h.interact(2, ask(), bob, None).await;
+    assert!(cb.body["data"]["embeds"][0]["title"].is_string());
+}

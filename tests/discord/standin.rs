@@ -1,0 +1,304 @@
+//! A stand-in for Discord on 127.0.0.1: the gateway (a websocket speaking
+//! Discord's opcodes: HELLO, IDENTIFY, READY, heartbeats, dispatches) and the
+//! REST API (a hand-written HTTP/1.1 responder). Every REST call the bot
+//! makes is recorded, so tests assert on exactly what Discord would receive.
+//!
+//! Payload shapes follow Discord's API v10 as serenity 0.12.5 reads them.
+
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+pub const BOT_ID: u64 = 900_000_000_000_000_001;
+pub const APP_ID: u64 = 900_000_000_000_000_002;
+pub const GUILD_ID: u64 = 900_000_000_000_000_003;
+pub const CHANNEL_ID: u64 = 900_000_000_000_000_004;
+pub const DM_CHANNEL_ID: u64 = 900_000_000_000_000_005;
+pub const MOD_ROLE: u64 = 900_000_000_000_000_006;
+
+/// Discord's permission bits used here.
+pub const MANAGE_GUILD: u64 = 1 << 5;
+/// VIEW_CHANNEL | SEND_MESSAGES | USE_APPLICATION_COMMANDS: an ordinary member.
+pub const MEMBER_PERMS: u64 = (1 << 10) | (1 << 11) | (1 << 31);
+
+/// One REST call as the bot made it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Shared {
+    calls: Mutex<Vec<Call>>,
+    changed: Notify,
+    gateway: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    identify: Mutex<Option<Value>>,
+}
+
+pub struct StandIn {
+    pub api_url: String,
+    shared: Arc<Shared>,
+    seq: AtomicU64,
+    ids: AtomicU64,
+}
+
+impl StandIn {
+    pub async fn start() -> StandIn {
+        let api = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_url = format!("http://{}", api.local_addr().unwrap());
+        let ws_url = format!("ws://{}", ws.local_addr().unwrap());
+        let shared = Arc::new(Shared::default());
+        let ids = Arc::new(AtomicU64::new(1_000_000_000_000_000_000));
+        {
+            let shared = shared.clone();
+            let ws_url = ws_url.clone();
+            let ids = ids.clone();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = api.accept().await {
+                    tokio::spawn(serve_http(stream, shared.clone(), ws_url.clone(), ids.clone()));
+                }
+            });
+        }
+        {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = ws.accept().await {
+                    tokio::spawn(serve_gateway(stream, shared.clone(), ws_url.clone()));
+                }
+            });
+        }
+        StandIn { api_url, shared, seq: AtomicU64::new(2), ids: AtomicU64::new(2_000_000_000_000_000_000) }
+    }
+
+    /// A fresh snowflake for messages and interactions the test sends.
+    pub fn id(&self) -> u64 {
+        self.ids.fetch_add(1, Ordering::SeqCst)
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.calls.lock().unwrap().clone()
+    }
+
+    pub fn identify(&self) -> Option<Value> {
+        self.shared.identify.lock().unwrap().clone()
+    }
+
+    /// Waits until a recorded call satisfies `pred`; panics after `timeout`.
+    pub async fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&Call) -> bool) -> Call {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            if let Some(call) = self.calls().into_iter().find(|c| pred(c)) {
+                return call;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                panic!("timed out waiting for {what}; calls so far:\n{:#?}", self.calls());
+            }
+        }
+    }
+
+    /// The bot is connected and has registered its commands (READY handled).
+    pub async fn wait_ready(&self) -> Call {
+        self.wait_for("command registration", Duration::from_secs(60), |c| {
+            c.method == "PUT" && c.path.ends_with("/commands")
+        })
+        .await
+    }
+
+    /// Sends a gateway dispatch (op 0) to the connected bot.
+    pub fn dispatch(&self, event: &str, data: Value) {
+        let s = self.seq.fetch_add(1, Ordering::SeqCst);
+        let payload = json!({"op": 0, "t": event, "s": s, "d": data}).to_string();
+        let gateway = self.shared.gateway.lock().unwrap();
+        gateway.as_ref().expect("the bot is not connected to the gateway").send(payload).expect("gateway closed");
+    }
+
+    /// A message in the guild channel (or a DM when `guild` is false).
+    pub fn message(&self, author: &Value, content: &str, mention_bot: bool, guild: bool) -> (u64, Value) {
+        let id = self.id();
+        let mut m = message_json(id, if guild { CHANNEL_ID } else { DM_CHANNEL_ID }, author, content);
+        if mention_bot {
+            m["mentions"] = json!([user(BOT_ID, "policybot", true)]);
+        }
+        if guild {
+            m["guild_id"] = json!(GUILD_ID.to_string());
+            m["member"] = json!({"roles": [], "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0});
+        }
+        (id, m)
+    }
+
+    /// A slash command (type 2), autocomplete (type 4) or button (type 3)
+    /// interaction from a guild member.
+    pub fn interaction(&self, kind: u8, data: Value, member: Value, message: Option<Value>) -> (u64, String, Value) {
+        let id = self.id();
+        let token = format!("token-{id}");
+        let mut i = json!({
+            "id": id.to_string(), "application_id": APP_ID.to_string(), "type": kind, "data": data,
+            "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(), "member": member,
+            "token": token, "version": 1, "app_permissions": "0", "locale": "en-US", "guild_locale": "en-US",
+            "entitlements": [], "authorizing_integration_owners": {}, "context": 0, "attachment_size_limit": 8388608,
+        });
+        if let Some(m) = message {
+            i["message"] = m;
+        }
+        (id, token, i)
+    }
+}
+
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({"id": id.to_string(), "username": name, "discriminator": "0", "global_name": null, "avatar": null, "bot": bot})
+}
+
+pub fn member(user: Value, permissions: u64, roles: &[u64]) -> Value {
+    json!({
+        "user": user, "roles": roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0,
+        "pending": false, "permissions": permissions.to_string(), "nick": null, "avatar": null,
+    })
+}
+
+pub fn message_json(id: u64, channel: u64, author: &Value, content: &str) -> Value {
+    json!({
+        "id": id.to_string(), "channel_id": channel.to_string(), "type": 0, "content": content, "author": author,
+        "timestamp": "2026-11-30T00:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "components": [],
+    })
+}
+
+async fn serve_gateway(stream: TcpStream, shared: Arc<Shared>, ws_url: String) {
+    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else { return };
+    let (mut sink, mut source) = ws.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}}).to_string();
+    if sink.send(Ws::Text(hello)).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            frame = source.next() => {
+                let Some(Ok(frame)) = frame else { return };
+                let Ok(text) = frame.into_text() else { continue };
+                let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
+                match payload["op"].as_u64() {
+                    Some(1) => { let _ = sink.send(Ws::Text(json!({"op": 11}).to_string())).await; }
+                    Some(2) => {
+                        *shared.identify.lock().unwrap() = Some(payload["d"].clone());
+                        let ready = json!({"op": 0, "t": "READY", "s": 1, "d": {
+                            "v": 10, "user": user(BOT_ID, "policybot", true), "guilds": [],
+                            "session_id": "standin-session", "resume_gateway_url": ws_url,
+                            "application": {"id": APP_ID.to_string(), "flags": 0},
+                            "shard": payload["d"]["shard"].clone(),
+                        }});
+                        *shared.gateway.lock().unwrap() = Some(tx.clone());
+                        let _ = sink.send(Ws::Text(ready.to_string())).await;
+                    }
+                    _ => {}
+                }
+            }
+            Some(out) = rx.recv() => {
+                if sink.send(Ws::Text(out)).await.is_err() { return; }
+            }
+        }
+    }
+}
+
+async fn serve_http(stream: TcpStream, shared: Arc<Shared>, ws_url: String, ids: Arc<AtomicU64>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let (status, reply) = route(&method, &path, &body, &ws_url, &ids);
+        shared.calls.lock().unwrap().push(Call { method, path, body });
+        shared.changed.notify_waiters();
+        let text = reply.map(|r| r.to_string()).unwrap_or_default();
+        let reason = if status == 204 {
+            "No Content"
+        } else if status == 200 {
+            "OK"
+        } else {
+            "Not Found"
+        };
+        let head = format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            text.len()
+        );
+        let stream = reader.get_mut();
+        if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(text.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Discord's answer to each call the bot makes; unknown calls get a 404.
+fn route(method: &str, path: &str, body: &Value, ws_url: &str, ids: &AtomicU64) -> (u16, Option<Value>) {
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    let bot_message = |channel: &str, id: u64| {
+        let mut m = message_json(id, channel.parse().unwrap_or(0), &user(BOT_ID, "policybot", true), "");
+        for key in ["content", "embeds"] {
+            if let Some(v) = body.get(key) {
+                m[key] = v.clone();
+            }
+        }
+        m
+    };
+    match (method, segments.as_slice()) {
+        ("GET", ["gateway"]) => (200, Some(json!({"url": ws_url}))),
+        ("GET", ["gateway", "bot"]) => (
+            200,
+            Some(json!({"url": ws_url, "shards": 1, "session_start_limit":
+                {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})),
+        ),
+        ("PUT", [.., "commands"]) => (200, Some(json!([]))),
+        ("POST", ["channels", channel, "messages"]) => {
+            (200, Some(bot_message(channel, ids.fetch_add(1, Ordering::SeqCst))))
+        }
+        ("PATCH", ["channels", channel, "messages", id]) => (200, Some(bot_message(channel, id.parse().unwrap_or(0)))),
+        ("DELETE", ["channels", _, "messages", _]) => (204, None),
+        ("PUT", ["channels", _, "messages", _, "reactions", ..]) => (204, None),
+        ("POST", ["interactions", _, _, "callback"]) => (204, None),
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
+            (200, Some(bot_message(&CHANNEL_ID.to_string(), ids.fetch_add(1, Ordering::SeqCst))))
+        }
+        _ => (404, Some(json!({"message": "Unknown", "code": 0}))),
+    }
+}
