@@ -52,7 +52,7 @@ pub fn serve(bot: Bot, platforms: Platforms) -> Result<()> {
                 let _ = rx.wait_for(|stop| *stop).await;
             }
         };
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut tasks: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
         #[cfg(feature = "discord")]
         if let Some(token) = platforms.discord {
             tasks.spawn(crate::adapters::discord::run(bot.clone(), token, stopped()));
