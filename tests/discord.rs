@@ -44,6 +44,11 @@ impl Harness {
     /// Starts the stand-in and the bot over a copy of the shipped knowledge
     /// plus `extra_files`, with `extra_config` appended to `[discord]`.
     async fn start(extra_config: &str, extra_files: &[(&str, String)]) -> Harness {
+        Harness::start_until(extra_config, extra_files, |c| c.method == "PUT" && c.path.ends_with("/commands")).await
+    }
+
+    /// [`Harness::start`], ready when a REST call satisfies `ready`.
+    async fn start_until(extra_config: &str, extra_files: &[(&str, String)], ready: fn(&Call) -> bool) -> Harness {
         let standin = StandIn::start().await;
         let dir = tempfile::tempdir().unwrap();
         let knowledge = dir.path().join("knowledge");
@@ -80,7 +85,7 @@ impl Harness {
         // Ready when the commands are registered; a bot that exits instead
         // fails the test at once with its log.
         let deadline = std::time::Instant::now() + WAIT;
-        while !harness.standin.calls().iter().any(|c| c.method == "PUT" && c.path.ends_with("/commands")) {
+        while !harness.standin.calls().iter().any(ready) {
             if let Some(status) = harness.child.try_wait().unwrap() {
                 panic!("the bot exited with {status}");
             }
@@ -523,4 +528,58 @@ async fn a_user_asking_too_fast_gets_a_polite_ephemeral_notice() {
     let bob = member(user(200, "bob", false), MEMBER_PERMS, &[]);
     let cb = h.interact(2, ask(), bob, None).await;
     assert!(cb.body["data"]["embeds"][0]["title"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passive_channel_gets_confident_answers_only() {
+    let h = Harness::start(&format!("message_content_intent = true\npassive_channels = [{CHANNEL_ID}]"), &[]).await;
+    let intents = h.standin.identify().unwrap()["intents"].as_u64().unwrap();
+    assert_ne!(intents & (1 << 15), 0, "MESSAGE_CONTENT not requested: {intents}");
+    let clear = "does ms have sanctuary cities?";
+    let expected = h.ask_expected(clear);
+    let (_, stored) = expected_answer(&expected);
+    let (_, call) = h.say(&alice(), clear, false, true).await;
+    assert_eq!(embed(&call.body)["title"], json!(stored));
+    assert_pings_nobody(&call.body);
+    // Ambiguous or off-topic chatter gets no suggestions and no "no answer".
+    assert!(matches!(h.ask_expected("training and trust"), Reply::Suggest { .. }));
+    for chatter in ["training and trust", "anyone up for lunch?", "lol same"] {
+        let (id, message) = h.standin.message(&alice(), chatter, false, true);
+        h.standin.dispatch("MESSAGE_CREATE", message);
+        h.assert_no_reply(id).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_runs_only_its_shard_range() {
+    let h = Harness::start_until("shards = { total = 4, first = 2, last = 2 }", &[], |c| c.path == "/api/v10/gateway")
+        .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while h.standin.identify().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no IDENTIFY");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(h.standin.identify().unwrap()["shard"], json!([2, 4]));
+    // Only the process running shard 0 registers commands.
+    tokio::time::sleep(QUIET).await;
+    assert!(!h.standin.calls().iter().any(|c| c.path.ends_with("/commands")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_bot_cleanly() {
+    let mut h = Harness::start("", &[]).await;
+    h.say(&alice(), &format!("<@{BOT_ID}> does ms have sanctuary cities?"), true, true).await;
+    let status = Command::new("kill").args(["-TERM", &h.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = h.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    let log = std::fs::read_to_string(&h.log).unwrap();
+    assert!(!log.contains("standin-token"), "the token reached the log");
 }
