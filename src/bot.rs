@@ -35,6 +35,7 @@ impl Bot {
     /// Loads the knowledge in `dir`; fails with every problem found.
     pub fn load(config: Config, dir: PathBuf) -> Result<Bot, knowledge::LoadErrors> {
         let kb = knowledge::load_dir(&dir)?;
+        knowledge::regression::check(&dir, &kb, &config.matching)?;
         Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir, records: Records::default() })
     }
 
@@ -73,7 +74,11 @@ impl Bot {
     /// Loads and validates everything, then swaps it in. On any error the
     /// old knowledge stays in use and the reply lists every problem.
     pub fn reload(&self) -> Reply {
-        match knowledge::load_dir_reusing(&self.dir, Some(&self.knowledge())) {
+        let loaded = knowledge::load_dir_reusing(&self.dir, Some(&self.knowledge())).and_then(|new| {
+            knowledge::regression::check(&self.dir, &new, &self.config.matching)?;
+            Ok(new)
+        });
+        match loaded {
             Ok(new) => {
                 let report = diff(&self.knowledge(), &new, &self.config);
                 let old = self.knowledge.swap(Arc::new(new));

@@ -56,6 +56,14 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// List the claims the answers make, with their status, source and the entries that make them.
+    Claims {
+        /// Only claims with this status (unverified, disputed or verified).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<knowledge::ClaimStatus>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate knowledge files; exit non-zero on errors, print warnings.
     Check {
         /// Knowledge directory (default: the configured one).
@@ -121,6 +129,7 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         }
         Cmd::Ask { json, question } => ask(&setup.bot()?, json, &question),
         Cmd::Topics { json } => topics(&setup.bot()?, json),
+        Cmd::Claims { status, json } => claims(&setup.bot()?, status, json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
         Cmd::Import { file, out, title, force } => import_file(&file, &out, title, force),
     }
@@ -217,6 +226,76 @@ fn topics(bot: &Bot, json: bool) -> Result<()> {
     Ok(())
 }
 
+fn parse_status(text: &str) -> std::result::Result<knowledge::ClaimStatus, String> {
+    match text {
+        "unverified" => Ok(knowledge::ClaimStatus::Unverified),
+        "disputed" => Ok(knowledge::ClaimStatus::Disputed),
+        "verified" => Ok(knowledge::ClaimStatus::Verified),
+        _ => Err("a status is unverified, disputed or verified".to_owned()),
+    }
+}
+
+/// One claim and every entry that makes it: a shared claim once for all
+/// its entries, a claim written inside an entry on its own.
+#[derive(Serialize)]
+struct ClaimUse<'a> {
+    #[serde(flatten)]
+    claim: &'a Claim,
+    entries: Vec<&'a str>,
+}
+
+fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Result<()> {
+    let kb = bot.knowledge();
+    let mut uses: Vec<ClaimUse> = Vec::new();
+    let mut shared: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for entry in &kb.entries {
+        for claim in entry.claims.iter().filter(|c| status.is_none_or(|s| c.status == s)) {
+            match claim.id.as_deref().and_then(|id| shared.get(id).copied()) {
+                Some(i) => uses[i].entries.push(&entry.id),
+                None => {
+                    if let Some(id) = claim.id.as_deref() {
+                        shared.insert(id, uses.len());
+                    }
+                    uses.push(ClaimUse { claim, entries: vec![&entry.id] });
+                }
+            }
+        }
+    }
+    // Disputed first, then unverified, then verified: what needs a look.
+    let rank = |s: knowledge::ClaimStatus| match s {
+        knowledge::ClaimStatus::Disputed => 0,
+        knowledge::ClaimStatus::Unverified => 1,
+        knowledge::ClaimStatus::Verified => 2,
+    };
+    uses.sort_by(|a, b| rank(a.claim.status).cmp(&rank(b.claim.status)).then(a.entries.cmp(&b.entries)));
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&uses)?)?;
+        return Ok(());
+    }
+    for u in &uses {
+        let c = u.claim;
+        write!(out, "[{}] {}", c.status.as_str(), c.text)?;
+        if let Some(id) = &c.id {
+            write!(out, " (claim {id})")?;
+        }
+        writeln!(out)?;
+        if let Some(source) = &c.source {
+            write!(out, "    source: {source}")?;
+            match &c.checked {
+                Some(date) => writeln!(out, " (checked {date})")?,
+                None => writeln!(out)?,
+            }
+        }
+        if let Some(note) = &c.note {
+            writeln!(out, "    note: {note}")?;
+        }
+        writeln!(out, "    used by: {}", u.entries.join(", "))?;
+    }
+    writeln!(out, "{} claim{}", uses.len(), if uses.len() == 1 { "" } else { "s" })?;
+    Ok(())
+}
+
 fn check(setup: &Setup, dir: &Path) -> Result<()> {
     let kb = knowledge::load_dir(dir).map_err(|errors| {
         anyhow::anyhow!(
@@ -246,9 +325,40 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
     for c in &confusables {
         println!("warning: {c}");
     }
-    let warnings = kb.contradictions.len() + confusables.len();
+    let unused = unused_shared_claims(&kb);
+    for u in &unused {
+        println!("warning: {u}");
+    }
+    let warnings = kb.contradictions.len() + confusables.len() + unused.len();
     println!("{warnings} warning{}", if warnings == 1 { "" } else { "s" });
+    match knowledge::regression::check(dir, &kb, &setup.config.matching) {
+        Ok(0) => println!("no regression set ({} is optional)", knowledge::load::REGRESSION_FILE),
+        Ok(n) => println!("regression set: {n} cases, all pass"),
+        Err(failures) => bail!(
+            "{failures}\n{} regression case{} failed; a reload with this knowledge would be refused",
+            failures.0.len(),
+            if failures.0.len() == 1 { "" } else { "s" }
+        ),
+    }
     Ok(())
+}
+
+/// Shared claim records no entry refers to: probably a typo in a ref.
+fn unused_shared_claims(kb: &knowledge::KnowledgeBase) -> Vec<String> {
+    let used: std::collections::BTreeSet<&str> =
+        kb.entries.iter().flat_map(|e| e.claims.iter().filter_map(|c| c.id.as_deref())).collect();
+    kb.sources
+        .iter()
+        .flat_map(|s| s.claims.iter().map(move |(c, line)| (s, c, line)))
+        .filter(|(_, c, _)| c.id.as_deref().is_some_and(|id| !used.contains(id)))
+        .map(|(s, c, line)| {
+            format!(
+                "{}:{line}: shared claim \"{}\" is not used by any entry",
+                s.path.display(),
+                c.id.as_deref().unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 fn import_file(file: &Path, out: &Path, title: Option<String>, force: bool) -> Result<()> {

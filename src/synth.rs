@@ -378,8 +378,7 @@ pub fn entries(n: usize, seed: u64) -> Vec<Entry> {
             .map(|s| Claim {
                 text: s.clone(),
                 status: if rng.chance(10) { ClaimStatus::Verified } else { ClaimStatus::Unverified },
-                source: None,
-                note: None,
+                ..Claim::default()
             })
             .collect();
         let aliases: Vec<String> = (0..rng.below(3))

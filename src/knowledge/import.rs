@@ -185,7 +185,7 @@ pub fn to_toml(title: &str, source: &str, entries: &[ImportedEntry]) -> String {
             claims: e
                 .claims
                 .iter()
-                .map(|text| Claim { text: text.clone(), status: ClaimStatus::Unverified, source: None, note: None })
+                .map(|text| Claim { text: text.clone(), status: ClaimStatus::Unverified, ..Claim::default() })
                 .collect(),
             reviewed: None,
             location: String::new(),

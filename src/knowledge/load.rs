@@ -59,6 +59,23 @@ struct RawFile {
     synonyms: Vec<Spanned<Vec<String>>>,
     #[serde(default, rename = "entry")]
     entries: Vec<Spanned<RawEntry>>,
+    /// Shared claim records, referenced from entries by id.
+    #[serde(default, rename = "claim")]
+    claims: Vec<Spanned<RawSharedClaim>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSharedClaim {
+    id: Spanned<String>,
+    text: String,
+    status: ClaimStatus,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    checked: Option<Spanned<toml::value::Datetime>>,
 }
 
 #[derive(Deserialize)]
@@ -79,14 +96,21 @@ struct RawEntry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawClaim {
+    /// The id of a shared `[[claim]]` record; then nothing else is written.
+    #[serde(default, rename = "ref")]
+    reference: Option<String>,
     /// Not spanned: a file may hold hundreds of thousands of claims, and
     /// the claim's own table locates an empty text well enough.
-    text: String,
-    status: ClaimStatus,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    status: Option<ClaimStatus>,
     #[serde(default)]
     source: Option<String>,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    checked: Option<Spanned<toml::value::Datetime>>,
 }
 
 /// What one file contributes, before cross-file checks.
@@ -146,9 +170,63 @@ pub fn load_dir_reusing(dir: &Path, previous: Option<&KnowledgeBase>) -> Result<
         }
     }
 
+    // Shared claims: ids unique across files, every reference defined.
+    // References are resolved here, not per file, so an entry reused from
+    // an unchanged file still picks up an edited shared claim.
+    let mut shared: BTreeMap<&str, (&Claim, String)> = BTreeMap::new();
+    for p in &parsed {
+        for (claim, line) in &p.source.claims {
+            let id = claim.id.as_deref().unwrap_or_default();
+            let here = format!("{}:{line}", p.source.path.display());
+            if let Some((_, first)) = shared.get(id) {
+                errors.push(LoadError {
+                    path: p.source.path.clone(),
+                    line: *line,
+                    column: 1,
+                    message: format!("duplicate claim id \"{id}\": already defined at {first}"),
+                });
+            } else {
+                shared.insert(id, (claim, here));
+            }
+        }
+    }
+    let mut resolved: Vec<Vec<(usize, Claim)>> = Vec::new();
+    for p in &parsed {
+        let mut file = Vec::new();
+        for (index, (entry, line, column)) in p.entries.iter().enumerate() {
+            for claim in entry.claims.iter().filter(|c| c.id.is_some()) {
+                let id = claim.id.as_deref().unwrap_or_default();
+                match shared.get(id) {
+                    Some((c, _)) => file.push((index, (*c).clone())),
+                    None => errors.push(LoadError {
+                        path: p.source.path.clone(),
+                        line: *line,
+                        column: *column,
+                        message: format!(
+                            "entry \"{}\" refers to claim \"{id}\", which no [[claim]] defines; define it or fix the ref",
+                            entry.id
+                        ),
+                    }),
+                }
+            }
+        }
+        resolved.push(file);
+    }
+
     if !errors.is_empty() {
         errors.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         return Err(LoadErrors(errors));
+    }
+    for (p, file) in parsed.iter_mut().zip(resolved) {
+        let mut file = file.into_iter();
+        for (index, (entry, _, _)) in p.entries.iter_mut().enumerate() {
+            for claim in entry.claims.iter_mut().filter(|c| c.id.is_some()) {
+                if let Some((i, c)) = file.next() {
+                    debug_assert_eq!(i, index);
+                    *claim = c;
+                }
+            }
+        }
     }
     let mut sources = Vec::new();
     let mut entries = Vec::new();
@@ -307,8 +385,46 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
         }
     }
     for claim in raw.entries.iter().flat_map(|e| &e.get_ref().claims) {
-        if claim.get_ref().text.trim().is_empty() {
+        let c = claim.get_ref();
+        let message = match (&c.reference, &c.text, c.status) {
+            (Some(r), None, None) if c.source.is_none() && c.note.is_none() && c.checked.is_none() => {
+                (!is_slug(r)).then(|| format!("ref \"{r}\" is not a claim id (lowercase letters, digits, hyphens)"))
+            }
+            (Some(_), ..) => Some(
+                "a claim with ref takes its text, status and source from the shared [[claim]]; remove the other keys here"
+                    .to_owned(),
+            ),
+            (None, Some(text), Some(_)) if text.trim().is_empty() => {
+                Some("a claim's text is empty; write the claim or remove it".to_owned())
+            }
+            (None, Some(_), Some(_)) => None,
+            (None, ..) => Some(
+                "a claim needs text and status (unverified, verified or disputed), or ref = \"shared-claim-id\""
+                    .to_owned(),
+            ),
+        };
+        errors.extend(message.map(|m| at(claim.span(), m)));
+    }
+    for claim in &raw.claims {
+        let c = claim.get_ref();
+        if !is_slug(c.id.get_ref()) {
+            errors.push(at(
+                c.id.span(),
+                format!("claim id \"{}\" is not a slug: use lowercase letters, digits and hyphens", c.id.get_ref()),
+            ));
+        }
+        if c.text.trim().is_empty() {
             errors.push(at(claim.span(), "a claim's text is empty; write the claim or remove it".to_owned()));
+        }
+    }
+    let dates = raw
+        .entries
+        .iter()
+        .flat_map(|e| e.get_ref().claims.iter().filter_map(|c| c.get_ref().checked.as_ref()))
+        .chain(raw.claims.iter().filter_map(|c| c.get_ref().checked.as_ref()));
+    for checked in dates {
+        if !is_date(checked.get_ref()) {
+            errors.push(at(checked.span(), "checked must be a date such as 2026-11-30, without a time".to_owned()));
         }
     }
     for entry in &raw.entries {
@@ -323,8 +439,7 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
             ));
         }
         if let Some(reviewed) = &entry.get_ref().reviewed {
-            let d = reviewed.get_ref();
-            if d.date.is_none() || d.time.is_some() {
+            if !is_date(reviewed.get_ref()) {
                 errors
                     .push(at(reviewed.span(), "reviewed must be a date such as 2026-11-30, without a time".to_owned()));
             }
@@ -359,7 +474,16 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
                     .into_iter()
                     .map(|c| {
                         let c = c.into_inner();
-                        Claim { text: trimmed(c.text), status: c.status, source: c.source, note: c.note }
+                        Claim {
+                            // A reference is filled in from its shared
+                            // record once every file is read.
+                            id: c.reference,
+                            text: c.text.map(trimmed).unwrap_or_default(),
+                            status: c.status.unwrap_or_default(),
+                            source: c.source,
+                            note: c.note,
+                            checked: c.checked.map(|d| d.into_inner().to_string()),
+                        }
                     })
                     .collect(),
                 reviewed: e.reviewed.map(|d| d.into_inner().to_string()),
@@ -375,6 +499,23 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
             title: raw.title.into_inner(),
             description: raw.source.map(Spanned::into_inner).unwrap_or_default(),
             synonyms: raw.synonyms.into_iter().map(Spanned::into_inner).collect(),
+            claims: raw
+                .claims
+                .into_iter()
+                .map(|c| {
+                    let line = lines.locate(c.span().start).0;
+                    let c = c.into_inner();
+                    let claim = Claim {
+                        id: Some(c.id.into_inner()),
+                        text: trimmed(c.text),
+                        status: c.status,
+                        source: c.source,
+                        note: c.note,
+                        checked: c.checked.map(|d| d.into_inner().to_string()),
+                    };
+                    (claim, line)
+                })
+                .collect(),
             fingerprint,
         },
         entries,
@@ -384,6 +525,10 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
 /// The text without surrounding whitespace, copied only when there is some.
 fn trimmed(text: String) -> String {
     if text.trim().len() == text.len() { text } else { text.trim().to_owned() }
+}
+
+fn is_date(d: &toml::value::Datetime) -> bool {
+    d.date.is_some() && d.time.is_none()
 }
 
 fn is_slug(id: &str) -> bool {
@@ -455,6 +600,54 @@ answer = "The law says things."
         let third = load_dir_reusing(dir.path(), Some(&second)).unwrap();
         assert_eq!(third.entry("a").unwrap().claims[0].status, ClaimStatus::Disputed);
         assert_eq!(third.entries, load_dir(dir.path()).unwrap().entries);
+    }
+
+    #[test]
+    fn shared_claims_are_defined_once_and_update_every_entry_on_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let claims = |status: &str| {
+            format!(
+                "title = \"Claims\"\n[[claim]]\nid = \"sb-5-year\"\ntext = \"SB 5 was signed in 2017.\"\nstatus = \"{status}\"\nsource = \"https://example.org/sb5\"\nchecked = 2026-11-01\n"
+            )
+        };
+        let entry = |id: &str| {
+            format!(
+                "title = \"{id}\"\n[[entry]]\nid = \"{id}\"\ntopic = \"Law\"\nquestion = \"What about {id}?\"\nanswer = \"It was signed.\"\n[[entry.claims]]\nref = \"sb-5-year\"\n"
+            )
+        };
+        write(dir.path(), "claims.toml", &claims("unverified"));
+        write(dir.path(), "a.toml", &entry("a"));
+        write(dir.path(), "b.toml", &entry("b"));
+        let first = load_dir(dir.path()).unwrap();
+        for id in ["a", "b"] {
+            let c = &first.entry(id).unwrap().claims[0];
+            assert_eq!((c.id.as_deref(), c.text.as_str()), (Some("sb-5-year"), "SB 5 was signed in 2017."));
+            assert_eq!((c.status, c.checked.as_deref()), (ClaimStatus::Unverified, Some("2026-11-01")));
+        }
+        // Verified in one place; the entries' files are reused unchanged.
+        write(dir.path(), "claims.toml", &claims("verified"));
+        let second = load_dir_reusing(dir.path(), Some(&first)).unwrap();
+        for id in ["a", "b"] {
+            assert_eq!(second.entry(id).unwrap().claims[0].status, ClaimStatus::Verified);
+        }
+        assert_eq!(second.entries, load_dir(dir.path()).unwrap().entries);
+
+        write(dir.path(), "b.toml", &entry("b").replace("sb-5-year", "sb-6-year"));
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("b.toml:2:1: entry \"b\" refers to claim \"sb-6-year\", which no [[claim]] defines"),
+            "{err}"
+        );
+        write(dir.path(), "b.toml", &format!("{}text = \"x\"\n", entry("b")));
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("b.toml:7:1: a claim with ref takes"), "{err}");
+        write(
+            dir.path(),
+            "b.toml",
+            &format!("{}{}", entry("b"), claims("verified").replace("title = \"Claims\"\n", "")),
+        );
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("duplicate claim id \"sb-5-year\""), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod facts;
 pub mod import;
 pub mod lint;
 pub mod load;
+pub mod regression;
 pub mod write;
 
 use serde::{Deserialize, Serialize};
@@ -19,9 +20,10 @@ pub use load::{LoadError, LoadErrors, load_dir, load_dir_reusing};
 
 /// How far a claim has been checked. Ordered from least to most trusted only
 /// for display; a disputed claim is never "more verified" than an unverified one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClaimStatus {
+    #[default]
     Unverified,
     Disputed,
     Verified,
@@ -38,14 +40,21 @@ impl ClaimStatus {
 }
 
 /// One checkable statement made by an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
+    /// The id of the shared claim record (`[[claim]]`) this claim comes
+    /// from; `None` for a claim written inside its entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub text: String,
     /// The status written in the knowledge file, or `Disputed` when the lint
     /// found this claim on one side of a contradiction.
     pub status: ClaimStatus,
     pub source: Option<String>,
     pub note: Option<String>,
+    /// When someone last checked it against its source (a date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<String>,
 }
 
 /// One stored question with its answer.
@@ -91,6 +100,9 @@ pub struct Source {
     pub description: String,
     /// This file's own synonym groups.
     pub synonyms: Vec<Vec<String>>,
+    /// The shared claim records (`[[claim]]`) defined in this file, with
+    /// the line of each.
+    pub claims: Vec<(Claim, usize)>,
     /// A hash of the file's bytes: a reload reuses the entries of files whose
     /// hash has not changed instead of parsing them again.
     pub fingerprint: u64,
