@@ -438,11 +438,10 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
                 ),
             ));
         }
-        if let Some(reviewed) = &entry.get_ref().reviewed {
-            if !is_date(reviewed.get_ref()) {
-                errors
-                    .push(at(reviewed.span(), "reviewed must be a date such as 2026-11-30, without a time".to_owned()));
-            }
+        if let Some(reviewed) = &entry.get_ref().reviewed
+            && !is_date(reviewed.get_ref())
+        {
+            errors.push(at(reviewed.span(), "reviewed must be a date such as 2026-11-30, without a time".to_owned()));
         }
     }
     for group in &raw.synonyms {
