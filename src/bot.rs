@@ -10,8 +10,9 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::core::{self, Command};
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
-use crate::records::{Origin, Records};
+use crate::records::Origin;
 use crate::reply::{ReloadReport, Reply};
+use crate::store::Store;
 
 /// Who sent a message, as far as the core cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,9 @@ pub struct Bot {
     knowledge: ArcSwap<KnowledgeBase>,
     pub config: Config,
     dir: PathBuf,
-    pub records: Records,
+    /// The records database; `None` for one-shot commands (`ask`, `topics`)
+    /// that keep no records.
+    store: Option<Store>,
 }
 
 impl Bot {
@@ -36,7 +39,16 @@ impl Bot {
     pub fn load(config: Config, dir: PathBuf) -> Result<Bot, knowledge::LoadErrors> {
         let kb = knowledge::load_dir(&dir)?;
         knowledge::regression::check(&dir, &kb, &config.matching)?;
-        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir, records: Records::default() })
+        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir, store: None })
+    }
+
+    /// Keeps records (unanswered questions, outcomes, feedback) in `store`.
+    pub fn set_store(&mut self, store: Store) {
+        self.store = Some(store);
+    }
+
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
     }
 
     /// The knowledge in use right now; hold it for the length of one reply.
@@ -55,20 +67,82 @@ impl Bot {
                 "{prefix}unanswered is for moderators only; the questions people ask stay between them and the moderators"
             )),
             Command::Reload => self.reload(),
-            Command::Unanswered => core::unanswered(&self.knowledge(), &self.records.unanswered(), UNANSWERED_SHOWN),
+            Command::Unanswered => self.unanswered(),
             other => {
                 let reply = core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix);
-                if let (Command::Ask(question), Reply::NoMatch { .. }) = (other, &reply) {
-                    self.records.record_unanswered(sender.origin, question);
+                if let Command::Ask(question) = other {
+                    self.note(sender.origin, question, &reply);
                 }
                 reply
             }
         }
     }
 
+    /// Answers a message in a channel where the bot listens without being
+    /// asked: only a confident answer is returned (and recorded); chatter
+    /// that does not match is neither answered nor kept.
+    pub fn ask_passive(&self, origin: Origin, question: &str) -> Option<Reply> {
+        let reply = core::ask(&self.knowledge(), question, &self.config.matching, &self.config.reply);
+        matches!(reply, Reply::Answer { .. }).then(|| {
+            self.note(origin, question, &reply);
+            reply
+        })
+    }
+
+    /// Answers with one entry the asker picked from suggestions.
+    pub fn picked(&self, origin: Origin, id: &str) -> Reply {
+        let reply = core::answer_entry(&self.knowledge(), id, &self.config.reply);
+        if let (Some(store), Reply::Answer { entry, .. }) = (&self.store, &reply) {
+            store.record_answer(origin.platform, "picked", Some(&entry.id), 1.0);
+        }
+        reply
+    }
+
     /// Records that the asker turned down every suggestion for `question`.
     pub fn declined(&self, origin: Origin, question: &str) {
-        self.records.record_unanswered(origin, question);
+        if let Some(store) = &self.store {
+            store.record_answer(origin.platform, "declined", None, 0.0);
+            store.record_unanswered(origin, question, true);
+        }
+    }
+
+    /// Records a helpful / not helpful vote on an answer. `vote` identifies
+    /// the voter and the answer (hashed by the adapter), so voting again
+    /// replaces the earlier vote.
+    pub fn feedback(&self, origin: Origin, entry: &str, helpful: bool, vote: &str) {
+        if let Some(store) = &self.store {
+            store.record_feedback(origin.platform, entry, helpful, vote);
+        }
+    }
+
+    /// Keeps the outcome of a question, and the question itself when
+    /// nothing answered it.
+    fn note(&self, origin: Origin, question: &str, reply: &Reply) {
+        let (Some(store), Some(outcome)) = (&self.store, reply.outcome()) else { return };
+        let (entry, confidence) = match reply {
+            Reply::Answer { entry, confidence, .. } => (Some(entry.id.as_str()), *confidence),
+            Reply::Suggest { confidence, .. } | Reply::NoMatch { confidence, .. } => (None, *confidence),
+            _ => (None, 0.0),
+        };
+        store.record_answer(origin.platform, outcome, entry, confidence);
+        if outcome == "none" {
+            store.record_unanswered(origin, question, false);
+        }
+    }
+
+    /// The most asked unanswered questions within the retention period.
+    fn unanswered(&self) -> Reply {
+        let Some(store) = &self.store else {
+            return Reply::error("unanswered questions are recorded only while the bot runs (policybot run)");
+        };
+        store.flush();
+        match store.reader().and_then(|r| r.unanswered(None)) {
+            Ok(records) => core::unanswered(&self.knowledge(), &records, UNANSWERED_SHOWN),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot read the unanswered questions");
+                Reply::error(format!("cannot read the unanswered questions: {e:#}"))
+            }
+        }
     }
 
     /// Loads and validates everything, then swaps it in. On any error the

@@ -14,6 +14,7 @@ use crate::core;
 use crate::knowledge::{self, Claim, import, lint};
 use crate::reply::{EntryRef, Reply, Suggestion};
 use crate::serve::{self, Platforms};
+use crate::store::{Reader, Store};
 
 #[derive(Parser, Debug)]
 #[command(name = "policybot", version, about = "Answers public-policy questions in chat from curated FAQ files")]
@@ -61,6 +62,25 @@ pub enum Cmd {
         /// Only claims with this status (unverified, disputed or verified).
         #[arg(long, value_parser = parse_status)]
         status: Option<knowledge::ClaimStatus>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The questions the bot could not answer, similar ones grouped, most asked first, with the nearest entry.
+    Unanswered {
+        /// Only questions asked within this long, e.g. 7d, 24h, 30m.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        since: Option<std::time::Duration>,
+        /// How many groups to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answers by outcome and platform, and feedback per entry.
+    Stats {
+        /// Only records from within this long, e.g. 7d.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        since: Option<std::time::Duration>,
         #[arg(long)]
         json: bool,
     },
@@ -116,7 +136,8 @@ impl Setup {
 pub fn run(cli: Cli, setup: Setup) -> Result<()> {
     match cli.command.unwrap_or(Cmd::Run { console: false }) {
         Cmd::Run { console } => {
-            let bot = setup.bot()?;
+            let mut bot = setup.bot()?;
+            bot.set_store(Store::open(&setup.config.data.dir, setup.config.data.retention())?);
             let platforms = if console { Platforms::default() } else { Platforms::from_env(&bot)? };
             if !platforms.is_empty() {
                 return serve::serve(bot, platforms);
@@ -130,6 +151,8 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         Cmd::Ask { json, question } => ask(&setup.bot()?, json, &question),
         Cmd::Topics { json } => topics(&setup.bot()?, json),
         Cmd::Claims { status, json } => claims(&setup.bot()?, status, json),
+        Cmd::Unanswered { since, limit, json } => unanswered(&setup, since, limit, json),
+        Cmd::Stats { since, json } => stats(&setup, since, json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
         Cmd::Import { file, out, title, force } => import_file(&file, &out, title, force),
     }
@@ -221,6 +244,46 @@ fn topics(bot: &Bot, json: bool) -> Result<()> {
             for e in entries {
                 println!("  {:<28} {}", e.id, e.question);
             }
+        }
+    }
+    Ok(())
+}
+
+fn since(since: Option<std::time::Duration>) -> Option<std::time::SystemTime> {
+    since.map(|d| std::time::SystemTime::now().checked_sub(d).unwrap_or(std::time::UNIX_EPOCH))
+}
+
+fn unanswered(setup: &Setup, within: Option<std::time::Duration>, limit: usize, json: bool) -> Result<()> {
+    let records = Reader::open(&setup.config.data.dir)?.unanswered(since(within))?;
+    let bot = setup.bot()?;
+    let reply = core::unanswered(&bot.knowledge(), &records, limit);
+    if json {
+        let Reply::Unanswered { groups, total } = &reply else { unreachable!("core::unanswered") };
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"total": total, "groups": groups}))?);
+    } else {
+        println!("{}", reply.render_plain("/"));
+    }
+    Ok(())
+}
+
+fn stats(setup: &Setup, within: Option<std::time::Duration>, json: bool) -> Result<()> {
+    let stats = Reader::open(&setup.config.data.dir)?.stats(since(within))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+        return Ok(());
+    }
+    let total: u64 = stats.outcomes.iter().map(|(_, _, n)| n).sum();
+    println!(
+        "{total} questions; unanswered {} (of which {} turned down suggestions)",
+        stats.unanswered, stats.declined
+    );
+    for (platform, outcome, n) in &stats.outcomes {
+        println!("  {platform:<10} {outcome:<10} {n}");
+    }
+    if !stats.entries.is_empty() {
+        println!("{:<30} {:>8} {:>8} {:>12}", "entry", "answered", "helpful", "not helpful");
+        for (entry, answered, helpful, unhelpful) in &stats.entries {
+            println!("{entry:<30} {answered:>8} {helpful:>8} {unhelpful:>12}");
         }
     }
     Ok(())

@@ -17,6 +17,30 @@ pub struct Config {
     pub reply: ReplyConfig,
     pub logging: LoggingConfig,
     pub discord: DiscordConfig,
+    pub data: DataConfig,
+}
+
+/// `[data]`: where the bot keeps its records, and for how long.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// Directory of the records database (`policybot.db`), relative to the
+    /// working directory.
+    pub dir: PathBuf,
+    /// Records older than this many days are deleted.
+    pub retention_days: u64,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig { dir: PathBuf::from("data"), retention_days: 90 }
+    }
+}
+
+impl DataConfig {
+    pub fn retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.retention_days.saturating_mul(86_400))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

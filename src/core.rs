@@ -168,26 +168,36 @@ pub fn handle(
     }
 }
 
-/// Groups unanswered questions that read the same once normalised, most
-/// asked first (then most recent), each with the entry nearest to it so a
-/// moderator can see whether an alias or a new entry is needed.
+/// Groups unanswered questions that say the same thing, most asked first
+/// (then most recent), each with the entry nearest to it so a moderator can
+/// see whether an alias or a new entry is needed.
+///
+/// Two questions are similar when their meaningful terms (stems, synonym
+/// concepts; stop words dropped, typos corrected) overlap by at least half
+/// (Jaccard); questions with no such terms group by their normalised text.
 pub fn unanswered(kb: &KnowledgeBase, records: &[Unanswered], limit: usize) -> Reply {
     struct Group<'a> {
         text: &'a str,
+        terms: Vec<String>,
+        key: String,
         count: usize,
         last: std::time::SystemTime,
     }
-    let mut groups: std::collections::HashMap<String, Group> = std::collections::HashMap::new();
-    for r in records {
+    let mut groups: Vec<Group> = Vec::new();
+    // Newest first, so each group is shown by its latest wording.
+    for r in records.iter().rev() {
+        let mut terms: Vec<String> = kb.matcher().analyser().terms(&r.text).into_iter().map(|t| t.text).collect();
+        terms.sort();
+        terms.dedup();
         let key = crate::matcher::normalise(&r.text);
-        let g = groups.entry(key).or_insert(Group { text: &r.text, count: 0, last: r.time });
-        g.count += 1;
-        if r.time >= g.last {
-            g.last = r.time;
-            g.text = &r.text;
+        let similar = groups.iter_mut().find(|g| {
+            if terms.is_empty() || g.terms.is_empty() { g.key == key } else { jaccard(&g.terms, &terms) >= 0.5 }
+        });
+        match similar {
+            Some(g) => g.count += 1,
+            None => groups.push(Group { text: &r.text, terms, key, count: 1, last: r.time }),
         }
     }
-    let mut groups: Vec<Group> = groups.into_values().collect();
     groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last.cmp(&a.last)).then(a.text.cmp(b.text)));
     let total = groups.len();
     let groups = groups
@@ -202,6 +212,23 @@ pub fn unanswered(kb: &KnowledgeBase, records: &[Unanswered], limit: usize) -> R
     Reply::Unanswered { groups, total }
 }
 
+/// |a ∩ b| / |a ∪ b| of two sorted, deduplicated lists.
+fn jaccard(a: &[String], b: &[String]) -> f64 {
+    let (mut i, mut j, mut both) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    both as f64 / (a.len() + b.len() - both).max(1) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +241,35 @@ mod tests {
         assert!(Command::parse("/topic", "/").unwrap().unwrap_err().contains("needs a topic name"));
         assert!(Command::parse("/frobnicate x", "/").unwrap().unwrap_err().contains("unknown command /frobnicate"));
         assert_eq!(Command::parse("!ask why?", "!"), Some(Ok(Command::Ask("why?".into()))));
+    }
+
+    #[test]
+    fn unanswered_questions_group_by_meaning() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.toml"),
+            "title = \"T\"\n[[entry]]\nid = \"law\"\ntopic = \"Law\"\nquestion = \"What does the state law require?\"\nanswer = \"Police must cooperate.\"\n",
+        )
+        .unwrap();
+        let kb = crate::knowledge::load_dir(dir.path()).unwrap();
+        let at = |secs: u64, text: &str| Unanswered {
+            time: std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+            platform: "test".into(),
+            room: 1,
+            text: text.into(),
+        };
+        let records = [
+            at(1, "Where can I get a driver's license?"),
+            at(2, "how do i get a drivers license"),
+            at(3, "pizza"),
+            at(4, "where do I get drivers licenses??"),
+            at(5, "🤔"),
+            at(6, "🤔"),
+        ];
+        let Reply::Unanswered { groups, total } = unanswered(&kb, &records, 10) else { panic!() };
+        assert_eq!(total, 3, "{groups:#?}");
+        assert_eq!((groups[0].count, groups[0].question.as_str()), (3, "where do I get drivers licenses??"));
+        assert_eq!((groups[1].count, groups[1].question.as_str()), (2, "🤔"));
+        assert_eq!(groups[2].count, 1);
     }
 }

@@ -16,4 +16,5 @@ pub mod records;
 pub mod reply;
 pub mod secrets;
 pub mod serve;
+pub mod store;
 pub mod synth;

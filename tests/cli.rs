@@ -150,8 +150,13 @@ fn import_turns_the_seed_into_twenty_loadable_entries() {
 
 #[test]
 fn console_chat_works_over_piped_stdin() {
-    let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\n/quit\nnever read\n";
-    let out = run_with_stdin(bot(), script.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("[data]\ndir = \"{}\"\n", dir.path().join("data").display())).unwrap();
+    let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\nwhere is the best pizza in jackson?\nbest pizza place in jackson\n/unanswered\n/quit\nnever read\n";
+    let mut cmd = bot();
+    cmd.arg("--config").arg(&config);
+    let out = run_with_stdin(cmd, script.as_bytes());
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for expected in [
@@ -164,6 +169,7 @@ fn console_chat_works_over_piped_stdin() {
         "[disputed] SB 2710 was passed in 2019.",
         "unknown command /frobnicate",
         "Reloaded: 20 entries (0 added, 0 removed, 0 changed)",
+        "2× \"best pizza place in jackson\"",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
@@ -171,6 +177,24 @@ fn console_chat_works_over_piped_stdin() {
     // Picking suggestion 1 answers that entry.
     let after_suggest = stdout.split("Did you mean:").nth(1).unwrap();
     assert!(after_suggest.contains("Q: "), "{stdout}");
+
+    // The records outlive the chat: the CLI reads them back.
+    let out = bot().arg("--config").arg(&config).args(["unanswered", "--json", "--since", "1h"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listing["total"], 1, "{listing:#}");
+    assert_eq!(listing["groups"][0]["count"], 2);
+    let out = bot().arg("--config").arg(&config).args(["stats", "--json"]).output().unwrap();
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes: Vec<(String, u64)> = stats["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o[1].as_str().unwrap().to_owned(), o[2].as_u64().unwrap()))
+        .collect();
+    for outcome in ["answer", "suggest", "none"] {
+        assert!(outcomes.iter().any(|(o, n)| o == outcome && *n > 0), "{outcomes:?}");
+    }
 }
 
 #[test]

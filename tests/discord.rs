@@ -63,8 +63,9 @@ impl Harness {
         // No cooldown unless the test sets one.
         let cooldown = if extra_config.contains("cooldown_seconds") { "" } else { "cooldown_seconds = 0" };
         let config = format!(
-            "[knowledge]\ndir = \"{}\"\n[discord]\napi_base = \"{}\"\ndev_guild = {GUILD_ID}\nmoderator_roles = [{MOD_ROLE}]\n{cooldown}\n{extra_config}\n",
+            "[knowledge]\ndir = \"{}\"\n[data]\ndir = \"{}\"\n[discord]\napi_base = \"{}\"\ndev_guild = {GUILD_ID}\nmoderator_roles = [{MOD_ROLE}]\n{cooldown}\n{extra_config}\n",
             knowledge.display(),
+            dir.path().join("data").display(),
             standin.api_url
         );
         std::fs::write(dir.path().join("config.toml"), config).unwrap();

@@ -5,11 +5,13 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::bot::{Bot, Sender};
-use crate::core::{self, Command};
+use crate::core::Command;
 use crate::records::Origin;
 use crate::reply::Reply;
 
 const PREFIX: &str = "/";
+/// The console is one room; its hash is computed once.
+const ORIGIN: Origin = Origin { platform: "console", room: 0 };
 
 /// What the console remembers between lines: the last suggestions, so that
 /// typing "2" picks the second one.
@@ -31,7 +33,7 @@ impl Session {
         if let Ok(n) = line.parse::<usize>()
             && let Some(id) = n.checked_sub(1).and_then(|i| self.suggestions.get(i))
         {
-            let reply = core::answer_entry(&bot.knowledge(), id, &bot.config.reply);
+            let reply = bot.picked(ORIGIN, id);
             self.suggestions.clear();
             return Some(reply.render_plain(PREFIX));
         }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::bot::{Bot, Sender};
 use crate::config::DiscordConfig;
-use crate::core::{self, Command};
+use crate::core::Command;
 use crate::records::Origin;
 use crate::reply::Reply;
 use crate::secrets::Secret;
@@ -162,8 +162,8 @@ impl Handler {
     fn answer_text(&self, text: &str, asker: UserId, channel: ChannelId, passive: bool) -> Option<Out> {
         let bot = &self.bot;
         if passive {
-            let reply = core::ask(&bot.knowledge(), text, &bot.config.matching, &bot.config.reply);
-            return matches!(reply, Reply::Answer { .. }).then(|| render::render(&reply, asker.get(), text));
+            let origin = Origin::new(PLATFORM, &channel.to_string());
+            return bot.ask_passive(origin, text).map(|reply| render::render(&reply, asker.get(), text));
         }
         let command = if text.trim().is_empty() { Command::Help } else { Command::Ask(text.to_owned()) };
         let reply = bot.handle(&command, self.sender(channel, None), "/");
@@ -246,7 +246,7 @@ impl Handler {
                 }
                 let question = option("question").unwrap_or_default();
                 match question.strip_prefix(ENTRY_VALUE) {
-                    Some(id) => core::answer_entry(&bot.knowledge(), id, &bot.config.reply),
+                    Some(id) => bot.picked(sender.origin, id),
                     None if question.trim().is_empty() => Reply::error("Type a question after /ask."),
                     None => bot.handle(&Command::Ask(question.to_owned()), sender, "/"),
                 }
@@ -326,7 +326,7 @@ impl Handler {
         let bot = &self.bot;
         match action {
             Action::Pick { asker, entry } => {
-                let reply = core::answer_entry(&bot.knowledge(), &entry, &bot.config.reply);
+                let reply = bot.picked(Origin::new(PLATFORM, &click.channel_id.to_string()), &entry);
                 let mut out = render::render(&reply, clicker, "");
                 // Someone else's suggestions: answer them privately and
                 // leave the asker's message as it is.

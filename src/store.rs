@@ -1,0 +1,400 @@
+//! The bot's own records in one SQLite file (`<data dir>/policybot.db`):
+//! unanswered questions, answer outcomes and feedback. One file to back up.
+//!
+//! Writes go through a channel to one writer thread that commits them in
+//! batches, so a slow disk never delays a reply; WAL mode lets `policybot
+//! unanswered` / `stats` read while the bot runs. The schema is versioned
+//! (`PRAGMA user_version`) and migrated forward on open. Records older than
+//! the retention period are deleted by the writer (at start and hourly).
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OpenFlags, params};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::records::{Origin, Unanswered};
+
+pub const FILE: &str = "policybot.db";
+
+/// Each migration takes the schema from version i to i + 1.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE unanswered (
+         id INTEGER PRIMARY KEY,
+         time_ms INTEGER NOT NULL,
+         platform TEXT NOT NULL,
+         room INTEGER NOT NULL,
+         text TEXT NOT NULL,
+         declined INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX unanswered_time ON unanswered(time_ms);
+     CREATE TABLE answers (
+         id INTEGER PRIMARY KEY,
+         time_ms INTEGER NOT NULL,
+         platform TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         entry TEXT,
+         confidence REAL NOT NULL
+     );
+     CREATE INDEX answers_time ON answers(time_ms);
+     CREATE TABLE feedback (
+         id INTEGER PRIMARY KEY,
+         time_ms INTEGER NOT NULL,
+         platform TEXT NOT NULL,
+         entry TEXT NOT NULL,
+         helpful INTEGER NOT NULL,
+         vote TEXT NOT NULL UNIQUE
+     );
+     CREATE INDEX feedback_time ON feedback(time_ms);",
+];
+
+/// Most operations committed in one transaction.
+const BATCH: usize = 512;
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+enum Op {
+    Unanswered { time: i64, origin: Origin, text: String, declined: bool },
+    Answer { time: i64, platform: &'static str, outcome: &'static str, entry: Option<String>, confidence: f64 },
+    Feedback { time: i64, platform: &'static str, entry: String, helpful: bool, vote: String },
+    Flush(mpsc::Sender<()>),
+}
+
+/// The writing side, owned by the running bot.
+pub struct Store {
+    path: PathBuf,
+    tx: Mutex<Option<mpsc::Sender<Op>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn now_ms() -> i64 {
+    millis(SystemTime::now())
+}
+
+fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn open_rw(path: &Path) -> Result<Connection> {
+    let conn =
+        Connection::open(path).with_context(|| format!("cannot open the records database {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // WAL: readers never block the writer; NORMAL: a kill -9 loses nothing
+    // committed (only a power cut may lose the last transactions).
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    migrate(&conn).with_context(|| format!("cannot prepare the records database {}", path.display()))?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        bail!(
+            "it was written by a newer policybot (schema {version}, this one knows {}); upgrade policybot",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "records database migrated");
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating and migrating) the database in `dir` and starts the
+    /// writer. Records older than `retention` are deleted.
+    pub fn open(dir: &Path, retention: Duration) -> Result<Store> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}; check [data] dir", dir.display()))?;
+        let path = dir.join(FILE);
+        let conn = open_rw(&path)?;
+        let (tx, rx) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("records-writer".into())
+            .spawn(move || write_loop(conn, rx, retention))
+            .context("cannot start the records writer")?;
+        Ok(Store { path, tx: Mutex::new(Some(tx)), writer: Mutex::new(Some(writer)) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn send(&self, op: Op) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = tx.as_ref() {
+            // Only fails when the writer has stopped; a lost record must
+            // never cost a reply.
+            let _ = tx.send(op);
+        }
+    }
+
+    pub fn record_unanswered(&self, origin: Origin, text: &str, declined: bool) {
+        let text = crate::reply::shorten(text, 500);
+        if !text.is_empty() {
+            self.send(Op::Unanswered { time: now_ms(), origin, text, declined });
+        }
+    }
+
+    pub fn record_answer(&self, platform: &'static str, outcome: &'static str, entry: Option<&str>, confidence: f64) {
+        self.send(Op::Answer { time: now_ms(), platform, outcome, entry: entry.map(str::to_owned), confidence });
+    }
+
+    /// One vote per `vote` key: voting again on the same answer replaces it.
+    pub fn record_feedback(&self, platform: &'static str, entry: &str, helpful: bool, vote: &str) {
+        self.send(Op::Feedback { time: now_ms(), platform, entry: entry.to_owned(), helpful, vote: vote.to_owned() });
+    }
+
+    /// Waits until everything sent so far is committed.
+    pub fn flush(&self) {
+        let (done_tx, done_rx) = mpsc::channel();
+        self.send(Op::Flush(done_tx));
+        let _ = done_rx.recv_timeout(Duration::from_secs(10));
+    }
+
+    /// Stops the writer after it has committed everything sent. Also done
+    /// on drop.
+    pub fn close(&self) {
+        drop(self.tx.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = writer.join();
+        }
+    }
+
+    /// A reading connection to the same database.
+    pub fn reader(&self) -> Result<Reader> {
+        Reader::open_file(&self.path)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn write_loop(mut conn: Connection, rx: mpsc::Receiver<Op>, retention: Duration) {
+    let mut last_prune = Instant::now();
+    prune(&conn, retention);
+    loop {
+        let first = match rx.recv_timeout(PRUNE_EVERY) {
+            Ok(op) => op,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                prune(&conn, retention);
+                last_prune = Instant::now();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let mut acks = Vec::new();
+        if let Err(e) = write_batch(&mut conn, batch, &mut acks) {
+            tracing::warn!(error = %e, "records not saved; replies are not affected");
+        }
+        for ack in acks {
+            let _ = ack.send(());
+        }
+        if last_prune.elapsed() > PRUNE_EVERY {
+            prune(&conn, retention);
+            last_prune = Instant::now();
+        }
+    }
+}
+
+fn write_batch(conn: &mut Connection, batch: Vec<Op>, acks: &mut Vec<mpsc::Sender<()>>) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for op in batch {
+        match op {
+            Op::Unanswered { time, origin, text, declined } => {
+                tx.prepare_cached(
+                    "INSERT INTO unanswered (time_ms, platform, room, text, declined) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![time, origin.platform, origin.room as i64, text, declined])?;
+            }
+            Op::Answer { time, platform, outcome, entry, confidence } => {
+                tx.prepare_cached(
+                    "INSERT INTO answers (time_ms, platform, outcome, entry, confidence) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![time, platform, outcome, entry, confidence])?;
+            }
+            Op::Feedback { time, platform, entry, helpful, vote } => {
+                tx.prepare_cached(
+                    "INSERT INTO feedback (time_ms, platform, entry, helpful, vote) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(vote) DO UPDATE SET helpful = excluded.helpful, time_ms = excluded.time_ms",
+                )?
+                .execute(params![time, platform, entry, helpful, vote])?;
+            }
+            Op::Flush(ack) => acks.push(ack),
+        }
+    }
+    tx.commit()
+}
+
+fn prune(conn: &Connection, retention: Duration) {
+    let cutoff = now_ms() - retention.as_millis() as i64;
+    for table in ["unanswered", "answers", "feedback"] {
+        match conn.execute(&format!("DELETE FROM {table} WHERE time_ms < ?1"), params![cutoff]) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(table, deleted = n, "records past the retention period deleted"),
+            Err(e) => tracing::warn!(table, error = %e, "cannot delete old records"),
+        }
+    }
+}
+
+/// Answer counts and feedback, for `policybot stats`.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Stats {
+    /// (platform, outcome, count), most first.
+    pub outcomes: Vec<(String, String, u64)>,
+    /// (entry, times answered, helpful, not helpful), most answered first.
+    pub entries: Vec<(String, u64, u64, u64)>,
+    pub unanswered: u64,
+    pub declined: u64,
+}
+
+/// A reading connection (the CLI's, or the bot's for /unanswered).
+pub struct Reader {
+    conn: Connection,
+}
+
+impl Reader {
+    /// Opens the database in `dir` read-only. A missing database is a clear
+    /// error: nothing has been recorded yet.
+    pub fn open(dir: &Path) -> Result<Reader> {
+        let path = dir.join(FILE);
+        if !path.exists() {
+            bail!(
+                "no records yet: {} does not exist; the bot creates it when it runs (check [data] dir in config.toml)",
+                path.display()
+            );
+        }
+        Reader::open_file(&path)
+    }
+
+    fn open_file(path: &Path) -> Result<Reader> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .with_context(|| format!("cannot open the records database {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+        if version > MIGRATIONS.len() {
+            bail!("{} was written by a newer policybot (schema {version}); upgrade policybot", path.display());
+        }
+        Ok(Reader { conn })
+    }
+
+    /// Unanswered questions since `since` (all kept ones when `None`), oldest first.
+    pub fn unanswered(&self, since: Option<SystemTime>) -> Result<Vec<Unanswered>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT time_ms, platform, room, text, declined FROM unanswered WHERE time_ms >= ?1 ORDER BY time_ms, id",
+        )?;
+        let rows = stmt.query_map(params![since.map_or(0, millis)], |r| {
+            let time: i64 = r.get(0)?;
+            Ok(Unanswered {
+                time: UNIX_EPOCH + Duration::from_millis(time.max(0) as u64),
+                platform: r.get(1)?,
+                room: r.get::<_, i64>(2)? as u64,
+                text: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn stats(&self, since: Option<SystemTime>) -> Result<Stats> {
+        let since = since.map_or(0, millis);
+        let mut stats = Stats::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT platform, outcome, COUNT(*) AS n FROM answers WHERE time_ms >= ?1
+             GROUP BY platform, outcome ORDER BY n DESC, platform, outcome",
+        )?;
+        stats.outcomes = stmt
+            .query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT entry, SUM(answered), SUM(helpful), SUM(unhelpful) FROM (
+                 SELECT entry, 1 AS answered, 0 AS helpful, 0 AS unhelpful FROM answers
+                     WHERE time_ms >= ?1 AND outcome = 'answer' AND entry IS NOT NULL
+                 UNION ALL
+                 SELECT entry, 0, helpful, 1 - helpful FROM feedback WHERE time_ms >= ?1
+             ) GROUP BY entry ORDER BY SUM(answered) DESC, entry",
+        )?;
+        stats.entries = stmt
+            .query_map(params![since], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let (unanswered, declined): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(declined), 0) FROM unanswered WHERE time_ms >= ?1",
+            params![since],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        stats.unanswered = unanswered as u64;
+        stats.declined = declined as u64;
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_reopening_and_retention_deletes_old_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = Origin::new("discord", "channel-1");
+        {
+            let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+            store.record_unanswered(origin, "what about pizza?", false);
+            store.record_unanswered(origin, "   ", false);
+            store.record_answer("discord", "answer", Some("training"), 0.9);
+            store.record_answer("discord", "none", None, 0.1);
+            store.record_feedback("discord", "training", true, "v1");
+            store.record_feedback("discord", "training", false, "v1");
+            store.record_feedback("discord", "training", true, "v2");
+        }
+        let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        let reader = store.reader().unwrap();
+        let unanswered = reader.unanswered(None).unwrap();
+        assert_eq!(unanswered.len(), 1);
+        assert_eq!((unanswered[0].text.as_str(), unanswered[0].platform.as_str()), ("what about pizza?", "discord"));
+        assert_eq!(unanswered[0].room, origin.room);
+        let stats = reader.stats(None).unwrap();
+        assert_eq!(stats.unanswered, 1);
+        assert_eq!(stats.entries, vec![("training".to_owned(), 1, 1, 1)]);
+        assert_eq!(stats.outcomes.len(), 2);
+        assert!(reader.unanswered(Some(SystemTime::now() + Duration::from_secs(60))).unwrap().is_empty());
+        drop(store);
+
+        // A retention of zero deletes everything at the next open.
+        let store = Store::open(dir.path(), Duration::ZERO).unwrap();
+        store.flush();
+        assert!(store.reader().unwrap().unanswered(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path(), Duration::from_secs(60)).unwrap());
+        let conn = Connection::open(dir.path().join(FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(dir.path(), Duration::from_secs(60)).err().unwrap();
+        assert!(format!("{err:#}").contains("newer policybot"), "{err:#}");
+        assert!(Reader::open(dir.path()).err().unwrap().to_string().contains("newer policybot"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(Reader::open(empty.path()).err().unwrap().to_string().contains("no records yet"));
+    }
+}
