@@ -291,7 +291,14 @@ async fn suggestions_render_at_most_three_buttons_and_a_click_answers_the_chosen
         h.interact(3, click(&picks[1]["custom_id"]), member(alice(), MEMBER_PERMS, &[]), Some(posted.clone())).await;
     assert_eq!(cb.body["type"], json!(7), "an update of the suggestion message: {:#}", cb.body);
     assert_eq!(cb.body["data"]["embeds"][0]["title"], json!(kb.entry(&chosen.id).unwrap().question));
-    assert_eq!(cb.body["data"]["components"], json!([]));
+    // The suggestion buttons give way to the answer's own.
+    let ids: Vec<&str> = cb.body["data"]["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["custom_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.iter().all(|id| !id.starts_with("pick:") && !id.starts_with("none:")), "{ids:?}");
     assert_pings_nobody(&cb.body["data"]);
 
     // Someone else clicking gets the answer privately; the message stays.
@@ -584,4 +591,58 @@ async fn sigterm_stops_the_bot_cleanly() {
     assert!(status.success(), "exit status {status}");
     let log = std::fs::read_to_string(&h.log).unwrap();
     assert!(!log.contains("standin-token"), "the token reached the log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while_the_bot_runs() {
+    let h = Harness::start("", &[]).await;
+    let question = "does ms have sanctuary cities?";
+    let expected = h.ask_expected(question);
+    let (id, _) = expected_answer(&expected);
+    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> {question}"), true, true).await;
+    let buttons: Vec<String> = call.body["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["custom_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(buttons, [format!("fb:1:{id}"), format!("fb:0:{id}"), format!("claims:{id}")]);
+    let mut posted = message_json(8888, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
+    posted["embeds"] = call.body["embeds"].clone();
+    let click = |custom_id: &str| json!({"custom_id": custom_id, "component_type": 2});
+
+    // The full claim list, privately.
+    let cb = h.interact(3, click(&buttons[2]), ordinary(), Some(posted.clone())).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64));
+    let (kb, _) = h.expected();
+    let listing = text_of(&cb.body["data"]);
+    for claim in &kb.entry(id).unwrap().claims {
+        assert!(listing.contains(&claim.text), "{listing}");
+    }
+
+    // Alice votes helpful, changes her mind; Bob votes helpful.
+    let bob = member(user(200, "bob", false), MEMBER_PERMS, &[]);
+    for (button, voter) in [(&buttons[0], ordinary()), (&buttons[1], ordinary()), (&buttons[0], bob)] {
+        let cb = h.interact(3, click(button), voter, Some(posted.clone())).await;
+        assert_eq!(cb.body["data"]["flags"], json!(64), "{:#}", cb.body);
+    }
+    let config = h.dir.path().join("config.toml");
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_policybot"))
+            .arg("--config")
+            .arg(&config)
+            .args(["stats", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let row = stats["entries"].as_array().unwrap().iter().find(|e| e[0] == json!(id)).cloned();
+        // (entry, answered, helpful, not helpful): one answer, one vote each way.
+        if row == Some(json!([id, 1, 1, 1])) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "stats never showed the votes: {stats:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -333,6 +333,27 @@ impl Handler {
                 out.ephemeral = asker != clicker || out.ephemeral;
                 respond_component(ctx, click, &out, asker == clicker).await
             }
+            Action::Feedback { helpful, entry } => {
+                // One vote per person per answer message; the ids are only
+                // hashed, never stored.
+                let vote = format!(
+                    "{:016x}",
+                    crate::records::room_hash(PLATFORM, &format!("{}:{}", click.message.id, click.user.id))
+                );
+                bot.feedback(Origin::new(PLATFORM, &click.channel_id.to_string()), &entry, helpful, &vote);
+                let thanks = if helpful {
+                    "Thanks — glad it helped."
+                } else {
+                    "Thanks — noted for the moderators. `/claims` shows the sources behind an answer."
+                };
+                respond_component(ctx, click, &render::notice(thanks), false).await
+            }
+            Action::Claims { entry } => {
+                let sender = self.sender(click.channel_id, click.member.as_ref());
+                let reply = bot.handle(&Command::Claims(entry), sender, "/");
+                let out = Out { ephemeral: true, ..render::render(&reply, clicker, "") };
+                respond_component(ctx, click, &out, false).await
+            }
             Action::NoneOfThese { asker } if asker != clicker => {
                 let out =
                     render::notice("Only the person who asked can turn these down; ask your own question with /ask.");

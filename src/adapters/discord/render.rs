@@ -66,8 +66,22 @@ pub struct Button {
 /// changing the asker's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Pick { asker: u64, entry: String },
-    NoneOfThese { asker: u64 },
+    Pick {
+        asker: u64,
+        entry: String,
+    },
+    NoneOfThese {
+        asker: u64,
+    },
+    /// "Helpful" / "Not helpful" under an answer.
+    Feedback {
+        helpful: bool,
+        entry: String,
+    },
+    /// The full claim list of an answer, with sources.
+    Claims {
+        entry: String,
+    },
 }
 
 impl Action {
@@ -75,6 +89,8 @@ impl Action {
         match self {
             Action::Pick { asker, entry } => format!("pick:{asker}:{entry}"),
             Action::NoneOfThese { asker } => format!("none:{asker}"),
+            Action::Feedback { helpful, entry } => format!("fb:{}:{entry}", u8::from(*helpful)),
+            Action::Claims { entry } => format!("claims:{entry}"),
         }
     }
 
@@ -86,6 +102,12 @@ impl Action {
                 Some(Action::Pick { asker: asker.parse().ok()?, entry: entry.to_owned() })
             }
             "none" => Some(Action::NoneOfThese { asker: rest.parse().ok()? }),
+            "fb" => match rest.split_once(':')? {
+                ("1", entry) => Some(Action::Feedback { helpful: true, entry: entry.to_owned() }),
+                ("0", entry) => Some(Action::Feedback { helpful: false, entry: entry.to_owned() }),
+                _ => None,
+            },
+            "claims" => Some(Action::Claims { entry: rest.to_owned() }),
             _ => None,
         }
     }
@@ -297,7 +319,16 @@ fn answer_out(id: &str, question: &str, answer: &str, footer: &Footer) -> Out {
         "\n\n*(Shortened to fit Discord. The full text is entry `{id}` of the FAQ; `/claims entry:{id}` lists its claims.)*"
     );
     embed.description = fit(answer, room, &note);
-    Out { embed: Some(embed), ..Out::default() }
+    let buttons = [
+        (Action::Feedback { helpful: true, entry: id.to_owned() }, "👍 Helpful"),
+        (Action::Feedback { helpful: false, entry: id.to_owned() }, "👎 Not helpful"),
+        (Action::Claims { entry: id.to_owned() }, "Claims and sources"),
+    ]
+    .into_iter()
+    .map(|(action, label)| Button { custom_id: action.custom_id(), label: label.to_owned(), primary: false })
+    .filter(|b| b.custom_id.len() <= CUSTOM_ID)
+    .collect();
+    Out { embed: Some(embed), buttons, ..Out::default() }
 }
 
 /// The unchecked claims as embed fields: one field per status, split where
@@ -401,6 +432,10 @@ mod tests {
         let footer = out.embed.unwrap().footer.unwrap();
         assert_eq!(asked_question(&footer), Some("what about ice?"));
         assert_eq!(Action::parse("pick:x:e1"), None);
+        assert_eq!(Action::parse("fb:1:e1"), Some(Action::Feedback { helpful: true, entry: "e1".into() }));
+        assert_eq!(Action::parse("fb:0:e1"), Some(Action::Feedback { helpful: false, entry: "e1".into() }));
+        assert_eq!(Action::parse("fb:2:e1"), None);
+        assert_eq!(Action::parse("claims:e1"), Some(Action::Claims { entry: "e1".into() }));
         assert_eq!(Action::parse("junk"), None);
     }
 
