@@ -139,6 +139,13 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
             let mut bot = setup.bot()?;
             bot.set_store(Store::open(&setup.config.data.dir, setup.config.data.retention())?);
             let platforms = if console { Platforms::default() } else { Platforms::from_env(&bot)? };
+            let bot = std::sync::Arc::new(bot);
+            // Held for as long as the bot runs.
+            let _watcher = if setup.config.knowledge.watch {
+                Some(crate::watch::start(bot.clone(), &setup.knowledge_dir)?)
+            } else {
+                None
+            };
             if !platforms.is_empty() {
                 return serve::serve(bot, platforms);
             }

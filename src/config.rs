@@ -48,11 +48,13 @@ impl DataConfig {
 pub struct KnowledgeConfig {
     /// Directory of knowledge files, relative to the working directory.
     pub dir: PathBuf,
+    /// Reload when a file in it changes (while `policybot run` runs).
+    pub watch: bool,
 }
 
 impl Default for KnowledgeConfig {
     fn default() -> Self {
-        KnowledgeConfig { dir: PathBuf::from("knowledge") }
+        KnowledgeConfig { dir: PathBuf::from("knowledge"), watch: true }
     }
 }
 

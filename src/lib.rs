@@ -18,3 +18,4 @@ pub mod secrets;
 pub mod serve;
 pub mod store;
 pub mod synth;
+pub mod watch;

@@ -40,11 +40,10 @@ impl Platforms {
 
 /// Serves every platform in `platforms` until a stop signal or until one of
 /// them fails.
-pub fn serve(bot: Bot, platforms: Platforms) -> Result<()> {
+pub fn serve(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let bot = Arc::new(bot);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let stopped = move || {
             let mut rx = stop_rx.clone();

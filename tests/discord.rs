@@ -646,3 +646,40 @@ async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_knowledge_file_is_served_within_two_seconds_and_a_broken_save_changes_nothing() {
+    let h = Harness::start("", &[]).await;
+    let question = "does ms have sanctuary cities?";
+    let expected = h.ask_expected(question);
+    let (id, _) = expected_answer(&expected);
+    let (kb, _) = h.expected();
+    let first_line = kb.entry(id).unwrap().answer.lines().next().unwrap().to_owned();
+    let file = h.knowledge_dir().join("mississippi-ice.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Saved the way editors do: a new file renamed over the old one.
+    let save = |content: &str| {
+        let tmp = h.knowledge_dir().join(".mississippi-ice.toml.swp");
+        std::fs::write(&tmp, content).unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+    };
+    let ask = || slash("ask", string_option("question", question));
+    save(&text.replacen(&first_line, &format!("{first_line} WATCHMARKER."), 1));
+    let saved = std::time::Instant::now();
+    loop {
+        let cb = h.interact(2, ask(), ordinary(), None).await;
+        if text_of(&cb.body["data"]).contains("WATCHMARKER") {
+            break;
+        }
+        assert!(saved.elapsed() < Duration::from_secs(2), "the change was not served within 2 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("change served {} ms after the save", saved.elapsed().as_millis());
+
+    save("title = \"broken\n");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let cb = h.interact(2, ask(), ordinary(), None).await;
+    assert!(text_of(&cb.body["data"]).contains("WATCHMARKER"), "the broken save replaced the knowledge");
+    let log = std::fs::read_to_string(&h.log).unwrap();
+    assert!(log.contains("mississippi-ice.toml:1:"), "the refusal is not located in the log:\n{log}");
+}
