@@ -6,10 +6,12 @@ use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::core::{self, Command};
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
+use crate::metrics::Metrics;
 use crate::records::Origin;
 use crate::reply::{ReloadReport, Reply};
 use crate::store::Store;
@@ -32,6 +34,7 @@ pub struct Bot {
     /// The records database; `None` for one-shot commands (`ask`, `topics`)
     /// that keep no records.
     store: Option<Store>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Bot {
@@ -39,7 +42,7 @@ impl Bot {
     pub fn load(config: Config, dir: PathBuf) -> Result<Bot, knowledge::LoadErrors> {
         let kb = knowledge::load_dir(&dir)?;
         knowledge::regression::check(&dir, &kb, &config.matching)?;
-        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir, store: None })
+        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir, store: None, metrics: Arc::default() })
     }
 
     /// Keeps records (unanswered questions, outcomes, feedback) in `store`.
@@ -69,9 +72,10 @@ impl Bot {
             Command::Reload => self.reload(),
             Command::Unanswered => self.unanswered(),
             other => {
+                let started = Instant::now();
                 let reply = core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix);
                 if let Command::Ask(question) = other {
-                    self.note(sender.origin, question, &reply);
+                    self.note(sender.origin, question, &reply, started.elapsed());
                 }
                 reply
             }
@@ -82,9 +86,10 @@ impl Bot {
     /// asked: only a confident answer is returned (and recorded); chatter
     /// that does not match is neither answered nor kept.
     pub fn ask_passive(&self, origin: Origin, question: &str) -> Option<Reply> {
+        let started = Instant::now();
         let reply = core::ask(&self.knowledge(), question, &self.config.matching, &self.config.reply);
         matches!(reply, Reply::Answer { .. }).then(|| {
-            self.note(origin, question, &reply);
+            self.note(origin, question, &reply, started.elapsed());
             reply
         })
     }
@@ -92,14 +97,18 @@ impl Bot {
     /// Answers with one entry the asker picked from suggestions.
     pub fn picked(&self, origin: Origin, id: &str) -> Reply {
         let reply = core::answer_entry(&self.knowledge(), id, &self.config.reply);
-        if let (Some(store), Reply::Answer { entry, .. }) = (&self.store, &reply) {
-            store.record_answer(origin.platform, "picked", Some(&entry.id), 1.0);
+        if let Reply::Answer { entry, .. } = &reply {
+            self.metrics.answered(origin.platform, "picked", None);
+            if let Some(store) = &self.store {
+                store.record_answer(origin.platform, "picked", Some(&entry.id), 1.0);
+            }
         }
         reply
     }
 
     /// Records that the asker turned down every suggestion for `question`.
     pub fn declined(&self, origin: Origin, question: &str) {
+        self.metrics.answered(origin.platform, "declined", None);
         if let Some(store) = &self.store {
             store.record_answer(origin.platform, "declined", None, 0.0);
             store.record_unanswered(origin, question, true);
@@ -117,8 +126,10 @@ impl Bot {
 
     /// Keeps the outcome of a question, and the question itself when
     /// nothing answered it.
-    fn note(&self, origin: Origin, question: &str, reply: &Reply) {
-        let (Some(store), Some(outcome)) = (&self.store, reply.outcome()) else { return };
+    fn note(&self, origin: Origin, question: &str, reply: &Reply, took: Duration) {
+        let Some(outcome) = reply.outcome() else { return };
+        self.metrics.answered(origin.platform, outcome, Some(took));
+        let Some(store) = &self.store else { return };
         let (entry, confidence) = match reply {
             Reply::Answer { entry, confidence, .. } => (Some(entry.id.as_str()), *confidence),
             Reply::Suggest { confidence, .. } | Reply::NoMatch { confidence, .. } => (None, *confidence),
@@ -166,10 +177,12 @@ impl Bot {
                     changed = report.changed.len(),
                     "knowledge reloaded"
                 );
+                self.metrics.reloaded(true);
                 Reply::Reloaded(report)
             }
             Err(errors) => {
                 tracing::warn!(errors = errors.0.len(), first = %errors.0[0], "reload refused; keeping the old knowledge");
+                self.metrics.reloaded(false);
                 Reply::error(format!(
                     "Reload refused; still serving the previous knowledge. Fix these and reload again:\n{errors}"
                 ))

@@ -140,6 +140,10 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
             bot.set_store(Store::open(&setup.config.data.dir, setup.config.data.retention())?);
             let platforms = if console { Platforms::default() } else { Platforms::from_env(&bot)? };
             let bot = std::sync::Arc::new(bot);
+            if let Some(addr) = setup.config.metrics.listen {
+                crate::metrics::serve(bot.metrics.clone(), addr)
+                    .with_context(|| format!("cannot serve metrics on {addr}; check [metrics] listen"))?;
+            }
             // Held for as long as the bot runs.
             let _watcher = if setup.config.knowledge.watch {
                 Some(crate::watch::start(bot.clone(), &setup.knowledge_dir)?)

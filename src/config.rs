@@ -18,6 +18,15 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub discord: DiscordConfig,
     pub data: DataConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: an optional Prometheus endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address to serve `GET /metrics` on, e.g. "127.0.0.1:9184"; unset = off.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `[data]`: where the bot keeps its records, and for how long.

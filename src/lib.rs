@@ -11,6 +11,7 @@ pub mod core;
 pub mod eval;
 pub mod knowledge;
 pub mod matcher;
+pub mod metrics;
 pub mod parallel;
 pub mod records;
 pub mod reply;

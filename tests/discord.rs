@@ -524,7 +524,9 @@ async fn an_edited_question_edits_the_reply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_asking_too_fast_gets_a_polite_ephemeral_notice() {
-    let h = Harness::start("cooldown_seconds = 60\ncooldown_burst = 2", &[]).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = format!("cooldown_seconds = 60\ncooldown_burst = 2\n[metrics]\nlisten = \"127.0.0.1:{port}\"");
+    let h = Harness::start(&config, &[]).await;
     let ask = || slash("ask", string_option("question", "does ms have sanctuary cities?"));
     for _ in 0..2 {
         let cb = h.interact(2, ask(), ordinary(), None).await;
@@ -537,6 +539,20 @@ async fn a_user_asking_too_fast_gets_a_polite_ephemeral_notice() {
     let bob = member(user(200, "bob", false), MEMBER_PERMS, &[]);
     let cb = h.interact(2, ask(), bob, None).await;
     assert!(cb.body["data"]["embeds"][0]["title"].is_string());
+
+    // Operators see it in the metrics.
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n").unwrap();
+    let mut metrics = String::new();
+    s.read_to_string(&mut metrics).unwrap();
+    for line in [
+        "policybot_cooldown_hits_total{platform=\"discord\"} 1",
+        "policybot_answers_total{platform=\"discord\",outcome=\"answer\"} 3",
+        "policybot_match_seconds_count 3",
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,6 +143,9 @@ impl Handler {
         if limiter.len() > REMEMBERED {
             limiter.retain_recent();
         }
+        if result.is_err() {
+            self.bot.metrics.cooldown_hit(PLATFORM);
+        }
         result.err().map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(limiter.clock())))
     }
 
