@@ -6,6 +6,7 @@ use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -35,6 +36,17 @@ pub struct Bot {
     /// that keep no records.
     store: Option<Store>,
     pub metrics: Arc<Metrics>,
+    /// Messages being handled right now, so a stop can wait for them.
+    in_flight: AtomicUsize,
+}
+
+/// Counts one message as in flight until dropped.
+pub struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Bot {
@@ -42,7 +54,14 @@ impl Bot {
     pub fn load(config: Config, dir: PathBuf) -> Result<Bot, knowledge::LoadErrors> {
         let kb = knowledge::load_dir(&dir)?;
         knowledge::regression::check(&dir, &kb, &config.matching)?;
-        Ok(Bot { knowledge: ArcSwap::from_pointee(kb), config, dir, store: None, metrics: Arc::default() })
+        Ok(Bot {
+            knowledge: ArcSwap::from_pointee(kb),
+            config,
+            dir,
+            store: None,
+            metrics: Arc::default(),
+            in_flight: AtomicUsize::new(0),
+        })
     }
 
     /// Keeps records (unanswered questions, outcomes, feedback) in `store`.
@@ -52,6 +71,23 @@ impl Bot {
 
     pub fn store(&self) -> Option<&Store> {
         self.store.as_ref()
+    }
+
+    /// Marks a message as being handled until the guard is dropped.
+    pub fn begin(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(&self.in_flight)
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Commits every record still queued and stops recording.
+    pub fn close(&self) {
+        if let Some(store) = &self.store {
+            store.close();
+        }
     }
 
     /// The knowledge in use right now; hold it for the length of one reply.

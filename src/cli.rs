@@ -157,7 +157,9 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
                 entries = bot.knowledge().entries.len(),
                 "no chat platform configured; starting the console chat"
             );
-            console::run(&bot).context("the console chat stopped")
+            let result = console::run(&bot).context("the console chat stopped");
+            bot.close();
+            result
         }
         Cmd::Ask { json, question } => ask(&setup.bot()?, json, &question),
         Cmd::Topics { json } => topics(&setup.bot()?, json),

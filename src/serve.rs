@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::bot::Bot;
 use crate::reply::Reply;
@@ -72,9 +73,22 @@ pub fn serve(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
         while let Some(done) = tasks.join_next().await {
             done.context("a platform task crashed")??;
         }
+        // No new messages arrive now; let the replies being written finish.
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        while bot.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if bot.in_flight() > 0 {
+            tracing::warn!(in_flight = bot.in_flight(), "stopping with replies still unsent");
+        }
+        bot.close();
+        tracing::info!("stopped");
         Ok(())
     })
 }
+
+/// Longest wait for replies in flight at a stop.
+const DRAIN: Duration = Duration::from_secs(10);
 
 /// ctrl-c, or SIGTERM (what service managers send).
 async fn stop_signal() {

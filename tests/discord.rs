@@ -591,9 +591,16 @@ async fn a_process_runs_only_its_shard_range() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_stops_the_bot_cleanly() {
+async fn sigterm_finishes_the_reply_in_flight_and_exits_cleanly() {
     let mut h = Harness::start("", &[]).await;
     h.say(&alice(), &format!("<@{BOT_ID}> does ms have sanctuary cities?"), true, true).await;
+    // Discord is slow to take the next reply; the stop arrives meanwhile.
+    let hold = Duration::from_millis(1500);
+    h.standin.set_post_delay(hold);
+    let (id, message) = h.standin.message(&alice(), &format!("<@{BOT_ID}> who trains the police?"), true, true);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stopped = std::time::Instant::now();
     let status = Command::new("kill").args(["-TERM", &h.child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = std::time::Instant::now() + WAIT;
@@ -602,11 +609,16 @@ async fn sigterm_stops_the_bot_cleanly() {
             break status;
         }
         assert!(std::time::Instant::now() < deadline, "still running after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    let took = stopped.elapsed();
     assert!(status.success(), "exit status {status}");
+    // It waited for Discord to take the reply instead of dropping it.
+    assert!(took >= hold - Duration::from_millis(400), "exited {} ms after SIGTERM", took.as_millis());
+    h.reply_to(id).await;
     let log = std::fs::read_to_string(&h.log).unwrap();
     assert!(!log.contains("standin-token"), "the token reached the log");
+    assert!(!log.contains("replies still unsent"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

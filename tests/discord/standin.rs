@@ -43,6 +43,8 @@ struct Shared {
     changed: Notify,
     gateway: Mutex<Option<mpsc::UnboundedSender<String>>>,
     identify: Mutex<Option<Value>>,
+    /// How long to hold every message POST before answering it (a slow Discord).
+    post_delay: Mutex<Duration>,
 }
 
 pub struct StandIn {
@@ -88,6 +90,11 @@ impl StandIn {
 
     pub fn calls(&self) -> Vec<Call> {
         self.shared.calls.lock().unwrap().clone()
+    }
+
+    /// Holds every message POST this long before answering it.
+    pub fn set_post_delay(&self, delay: Duration) {
+        *self.shared.post_delay.lock().unwrap() = delay;
     }
 
     pub fn identify(&self) -> Option<Value> {
@@ -246,6 +253,10 @@ async fn serve_http(stream: TcpStream, shared: Arc<Shared>, ws_url: String, ids:
             return;
         }
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let delay = *shared.post_delay.lock().unwrap();
+        if method == "POST" && path.ends_with("/messages") && !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let (status, reply) = route(&method, &path, &body, &ws_url, &ids);
         shared.calls.lock().unwrap().push(Call { method, path, body });
         shared.changed.notify_waiters();

@@ -436,6 +436,7 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, ctx: Context, msg: Message) {
+        let _in_flight = self.bot.begin();
         if let Err(e) = self.on_message(&ctx, &msg).await {
             tracing::warn!(error = %format!("{e:#}"), channel = %msg.channel_id, "message not answered");
         }
@@ -454,6 +455,7 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let _in_flight = self.bot.begin();
         let result = match &interaction {
             Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
             Interaction::Autocomplete(cmd) => self.on_autocomplete(&ctx, cmd).await,
