@@ -1,0 +1,177 @@
+//! The moderators' workflow through the library: reloads that are refused
+//! (broken file, failing regression case) keep the old knowledge answering;
+//! many questions during repeated reloads each see one whole knowledge base;
+//! records survive a kill -9 of the process writing them.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use policybot::bot::{Bot, Sender};
+use policybot::config::Config;
+use policybot::core::Command;
+use policybot::records::Origin;
+use policybot::reply::Reply;
+use policybot::store::{Reader, Store};
+
+const QUESTION: &str = "does ms have sanctuary cities?";
+
+fn sender() -> Sender {
+    Sender { is_moderator: true, origin: Origin::new("test", "room") }
+}
+
+/// A copy of the shipped knowledge (with its regression set) in a temp dir.
+fn shipped_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("knowledge").unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+fn answer_text(reply: &Reply) -> &str {
+    match reply {
+        Reply::Answer { answer, .. } => answer,
+        other => panic!("expected an answer, got {}", other.render_plain("/")),
+    }
+}
+
+fn reload(bot: &Bot) -> Result<(), String> {
+    match bot.handle(&Command::Reload, sender(), "/") {
+        Reply::Reloaded(_) => Ok(()),
+        other => Err(other.render_plain("/")),
+    }
+}
+
+fn file(dir: &Path) -> std::path::PathBuf {
+    dir.join("mississippi-ice.toml")
+}
+
+#[test]
+fn refused_reloads_keep_the_old_knowledge_answering() {
+    let dir = shipped_copy();
+    let bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
+    let before = answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).to_owned();
+    let original = std::fs::read_to_string(file(dir.path())).unwrap();
+
+    // A syntax error: refused with file:line:column.
+    std::fs::write(file(dir.path()), original.replacen("[[entry]]", "[[entry]", 1)).unwrap();
+    let err = reload(&bot).unwrap_err();
+    assert!(err.contains("Reload refused") && err.contains("mississippi-ice.toml:"), "{err}");
+    assert_eq!(answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")), before);
+
+    // Valid TOML that breaks a regression case: the entry that answered it
+    // is gone. Refused, naming the case.
+    let without = original.replacen("id = \"court-cases\"", "id = \"lawsuits\"", 1);
+    std::fs::write(file(dir.path()), without).unwrap();
+    let err = reload(&bot).unwrap_err();
+    assert!(
+        err.contains("tests.toml:") && err.contains("expects entry \"court-cases\", which does not exist"),
+        "{err}"
+    );
+    assert!(bot.knowledge().entry("court-cases").is_some());
+
+    // A non-moderator cannot reload at all.
+    std::fs::write(file(dir.path()), &original).unwrap();
+    let refused = bot.handle(&Command::Reload, Sender { is_moderator: false, ..sender() }, "/");
+    assert!(refused.render_plain("/").contains("moderators only"));
+    assert!(bot.metrics.render().contains("policybot_reloads_total{result=\"failed\"} 2"));
+    reload(&bot).unwrap();
+}
+
+#[test]
+fn many_questions_during_repeated_reloads_each_see_one_whole_knowledge_base() {
+    let dir = shipped_copy();
+    let original = std::fs::read_to_string(file(dir.path())).unwrap();
+    let bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
+    let old = answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).to_owned();
+    let first_line = old.lines().next().unwrap().to_owned();
+    let edited = original.replacen(&first_line, &format!("{first_line} VERSIONB."), 1);
+    let new = old.replacen(&first_line, &format!("{first_line} VERSIONB."), 1);
+    let done = AtomicBool::new(false);
+    let asked = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let (bot, done, asked, old, new) = (&bot, &done, &asked, &old, &new);
+            s.spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let reply = bot.handle(&Command::Ask(QUESTION.into()), sender(), "/");
+                    let text = answer_text(&reply);
+                    assert!(text == old || text == new, "a mixed answer: {text}");
+                    asked.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        for round in 0..20 {
+            // Every third round is a broken save that must change nothing.
+            let text = match round % 3 {
+                0 => edited.clone(),
+                1 => original.clone(),
+                _ => "title = \"half-written".to_owned(),
+            };
+            std::fs::write(file(dir.path()), text).unwrap();
+            assert_eq!(reload(&bot).is_ok(), round % 3 != 2, "round {round}");
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert!(asked.load(Ordering::Relaxed) > 100, "only {} questions", asked.load(Ordering::Relaxed));
+}
+
+/// Not a test on its own: the process that `records_survive_a_kill_9_mid_write`
+/// starts and kills. It writes records as fast as it can until killed.
+#[test]
+#[ignore = "started as a child process by records_survive_a_kill_9_mid_write"]
+fn child_writes_records_until_killed() {
+    let Ok(dir) = std::env::var("POLICYBOT_TEST_DATA") else { return };
+    let store = Store::open(Path::new(&dir), Duration::from_secs(86_400)).unwrap();
+    let origin = Origin::new("test", "room");
+    for i in 0u64.. {
+        store.record_unanswered(origin, &format!("question number {i}"), false);
+        store.record_feedback("test", "training", i % 2 == 0, &format!("vote-{i}"));
+        store.record_answer("test", "none", None, 0.1);
+        if i % 64 == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+#[test]
+fn records_survive_a_kill_9_mid_write() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["child_writes_records_until_killed", "--exact", "--ignored", "--nocapture"])
+        .env("POLICYBOT_TEST_DATA", data.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it write for a while, then kill it without warning (SIGKILL).
+    let db = data.path().join(policybot::store::FILE);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while Reader::open(data.path()).and_then(|r| r.unanswered(None)).map_or(0, |u| u.len()) < 1_000 {
+        assert!(std::time::Instant::now() < deadline, "the child wrote nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // The database is whole, and everything committed is there.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+    let reader = Reader::open(data.path()).unwrap();
+    let kept = reader.unanswered(None).unwrap().len();
+    let stats = reader.stats(None).unwrap();
+    assert!(kept >= 1_000, "{kept}");
+    let votes = &stats.entries.iter().find(|e| e.0 == "training").unwrap();
+    assert!(votes.2 + votes.3 >= 1_000, "{votes:?}");
+
+    // A restart opens it and keeps recording.
+    let store = Store::open(data.path(), Duration::from_secs(86_400)).unwrap();
+    store.record_unanswered(Origin::new("test", "room"), "after the restart", false);
+    store.flush();
+    let after = store.reader().unwrap().unanswered(None).unwrap();
+    assert_eq!(after.len(), kept + 1);
+    assert_eq!(after.last().unwrap().text, "after the restart");
+}
