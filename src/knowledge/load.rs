@@ -139,6 +139,20 @@ pub fn load_dir_reusing(dir: &Path, previous: Option<&KnowledgeBase>) -> Result<
             .into_iter()
             .flatten()
             .collect();
+    assemble(results)
+}
+
+/// Loads one knowledge file from memory, as [`load_dir`] would load a
+/// directory holding only it (`name` is used in error locations). For
+/// fuzzing and tools; the bot itself loads directories.
+pub fn load_str(name: &str, text: &str) -> Result<KnowledgeBase, LoadErrors> {
+    let fingerprint = rustc_hash::FxHasher::default().hash_one_str(text);
+    assemble(vec![parse_file(Path::new(name), text.to_owned(), fingerprint)])
+}
+
+/// Checks what spans files (unique ids, shared claims) and builds the
+/// knowledge base, or returns every error of every file.
+fn assemble(results: Vec<Result<Parsed, Vec<LoadError>>>) -> Result<KnowledgeBase, LoadErrors> {
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for result in results {

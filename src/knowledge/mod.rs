@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use crate::matcher::Matcher;
 
-pub use load::{LoadError, LoadErrors, load_dir, load_dir_reusing};
+pub use load::{LoadError, LoadErrors, load_dir, load_dir_reusing, load_str};
 
 /// How far a claim has been checked. Ordered from least to most trusted only
 /// for display; a disputed claim is never "more verified" than an unverified one.
