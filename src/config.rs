@@ -17,6 +17,7 @@ pub struct Config {
     pub reply: ReplyConfig,
     pub logging: LoggingConfig,
     pub discord: DiscordConfig,
+    pub matrix: MatrixConfig,
     pub data: DataConfig,
     pub metrics: MetricsConfig,
 }
@@ -27,6 +28,52 @@ pub struct Config {
 pub struct MetricsConfig {
     /// Address to serve `GET /metrics` on, e.g. "127.0.0.1:9184"; unset = off.
     pub listen: Option<std::net::SocketAddr>,
+}
+
+/// `[matrix]`. The password or access token is never here: it comes from
+/// `MATRIX_PASSWORD` / `MATRIX_ACCESS_TOKEN` (or files named by `*_FILE`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatrixConfig {
+    /// Start Matrix when the homeserver and user are set and a credential
+    /// (or a saved session) is there.
+    pub enabled: bool,
+    /// e.g. "https://matrix.example.org".
+    pub homeserver: Option<String>,
+    /// The bot's user, e.g. "@policybot:example.org".
+    pub user_id: Option<String>,
+    /// Commands start with this, e.g. "!topics".
+    pub prefix: String,
+    /// Invites to these rooms (ids) are accepted.
+    pub invite_rooms: Vec<String>,
+    /// Invites from users on these servers are accepted.
+    pub invite_servers: Vec<String>,
+    /// Users who may use !reload and !unanswered anywhere; their invites are
+    /// accepted too.
+    pub moderators: Vec<String>,
+    /// Members with at least this power level in a room are its moderators.
+    pub moderator_power_level: i64,
+    /// Where the session and sync position are kept (default: `<[data] dir>/matrix`).
+    pub data_dir: Option<PathBuf>,
+    /// An edited question is answered again (the reply edited) for this long.
+    pub edit_window_seconds: u64,
+}
+
+impl Default for MatrixConfig {
+    fn default() -> Self {
+        MatrixConfig {
+            enabled: true,
+            homeserver: None,
+            user_id: None,
+            prefix: "!".to_owned(),
+            invite_rooms: Vec::new(),
+            invite_servers: Vec::new(),
+            moderators: Vec::new(),
+            moderator_power_level: 50,
+            data_dir: None,
+            edit_window_seconds: 600,
+        }
+    }
 }
 
 /// `[data]`: where the bot keeps its records, and for how long.
@@ -225,6 +272,13 @@ impl Config {
                 "[discord] shards: first ({}) ..= last ({}) must lie within 0..total ({}), e.g. {{ total = 4, first = 0, last = 1 }}",
                 s.first, s.last, s.total
             ));
+        }
+        let m = &self.matrix;
+        if m.prefix.trim().is_empty() || m.prefix.chars().any(char::is_whitespace) {
+            return Err("[matrix] prefix must be one or more characters without spaces, e.g. \"!\"".to_owned());
+        }
+        if m.homeserver.is_some() != m.user_id.is_some() {
+            return Err("[matrix] needs both homeserver and user_id (or neither)".to_owned());
         }
         if !d.passive_channels.is_empty() && !d.message_content_intent {
             return Err(

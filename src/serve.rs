@@ -14,6 +14,8 @@ use crate::secrets::Secret;
 #[derive(Default)]
 pub struct Platforms {
     pub discord: Option<Secret>,
+    #[cfg(feature = "matrix")]
+    pub matrix: Option<crate::adapters::matrix::Credential>,
 }
 
 impl Platforms {
@@ -31,10 +33,26 @@ impl Platforms {
                 tracing::warn!("DISCORD_TOKEN is set but this build has no Discord support (feature `discord`)");
             }
         }
+        let m = &bot.config.matrix;
+        if m.enabled && m.homeserver.is_some() {
+            #[cfg(feature = "matrix")]
+            {
+                platforms.matrix = crate::adapters::matrix::credential(m, &bot.config.data.dir)?;
+                if platforms.matrix.is_none() {
+                    tracing::warn!("[matrix] is configured but neither MATRIX_PASSWORD nor MATRIX_ACCESS_TOKEN is set");
+                }
+            }
+            #[cfg(not(feature = "matrix"))]
+            tracing::warn!("[matrix] is configured but this build has no Matrix support (feature `matrix`)");
+        }
         Ok(platforms)
     }
 
     pub fn is_empty(&self) -> bool {
+        #[cfg(feature = "matrix")]
+        if self.matrix.is_some() {
+            return false;
+        }
         self.discord.is_none()
     }
 }
@@ -57,8 +75,14 @@ pub fn serve(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
         if let Some(token) = platforms.discord {
             tasks.spawn(crate::adapters::discord::run(bot.clone(), token, stopped()));
         }
-        #[cfg(not(feature = "discord"))]
-        let _ = (platforms, &stopped);
+        #[cfg(feature = "matrix")]
+        if let Some(credential) = platforms.matrix {
+            tasks.spawn(crate::adapters::matrix::run(bot.clone(), credential, stopped()));
+        }
+        #[cfg(not(all(feature = "discord", feature = "matrix")))]
+        let _ = &stopped;
+        #[cfg(not(any(feature = "discord", feature = "matrix")))]
+        let _ = platforms;
         tokio::spawn(reload_on_sighup(bot.clone()));
         tokio::select! {
             () = stop_signal() => {

@@ -145,7 +145,18 @@ fn slugs<'a>(questions: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
         "what", "how", "are", "is", "there", "any", "the", "do", "does", "a", "an", "of", "in", "to", "for", "and",
         "or", "with", "on", "by", "that", "which", "who", "with", "those", "from", "within", "related",
     ];
-    let normalised: Vec<String> = questions.map(normalise).collect();
+    // Ids are ASCII slugs: letters outside a-z (accents, other scripts)
+    // are dropped from the words they appear in.
+    let normalised: Vec<String> = questions
+        .map(|q| {
+            normalise(q)
+                .split(' ')
+                .map(|w| w.chars().filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit()).collect::<String>())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
     let mut df: BTreeMap<&str, usize> = BTreeMap::new();
     for q in &normalised {
         for w in q.split(' ').collect::<BTreeSet<_>>() {
@@ -219,6 +230,18 @@ mod tests {
         let kb = crate::knowledge::load_dir(dir.path()).unwrap();
         assert_eq!(kb.entries.len(), 2);
         assert!(kb.entries.iter().any(|e| e.answer.contains("\"strictly\"")));
+    }
+
+    #[test]
+    fn ids_are_ascii_slugs_whatever_the_script() {
+        // Found by the importer fuzz target: an NKo letter reached an id.
+        let text =
+            "1. How do policies di\u{7cc}ffer from Café rules?\nThey differ.\n2. ¿Qué pasa?\nNada.\n3. 日本?\nYes.\n";
+        let entries = parse(text).unwrap();
+        let kb = crate::knowledge::load_str("k.toml", &to_toml("T", "S", &entries)).unwrap();
+        let ids: Vec<&str> = kb.entries.iter().map(|e| e.id.as_str()).collect();
+        assert!(ids.iter().all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
+        assert_eq!(ids.len(), 3, "{ids:?}");
     }
 
     #[test]

@@ -1,0 +1,608 @@
+//! The Matrix adapter on matrix-sdk: logs in (or restores the saved
+//! session), skips the backlog with a first sync before any handler exists,
+//! then answers mentions, direct chats and `!` commands with `m.notice`
+//! replies rendered by [`render`]. Owns the Matrix-only state: the session
+//! and sync position on disk, pending "did you mean" lists, which reply
+//! answers which question (for edits), which answer is which entry (for 👍/👎).
+//!
+//! Every event it sends carries `m.mentions: {}`, so it can ping nobody.
+
+pub mod render;
+
+use anyhow::{Context, Result, bail};
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::config::{RequestConfig, SyncSettings};
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::message::{
+    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, ReplacementMetadata,
+    ReplyMetadata, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
+use matrix_sdk::{Client, Room, RoomState, SessionMeta, SessionTokens};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::bot::{Bot, Sender};
+use crate::config::MatrixConfig;
+use crate::core::Command;
+use crate::records::Origin;
+use crate::reply::Reply;
+use crate::secrets::Secret;
+
+const PLATFORM: &str = "matrix";
+/// Events remembered (for edits, reactions, de-duplication) besides the time window.
+const REMEMBERED: usize = 10_000;
+/// A "did you mean" list can be answered by number for this long.
+const PICK_WINDOW: Duration = Duration::from_secs(600);
+const SESSION_FILE: &str = "session.json";
+const SYNC_TOKEN_FILE: &str = "sync-token";
+
+/// How the bot proves who it is.
+pub enum Credential {
+    Password(Secret),
+    AccessToken(Secret),
+    /// Only the session saved by an earlier run.
+    Saved,
+}
+
+/// Reads `MATRIX_PASSWORD` / `MATRIX_ACCESS_TOKEN` (or their `_FILE`s).
+/// `None` when neither is set and no session was saved: Matrix stays off.
+pub fn credential(cfg: &MatrixConfig, data_dir: &Path) -> Result<Option<Credential>> {
+    let password = crate::secrets::from_env("MATRIX_PASSWORD")?;
+    let token = crate::secrets::from_env("MATRIX_ACCESS_TOKEN")?;
+    Ok(match (password, token) {
+        (Some(_), Some(_)) => bail!("both MATRIX_PASSWORD and MATRIX_ACCESS_TOKEN are set; keep one"),
+        (Some(p), None) => Some(Credential::Password(p)),
+        (None, Some(t)) => Some(Credential::AccessToken(t)),
+        (None, None) if session_dir(cfg, data_dir).join(SESSION_FILE).exists() => Some(Credential::Saved),
+        (None, None) => None,
+    })
+}
+
+/// Where the session and sync token live.
+pub fn session_dir(cfg: &MatrixConfig, data_dir: &Path) -> PathBuf {
+    cfg.data_dir.clone().unwrap_or_else(|| data_dir.join("matrix"))
+}
+
+/// Connects and serves until `stop` resolves. Never gives up on a lost
+/// homeserver: sync errors are logged and retried with backoff.
+pub async fn run(
+    bot: Arc<Bot>,
+    credential: Credential,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let cfg = bot.config.matrix.clone();
+    let (Some(homeserver), Some(user)) = (cfg.homeserver.clone(), cfg.user_id.clone()) else {
+        bail!("[matrix] needs homeserver and user_id in config.toml");
+    };
+    let user = UserId::parse(&user).with_context(|| format!("[matrix] user_id \"{user}\" is not a Matrix user id"))?;
+    let dir = session_dir(&cfg, &bot.config.data.dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let client = Client::builder()
+        .homeserver_url(&homeserver)
+        // Rate limits (M_LIMIT_EXCEEDED with retry-after) and server errors
+        // are retried by the SDK with backoff; so are network failures,
+        // given a retry limit.
+        .request_config(RequestConfig::new().retry_limit(8).timeout(Duration::from_secs(60)))
+        .build()
+        .await
+        .with_context(|| format!("cannot set up a Matrix client for {homeserver}"))?;
+    log_in(&client, &user, credential, &dir).await?;
+    tracing::info!(user = %user, homeserver = %homeserver, "logged in to Matrix");
+
+    // The first sync catches up (from the saved position, with full room
+    // state) before any handler exists: nothing from before start-up, or
+    // from while the bot was away, is answered.
+    let token_path = dir.join(SYNC_TOKEN_FILE);
+    let mut settings = SyncSettings::default().timeout(Duration::from_secs(0));
+    if let Ok(token) = std::fs::read_to_string(&token_path) {
+        settings = settings.token(token.trim()).full_state(true);
+    }
+    let mut backoff = Backoff::default();
+    let first = loop {
+        match client.sync_once(settings.clone()).await {
+            Ok(response) => break response,
+            Err(e) if is_unknown_token(&e) => bail!(
+                "the homeserver no longer accepts the saved Matrix session; delete {} and set MATRIX_PASSWORD",
+                dir.join(SESSION_FILE).display()
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "first Matrix sync failed; retrying");
+                backoff.wait().await;
+            }
+        }
+    };
+    save_token(&token_path, &first.next_batch);
+
+    let state = Arc::new(State::new(bot, cfg, user.clone()));
+    state.clone().install(&client);
+    tracing::info!(rooms = client.joined_rooms().len(), "Matrix ready: answering new messages");
+    // Our own loop rather than the SDK's `sync`, which waits a second after
+    // any sync that returned quickly: a question sent just after a reply
+    // would wait for it. The homeserver's long poll paces this loop; a
+    // server that ignores the timeout still gets at most 20 requests/s.
+    let sync = {
+        let client = client.clone();
+        async move {
+            let mut settings = SyncSettings::default().token(first.next_batch).timeout(Duration::from_secs(30));
+            let mut backoff = Backoff::default();
+            loop {
+                let started = Instant::now();
+                match client.sync_once(settings.clone()).await {
+                    Ok(response) => {
+                        save_token(&token_path, &response.next_batch);
+                        settings = settings.token(response.next_batch);
+                        backoff.reset();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Matrix sync failed; retrying");
+                        backoff.wait().await;
+                    }
+                }
+                if started.elapsed() < Duration::from_millis(50) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = sync => Ok(()),
+        () = stop => {
+            tracing::info!("stopping Matrix");
+            Ok(())
+        }
+    }
+}
+
+fn is_unknown_token(e: &matrix_sdk::Error) -> bool {
+    e.to_string().contains("M_UNKNOWN_TOKEN")
+}
+
+/// Restores the saved session when it is for this user, else logs in with
+/// the credential and saves the new session (owner-only permissions).
+async fn log_in(client: &Client, user: &UserId, credential: Credential, dir: &Path) -> Result<()> {
+    let path = dir.join(SESSION_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(session) = serde_json::from_str::<MatrixSession>(&text)
+        && session.meta.user_id == user
+    {
+        client.restore_session(session).await.context("cannot restore the saved Matrix session")?;
+        match client.whoami().await {
+            Ok(_) => return Ok(()),
+            Err(e) if matches!(credential, Credential::Saved) => {
+                bail!("the saved Matrix session is not accepted ({e}); set MATRIX_PASSWORD to log in again")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the saved Matrix session is not accepted; logging in again");
+                return Box::pin(log_in(&fresh(client).await?, user, credential, dir)).await;
+            }
+        }
+    }
+    match credential {
+        Credential::Password(password) => {
+            let response = client
+                .matrix_auth()
+                .login_username(user, password.expose())
+                .initial_device_display_name("policybot")
+                .send()
+                .await
+                .context("Matrix login failed; check [matrix] user_id and MATRIX_PASSWORD")?;
+            tracing::info!(device = %response.device_id, "new Matrix session");
+        }
+        Credential::AccessToken(token) => {
+            // The device id matters only for encryption, which this bot
+            // does not use; whoami checks the token.
+            let session = MatrixSession {
+                meta: SessionMeta { user_id: user.to_owned(), device_id: "POLICYBOT".into() },
+                tokens: SessionTokens { access_token: token.expose().to_owned(), refresh_token: None },
+            };
+            client.restore_session(session).await.context("cannot use MATRIX_ACCESS_TOKEN")?;
+            client.whoami().await.context("the homeserver refused MATRIX_ACCESS_TOKEN")?;
+        }
+        Credential::Saved => bail!("no saved Matrix session for {user}; set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"),
+    }
+    if let Some(session) = client.matrix_auth().session() {
+        save_private(&path, &serde_json::to_string(&session)?)?;
+    }
+    Ok(())
+}
+
+/// A new client for the same homeserver (a failed restore cannot be undone).
+async fn fresh(client: &Client) -> Result<Client> {
+    Ok(Client::builder()
+        .homeserver_url(client.homeserver())
+        .request_config(RequestConfig::new().retry_limit(8).timeout(Duration::from_secs(60)))
+        .build()
+        .await?)
+}
+
+/// Writes a file only the owner can read (it holds an access token),
+/// through a rename so a crash never leaves half a file.
+fn save_private(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn save_token(path: &Path, token: &str) {
+    if let Err(e) = save_private(path, token) {
+        tracing::warn!(error = %format!("{e:#}"), "cannot save the Matrix sync position; a restart will catch up from further back");
+    }
+}
+
+/// 1 s, 2 s, 4 s … up to 60 s between retries.
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let wait = Duration::from_secs(1 << self.0.min(6)).min(Duration::from_secs(60));
+        self.0 += 1;
+        wait
+    }
+
+    async fn wait(&mut self) {
+        tokio::time::sleep(self.next()).await;
+    }
+
+    fn reset(&mut self) {
+        self.0 = 0;
+    }
+}
+
+/// A bounded map that forgets its oldest keys.
+struct Recent<K, V> {
+    map: HashMap<K, (V, Instant)>,
+    order: VecDeque<K>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Recent<K, V> {
+    fn new() -> Self {
+        Recent { map: HashMap::new(), order: VecDeque::new() }
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        if self.map.insert(key.clone(), (value, Instant::now())).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+
+    fn get(&self, key: &K, within: Duration) -> Option<V> {
+        self.map.get(key).filter(|(_, at)| at.elapsed() <= within).map(|(v, _)| v.clone())
+    }
+
+    fn remove(&mut self, key: &K) -> Option<V> {
+        self.map.remove(key).map(|(v, _)| v)
+    }
+}
+
+/// A "did you mean" list: the entry ids offered, and the question.
+type Offered = (Vec<String>, String);
+
+/// What the handlers share.
+struct State {
+    bot: Arc<Bot>,
+    cfg: MatrixConfig,
+    me: OwnedUserId,
+    started: MilliSecondsSinceUnixEpoch,
+    /// (room, asker) → the entries offered and the question.
+    pending: Mutex<Recent<(OwnedRoomId, OwnedUserId), Offered>>,
+    /// Question event → our reply event, for edits.
+    replies: Mutex<Recent<OwnedEventId, OwnedEventId>>,
+    /// Our answer event → its entry id, for 👍/👎.
+    answers: Mutex<Recent<OwnedEventId, String>>,
+    /// Events already handled: a sync repeated after a lost connection
+    /// never gets an event answered twice.
+    seen: Mutex<(HashSet<OwnedEventId>, VecDeque<OwnedEventId>)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl State {
+    fn new(bot: Arc<Bot>, cfg: MatrixConfig, me: OwnedUserId) -> State {
+        State {
+            bot,
+            cfg,
+            me,
+            started: MilliSecondsSinceUnixEpoch::now(),
+            pending: Mutex::new(Recent::new()),
+            replies: Mutex::new(Recent::new()),
+            answers: Mutex::new(Recent::new()),
+            seen: Mutex::default(),
+        }
+    }
+
+    fn install(self: Arc<Self>, client: &Client) {
+        let state = self.clone();
+        client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
+            let state = state.clone();
+            async move {
+                let _in_flight = state.bot.begin();
+                if let Err(e) = state.on_message(ev, room).await {
+                    tracing::warn!(error = %format!("{e:#}"), "Matrix message not answered");
+                }
+            }
+        });
+        let state = self.clone();
+        client.add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
+            let state = state.clone();
+            async move { state.on_reaction(ev, room) }
+        });
+        let state = self;
+        client.add_event_handler(move |ev: StrippedRoomMemberEvent, room: Room| {
+            let state = state.clone();
+            async move {
+                // Joining can wait for the server; the sync loop must not.
+                tokio::spawn(async move { state.on_invite(ev, room).await });
+            }
+        });
+    }
+
+    fn first_time(&self, event: &OwnedEventId) -> bool {
+        let mut seen = lock(&self.seen);
+        if !seen.0.insert(event.clone()) {
+            return false;
+        }
+        seen.1.push_back(event.clone());
+        while seen.1.len() > REMEMBERED {
+            if let Some(old) = seen.1.pop_front() {
+                seen.0.remove(&old);
+            }
+        }
+        true
+    }
+
+    async fn is_moderator(&self, room: &Room, user: &UserId) -> bool {
+        if self.cfg.moderators.iter().any(|m| m == user.as_str()) {
+            return true;
+        }
+        match room.get_member(user).await {
+            Ok(Some(member)) => match member.power_level() {
+                UserPowerLevel::Infinite => true,
+                UserPowerLevel::Int(level) => i64::from(level) >= self.cfg.moderator_power_level,
+                // A kind of power this version does not know: not a moderator.
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The text addressed to the bot, or `None` when the message is not for it.
+    async fn addressed(&self, room: &Room, ev: &OriginalSyncRoomMessageEvent, body: &str) -> Option<String> {
+        if body.trim_start().starts_with(&self.cfg.prefix) {
+            return Some(body.trim().to_owned());
+        }
+        let localpart = self.me.localpart();
+        let mentioned = ev.content.mentions.as_ref().is_some_and(|m| m.user_ids.contains(&self.me))
+            || body.contains(self.me.as_str())
+            || starts_with_name(body.trim_start(), localpart);
+        if mentioned {
+            return Some(strip_mention(body, self.me.as_str(), localpart));
+        }
+        let direct = room.is_direct().await.unwrap_or(false) || room.joined_members_count() == 2;
+        direct.then(|| body.trim().to_owned())
+    }
+
+    async fn on_message(&self, ev: OriginalSyncRoomMessageEvent, room: Room) -> Result<()> {
+        if ev.sender == self.me || room.state() != RoomState::Joined {
+            return Ok(());
+        }
+        // Never anything from before start-up (the first sync skips the
+        // backlog; this also covers events replayed after a reconnect).
+        if ev.origin_server_ts < self.started || !self.first_time(&ev.event_id) {
+            return Ok(());
+        }
+        if let Some(Relation::Replacement(replacement)) = &ev.content.relates_to {
+            let MessageType::Text(text) = &replacement.new_content.msgtype else { return Ok(()) };
+            return self.on_edit(&room, &ev, &replacement.event_id, &text.body).await;
+        }
+        // Notices are what bots send: never answer one.
+        let MessageType::Text(text) = &ev.content.msgtype else { return Ok(()) };
+        let origin = Origin::new(PLATFORM, room.room_id().as_str());
+        let body = text.body.trim();
+        let key = (room.room_id().to_owned(), ev.sender.clone());
+
+        // A number answers the asker's pending "did you mean".
+        if let Ok(n) = body.parse::<usize>() {
+            let pending = lock(&self.pending).get(&key, PICK_WINDOW);
+            if let Some((ids, question)) = pending {
+                lock(&self.pending).remove(&key);
+                let reply = match n.checked_sub(1).and_then(|i| ids.get(i)) {
+                    Some(id) => self.bot.picked(origin, id),
+                    None => {
+                        self.bot.declined(origin, &question);
+                        Reply::error(format!(
+                            "Thanks — I've noted the question for the moderators. {}topics shows what I know.",
+                            self.cfg.prefix
+                        ))
+                    }
+                };
+                return self.send_reply(&room, &ev, &reply).await;
+            }
+        }
+        let Some(text) = self.addressed(&room, &ev, body).await else { return Ok(()) };
+        let reply = self.reply_to(&room, &ev.sender, &text).await;
+        if let Reply::Suggest { suggestions, .. } = &reply {
+            lock(&self.pending).insert(key, (suggestions.iter().map(|s| s.id.clone()).collect(), text.clone()));
+        }
+        self.send_reply(&room, &ev, &reply).await
+    }
+
+    /// The reply to text addressed to the bot: a command or a question.
+    async fn reply_to(&self, room: &Room, sender: &UserId, text: &str) -> Reply {
+        let prefix = self.cfg.prefix.as_str();
+        let command = match Command::parse(text, prefix) {
+            None if text.is_empty() => Command::Help,
+            None => Command::Ask(text.to_owned()),
+            Some(Ok(c)) => c,
+            Some(Err(message)) => return Reply::error(message),
+        };
+        let needs_moderator = matches!(command, Command::Reload | Command::Unanswered);
+        let sender = Sender {
+            is_moderator: needs_moderator && self.is_moderator(room, sender).await,
+            origin: Origin::new(PLATFORM, room.room_id().as_str()),
+        };
+        if matches!(command, Command::Reload) && sender.is_moderator {
+            let bot = self.bot.clone();
+            let prefix = prefix.to_owned();
+            return tokio::task::spawn_blocking(move || bot.handle(&Command::Reload, sender, &prefix))
+                .await
+                .unwrap_or_else(|e| Reply::error(format!("the reload crashed: {e}; the previous knowledge stays")));
+        }
+        self.bot.handle(&command, sender, prefix)
+    }
+
+    async fn send_reply(&self, room: &Room, ev: &OriginalSyncRoomMessageEvent, reply: &Reply) -> Result<()> {
+        let notice = render::render(reply, &self.cfg.prefix);
+        let content = RoomMessageEventContent::notice_html(notice.body, notice.html)
+            .make_reply_to(ReplyMetadata::new(&ev.event_id, &ev.sender, None), ForwardThread::No, AddMentions::No)
+            .add_mentions(Mentions::new());
+        let sent = room.send(content).await.context("cannot send the reply")?;
+        let reply_id = sent.response.event_id;
+        lock(&self.replies).insert(ev.event_id.clone(), reply_id.clone());
+        if let Reply::Answer { entry, .. } = reply {
+            lock(&self.answers).insert(reply_id, entry.id.clone());
+        }
+        Ok(())
+    }
+
+    /// An edited question: answered again, and our reply edited to match.
+    async fn on_edit(
+        &self,
+        room: &Room,
+        ev: &OriginalSyncRoomMessageEvent,
+        original: &OwnedEventId,
+        body: &str,
+    ) -> Result<()> {
+        let window = Duration::from_secs(self.cfg.edit_window_seconds);
+        let Some(reply_id) = lock(&self.replies).get(original, window) else { return Ok(()) };
+        let text = match self.addressed(room, ev, body).await {
+            Some(text) => text,
+            None => body.trim().to_owned(),
+        };
+        let reply = self.reply_to(room, &ev.sender, &text).await;
+        if let Reply::Suggest { suggestions, .. } = &reply {
+            let key = (room.room_id().to_owned(), ev.sender.clone());
+            lock(&self.pending).insert(key, (suggestions.iter().map(|s| s.id.clone()).collect(), text.clone()));
+        }
+        let notice = render::render(&reply, &self.cfg.prefix);
+        let content = RoomMessageEventContent::notice_html(notice.body, notice.html)
+            .make_replacement(ReplacementMetadata::new(reply_id.clone(), Some(Mentions::new())))
+            .add_mentions(Mentions::new());
+        room.send(content).await.context("cannot edit the reply")?;
+        match &reply {
+            Reply::Answer { entry, .. } => lock(&self.answers).insert(reply_id, entry.id.clone()),
+            _ => drop(lock(&self.answers).remove(&reply_id)),
+        }
+        Ok(())
+    }
+
+    /// 👍 / 👎 on one of our answers: feedback for that entry.
+    fn on_reaction(&self, ev: OriginalSyncReactionEvent, room: Room) {
+        if ev.sender == self.me || ev.origin_server_ts < self.started {
+            return;
+        }
+        let key = ev.content.relates_to.key.trim_end_matches('\u{fe0f}');
+        let helpful = match key {
+            "👍" => true,
+            "👎" => false,
+            _ => return,
+        };
+        let answered = lock(&self.answers).get(&ev.content.relates_to.event_id, Duration::MAX);
+        let Some(entry) = answered else { return };
+        let vote = format!(
+            "{:016x}",
+            crate::records::room_hash(PLATFORM, &format!("{}:{}", ev.content.relates_to.event_id, ev.sender))
+        );
+        self.bot.feedback(Origin::new(PLATFORM, room.room_id().as_str()), &entry, helpful, &vote);
+    }
+
+    /// Joins invites from allowed rooms, servers or moderators; declines others.
+    async fn on_invite(&self, ev: StrippedRoomMemberEvent, room: Room) {
+        if ev.state_key != self.me || ev.content.membership != MembershipState::Invite {
+            return;
+        }
+        let allowed = self.cfg.invite_rooms.iter().any(|r| r == room.room_id().as_str())
+            || self.cfg.invite_servers.iter().any(|s| s == ev.sender.server_name().as_str())
+            || self.cfg.moderators.iter().any(|m| m == ev.sender.as_str());
+        if !allowed {
+            tracing::info!(room = %room.room_id(), inviter = %ev.sender, "invite declined: not from an allowed room, server or moderator");
+            if let Err(e) = room.leave().await {
+                tracing::warn!(error = %e, "cannot decline the invite");
+            }
+            return;
+        }
+        let mut backoff = Backoff::default();
+        for _ in 0..6 {
+            match room.join().await {
+                Ok(()) => {
+                    tracing::info!(room = %room.room_id(), inviter = %ev.sender, "joined");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, room = %room.room_id(), "cannot join yet; retrying");
+                    backoff.wait().await;
+                }
+            }
+        }
+    }
+}
+
+/// The question without the bot's mention: "@bot:server", "bot:", "bot,".
+fn strip_mention(body: &str, user_id: &str, localpart: &str) -> String {
+    let text = body.replace(user_id, " ");
+    let trimmed = text.trim_start();
+    let rest = if starts_with_name(trimmed, localpart) { &trimmed[localpart.len()..] } else { trimmed };
+    rest.trim_start_matches([':', ',', ' ']).trim().to_owned()
+}
+
+/// `text` begins with the bot's name, in any letter case.
+fn starts_with_name(text: &str, name: &str) -> bool {
+    text.get(..name.len()).is_some_and(|head| head.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_stripped() {
+        assert_eq!(
+            strip_mention("policybot: do ms have sanctuary cities?", "@policybot:hs", "policybot"),
+            "do ms have sanctuary cities?"
+        );
+        assert_eq!(strip_mention("@policybot:hs what now", "@policybot:hs", "policybot"), "what now");
+        assert_eq!(strip_mention("PolicyBot, hi", "@policybot:hs", "policybot"), "hi");
+        assert_eq!(strip_mention("no mention", "@policybot:hs", "policybot"), "no mention");
+        assert_eq!(strip_mention("\u{212a}é policybot", "@policybot:hs", "policybot"), "\u{212a}é policybot");
+    }
+
+    #[test]
+    fn backoff_grows_to_a_minute() {
+        let mut b = Backoff::default();
+        let waits: Vec<u64> = (0..8).map(|_| b.next().as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+}

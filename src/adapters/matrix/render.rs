@@ -1,0 +1,137 @@
+//! A [`Reply`] as a Matrix `m.notice`: a plain `body` and an HTML
+//! `formatted_body` (the matched question in bold, the answer, the caveat
+//! footer in a smaller quoted block). Pure, so the size limit is unit-tested:
+//! the event stays under Matrix's 65,536 bytes whatever the knowledge holds,
+//! and an answer that does not fit is shortened with a note.
+
+use crate::reply::Reply;
+
+/// Room left for `body` + `formatted_body` together; the rest of the event
+/// (ids, relations, signatures the server adds) fits in what remains.
+pub const CONTENT_BYTES: usize = 56_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub body: String,
+    pub html: String,
+}
+
+impl Notice {
+    pub fn bytes(&self) -> usize {
+        self.body.len() + self.html.len()
+    }
+}
+
+/// Escapes text for HTML and keeps its line breaks.
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("<br>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders `reply` with commands shown with `prefix` ("!").
+pub fn render(reply: &Reply, prefix: &str) -> Notice {
+    match reply {
+        Reply::Answer { entry, answer, footer, .. } => {
+            let footer = footer.render(&format!("{prefix}claims"));
+            let build = |answer: &str| Notice {
+                body: format!("{}\n\n{answer}\n\n{footer}", entry.question),
+                html: format!(
+                    "<p><b>{}</b></p><p>{}</p><blockquote><sub>{}</sub></blockquote>",
+                    html(&entry.question),
+                    html(answer),
+                    html(&footer)
+                ),
+            };
+            let mut notice = build(answer);
+            // Shorten the answer (never the caveat) until the event fits.
+            let mut room = answer.chars().count();
+            while notice.bytes() > CONTENT_BYTES && room > 0 {
+                room = room * 3 / 4;
+                let note = format!(
+                    "\n(Shortened to fit Matrix. The full text is entry \"{}\" of the FAQ; {prefix}claims {} lists its claims.)",
+                    entry.id, entry.id
+                );
+                let shortened = format!("{}{note}", crate::reply::shorten(answer, room));
+                notice = build(&shortened);
+            }
+            notice
+        }
+        Reply::Suggest { suggestions, .. } => {
+            let mut body = String::from("I'm not sure which question you mean. Reply with its number:");
+            let mut list = String::new();
+            for (i, s) in suggestions.iter().enumerate() {
+                let question = crate::reply::shorten(&s.question, 300);
+                body.push_str(&format!("\n{}. {question}", i + 1));
+                list.push_str(&format!("<li>{}</li>", html(&question)));
+            }
+            body.push_str("\n(0 for none of these)");
+            Notice {
+                html: format!(
+                    "<p>I'm not sure which question you mean. Reply with its number:</p><ol>{list}</ol><p><sub>(0 for none of these)</sub></p>"
+                ),
+                body,
+            }
+        }
+        other => {
+            let text = other.render_plain(prefix);
+            let text =
+                if text.len() > CONTENT_BYTES / 3 { crate::reply::shorten(&text, CONTENT_BYTES / 8) } else { text };
+            Notice { html: format!("<p>{}</p>", html(&text)), body: text }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::ClaimStatus;
+    use crate::reply::{EntryRef, Footer};
+
+    fn answer(len: usize, claims: usize) -> Reply {
+        Reply::Answer {
+            entry: EntryRef { id: "big".into(), topic: "t".into(), question: "What <b>is</b> it?".into() },
+            answer: "Words & more words <script>. ".repeat(len / 28 + 1),
+            confidence: 1.0,
+            claims: Vec::new(),
+            footer: Footer {
+                claims: (0..claims).map(|_| ("c".repeat(90), ClaimStatus::Unverified)).collect(),
+                more: 0,
+                disclaimer: "Not legal advice.".into(),
+                entry_id: "big".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn answers_of_any_size_fit_one_event_and_escape_html() {
+        for len in [10, 30_000, 200_000] {
+            let n = render(&answer(len, 50), "!");
+            assert!(n.bytes() <= CONTENT_BYTES, "{len}: {}", n.bytes());
+            assert!(n.html.contains("<b>What &lt;b&gt;is&lt;/b&gt; it?</b>"));
+            assert!(!n.html.contains("<script>"));
+            assert!(n.body.contains("!claims big"), "the caveat survives");
+            if len > 50_000 {
+                assert!(n.body.contains("Shortened to fit Matrix"));
+            }
+        }
+    }
+
+    #[test]
+    fn suggestions_are_numbered() {
+        let s = |i: usize| crate::reply::Suggestion { id: format!("e{i}"), question: format!("Q{i}?"), score: 0.3 };
+        let n = render(&Reply::Suggest { suggestions: (1..=3).map(s).collect(), confidence: 0.3 }, "!");
+        assert!(n.body.contains("\n1. Q1?\n2. Q2?\n3. Q3?"), "{}", n.body);
+        assert!(n.html.contains("<ol><li>Q1?</li>"));
+    }
+}

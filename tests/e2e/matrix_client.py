@@ -1,0 +1,405 @@
+"""End-to-end test of policybot on Matrix: a real Synapse homeserver, the
+real policybot binary, and a real client (matrix-nio) in a room.
+
+Run by tests/e2e/matrix.sh, which installs Synapse and matrix-nio into a venv
+and writes the Synapse config; this script starts and stops Synapse (by its
+own pid) and the bot, drives the conversation and checks every reply.
+Everything talks to 127.0.0.1 only.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+
+from nio import AsyncClient, RoomCreateResponse, RoomSendResponse
+
+SECRET = "test-shared-secret"
+WAIT = 30.0
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def http(url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def register(hs, username, password):
+    """Registers a user with Synapse's shared-secret admin API."""
+    nonce = http(f"{hs}/_synapse/admin/v1/register")["nonce"]
+    mac = hmac.new(SECRET.encode(), digestmod=hashlib.sha1)
+    mac.update(b"\x00".join([nonce.encode(), username.encode(), password.encode(), b"notadmin"]))
+    http(f"{hs}/_synapse/admin/v1/register",
+         {"nonce": nonce, "username": username, "password": password, "admin": False, "mac": mac.hexdigest()})
+
+
+class Synapse:
+    """Synapse in the background, stopped by its own pid."""
+
+    def __init__(self, python, workdir, hs):
+        self.python, self.workdir, self.hs, self.proc = python, workdir, hs, None
+
+    def start(self):
+        self.log = open(os.path.join(self.workdir, "synapse.log"), "a")
+        self.proc = subprocess.Popen([self.python, "-m", "synapse.app.homeserver", "-c", "homeserver.yaml"],
+                                     cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+        with open(os.path.join(self.workdir, "synapse.pid.own"), "w") as f:
+            f.write(str(self.proc.pid))
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            check(self.proc.poll() is None, "Synapse exited at start; see synapse.log")
+            try:
+                urllib.request.urlopen(f"{self.hs}/health", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.2)
+        raise Failure("Synapse did not come up")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class Bot:
+    """The real policybot binary."""
+
+    def __init__(self, binary, workdir, env):
+        self.binary, self.workdir, self.env, self.proc, self.runs = binary, workdir, env, None, 0
+
+    def start(self):
+        self.runs += 1
+        self.logfile = os.path.join(self.workdir, f"bot-{self.runs}.log")
+        self.proc = subprocess.Popen([self.binary, "--config", "config.toml", "run"], cwd=self.workdir, env=self.env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.logfile, "w"))
+
+    def wait_ready(self):
+        """Until the bot has caught up and answers new messages (what came
+        before that is, by design, never answered)."""
+        deadline = time.time() + 60
+        while "Matrix ready" not in self.log_text():
+            check(self.proc.poll() is None, f"the bot exited:\n{self.log_text()}")
+            check(time.time() < deadline, f"the bot never became ready:\n{self.log_text()}")
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            code = self.proc.wait(timeout=30)
+            check(code == 0, f"the bot exited with {code} after SIGTERM")
+        self.proc = None
+
+    def log_text(self, run=None):
+        with open(os.path.join(self.workdir, f"bot-{run or self.runs}.log")) as f:
+            return f.read()
+
+
+class Room:
+    """A client's view of one room: every event, with when it arrived."""
+
+    def __init__(self, client, room_id):
+        self.client, self.room_id, self.events, self.task = client, room_id, [], None
+
+    async def follow(self):
+        since = None
+        while True:
+            try:
+                resp = await self.client.sync(timeout=1000, since=since, full_state=since is None)
+            except Exception as e:  # Synapse restarting: keep trying
+                await asyncio.sleep(0.5)
+                continue
+            if not hasattr(resp, "next_batch"):
+                await asyncio.sleep(0.5)
+                continue
+            since = resp.next_batch
+            joined = resp.rooms.join.get(self.room_id)
+            if joined:
+                now = time.monotonic()
+                for ev in joined.timeline.events:
+                    self.events.append((now, ev.source))
+
+    def start(self):
+        self.task = asyncio.create_task(self.follow())
+
+    async def send(self, content, kind="m.room.message"):
+        for _ in range(50):
+            resp = await self.client.room_send(self.room_id, kind, content, ignore_unverified_devices=True)
+            if isinstance(resp, RoomSendResponse):
+                return resp.event_id, time.monotonic()
+            await asyncio.sleep(0.5)
+        raise Failure(f"cannot send {content}: {resp}")
+
+    async def wait_for(self, what, predicate, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for at, ev in self.events:
+                if predicate(ev):
+                    return at, ev
+            await asyncio.sleep(0.05)
+        raise Failure(f"timed out waiting for {what}")
+
+    def replies_to(self, event_id, sender):
+        return [ev for _, ev in self.events
+                if ev.get("sender") == sender and ev.get("type") == "m.room.message"
+                and ev["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id]
+
+
+def message(text, mention=None):
+    content = {"msgtype": "m.text", "body": text}
+    if mention:
+        content["m.mentions"] = {"user_ids": [mention]}
+    return content
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--homeserver", required=True)
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--knowledge", required=True)
+    args = ap.parse_args()
+    hs, work = args.homeserver, args.workdir
+    synapse = Synapse(args.python, work, hs)
+    bot = None
+    clients = []
+    try:
+        synapse.start()
+        log("synapse up")
+        for user in ["policybot", "mod", "alice", "otherbot"]:
+            register(hs, user, f"{user}-password")
+        BOT = "@policybot:localhost"
+
+        knowledge = os.path.join(work, "knowledge")
+        shutil.copytree(args.knowledge, knowledge)
+        with open(os.path.join(work, "config.toml"), "w") as f:
+            f.write(f"""[knowledge]
+dir = "knowledge"
+[data]
+dir = "data"
+[matrix]
+homeserver = "{hs}"
+user_id = "{BOT}"
+invite_servers = ["localhost"]
+[logging]
+format = "pretty"
+""")
+        env = dict(os.environ, MATRIX_PASSWORD="policybot-password", RUST_LOG="policybot=info,matrix_sdk=warn")
+        env.pop("DISCORD_TOKEN", None)
+        bot = Bot(args.binary, work, env)
+        bot.start()
+        bot.wait_ready()
+
+        alice = AsyncClient(hs, "@alice:localhost")
+        await alice.login("alice-password")
+        mod = AsyncClient(hs, "@mod:localhost")
+        await mod.login("mod-password")
+        other = AsyncClient(hs, "@otherbot:localhost")
+        await other.login("otherbot-password")
+        clients = [alice, mod, other]
+        # The moderator creates the room (creators outrank everyone); alice is
+        # an ordinary member.
+        created = await mod.room_create(name="policy", invite=[BOT, "@alice:localhost", "@otherbot:localhost"])
+        check(isinstance(created, RoomCreateResponse), f"room not created: {created}")
+        room_id = created.room_id
+        for c in (alice, other):
+            await c.join(room_id)
+        room = Room(alice, room_id)
+        room.start()
+        await room.wait_for("the bot to join", lambda e: e.get("type") == "m.room.member"
+                            and e.get("state_key") == BOT and e["content"].get("membership") == "join", 60)
+        log("bot joined")
+        mod_room = Room(mod, room_id)
+        other_room = Room(other, room_id)
+
+        latencies = []
+        asked = []  # every question event id
+
+        async def ask(text, sender_room=room, mention=True):
+            event_id, sent = await sender_room.send(message(f"policybot: {text}", BOT if mention else None))
+            asked.append(event_id)
+            at, reply = await room.wait_for(f"a reply to {text!r}", lambda e: e.get("sender") == BOT
+                                            and e["content"].get("m.relates_to", {}).get("m.in_reply_to", {})
+                                            .get("event_id") == event_id)
+            latencies.append(at - sent)
+            return event_id, reply
+
+        def answered_entry(reply):
+            m = re.search(r"Full claim list: !claims ([a-z0-9-]+)", reply["content"]["body"])
+            return m.group(1) if m else None
+
+        def assert_safe(reply):
+            c = reply["content"]
+            check(c.get("msgtype") == "m.notice", f"not a notice: {c}")
+            check(c.get("m.mentions") == {}, f"m.mentions is not empty: {c.get('m.mentions')}")
+            check("@alice" not in c["body"] and "@room" not in c["body"], f"a mention in {c['body']!r}")
+            check(len(json.dumps(reply)) < 65536, "event over 64 KiB")
+
+        # 1. The 20 stored questions and 10 paraphrases (the regression set's).
+        with open(os.path.join(knowledge, "mississippi-ice.toml"), "rb") as f:
+            entries = tomllib.load(f)["entry"]
+        with open(os.path.join(knowledge, "tests.toml"), "rb") as f:
+            paraphrases = [c for c in tomllib.load(f)["case"] if c["expect"] != "none"][:10]
+        cases = [(e["question"], e["id"]) for e in entries] + [(c["question"], c["expect"]) for c in paraphrases]
+        check(len(cases) == 30, f"{len(cases)} cases")
+        first_answer = None
+        for question, want in cases:
+            _, reply = await ask(question)
+            first_answer = first_answer or reply
+            assert_safe(reply)
+            got = answered_entry(reply)
+            check(got == want, f"{question!r}: answered {got}, expected {want}\n{reply['content']['body']}")
+            html = reply["content"].get("formatted_body", "")
+            check(reply["content"].get("format") == "org.matrix.custom.html" and "<sub>" in html,
+                  f"no HTML caveat block: {html[:200]}")
+            check("not legal advice" in reply["content"]["body"], "no caveat footer")
+        log(f"1. 30 questions answered with the right entry and caveat footer")
+
+        # 2. Junk and off-topic: no confident answer.
+        for junk in ["asdf qwerty zxcv", "how do I get ice off my windshield", "who won the game last night @room",
+                     "🤔🤔", "x" * 3000]:
+            _, reply = await ask(junk)
+            assert_safe(reply)
+            check(answered_entry(reply) is None, f"{junk[:40]!r} got an answer: {reply['content']['body'][:200]}")
+        log("2. junk and off-topic messages got no confident answer")
+
+        # Did you mean: a number picks the suggestion.
+        _, reply = await ask("training and trust")
+        if "Reply with its number" in reply["content"]["body"]:
+            event_id, _ = await room.send(message("1"))
+            _, pick = await room.wait_for("the picked answer", lambda e: e.get("sender") == BOT and e["content"]
+                                          .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
+            check(answered_entry(pick) is not None, f"a number did not pick: {pick['content']['body'][:200]}")
+            log("   a numbered suggestion was picked")
+
+        # An edited question: the reply is edited.
+        q_id, reply = await ask("does ms have sanctuary cities?")
+        await room.send({"msgtype": "m.text", "body": "* policybot: who trains the police on immigration?",
+                         "m.new_content": {"msgtype": "m.text", "body": "policybot: who trains the police on immigration?"},
+                         "m.relates_to": {"rel_type": "m.replace", "event_id": q_id}})
+        _, edit = await room.wait_for("the edited reply", lambda e: e.get("sender") == BOT and e["content"]
+                                      .get("m.relates_to", {}).get("rel_type") == "m.replace"
+                                      and e["content"]["m.relates_to"].get("event_id") == reply["event_id"])
+        new_body = edit["content"]["m.new_content"]["body"]
+        check("!claims training" in new_body, f"edit answered {new_body[:200]}")
+        check(edit["content"].get("m.mentions") == {}, "the edit can ping")
+        log("   an edited question edited the reply")
+
+        # Feedback: a thumbs-up on the first answer.
+        await room.send({"m.relates_to": {"rel_type": "m.annotation", "event_id": first_answer["event_id"],
+                                          "key": "👍"}}, kind="m.reaction")
+
+        # 3. !reload: refused for alice; applied for the moderator after a change.
+        event_id, _ = await room.send(message("!reload"))
+        _, refused = await room.wait_for("the refusal", lambda e: e.get("sender") == BOT and e["content"]
+                                         .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
+        check("moderators only" in refused["content"]["body"], refused["content"]["body"])
+        path = os.path.join(knowledge, "mississippi-ice.toml")
+        text = open(path).read()
+        first = entries[0]["answer"].strip().splitlines()[0]
+        # Watching is on; the explicit !reload must still report.
+        with open(path, "w") as f:
+            f.write(text.replace(first, first + " RELOADMARKER.", 1))
+        event_id, _ = await mod_room.send(message("!reload"))
+        _, applied = await room.wait_for("the reload report", lambda e: e.get("sender") == BOT and e["content"]
+                                         .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
+        check("Reloaded:" in applied["content"]["body"], applied["content"]["body"])
+        _, reply = await ask(entries[0]["question"])
+        check("RELOADMARKER" in reply["content"]["body"], "the changed answer is not served")
+        log("3. !reload refused for a member, applied for the moderator")
+
+        # 4. Synapse restarts mid-conversation.
+        synapse.stop()
+        log("   synapse stopped")
+        await asyncio.sleep(2)
+        synapse.start()
+        log("   synapse restarted")
+        _, reply = await ask(entries[1]["question"])
+        check(answered_entry(reply) == entries[1]["id"], "no answer after the homeserver restart")
+        log("4. answered after a Synapse restart")
+
+        # 5. The bot restarts: nothing old is answered again, no new login.
+        bot.stop()
+        bot.start()
+        bot.wait_ready()
+        _, reply = await ask(entries[2]["question"])
+        check(answered_entry(reply) == entries[2]["id"], "no answer after the bot restart")
+        check("new Matrix session" not in bot.log_text(), "the restart logged in afresh")
+        await asyncio.sleep(2)
+        for event_id in asked:
+            n = len(room.replies_to(event_id, BOT))
+            check(n == 1, f"question {event_id} answered {n} times")
+        log(f"5. bot restarted; none of {len(asked)} questions answered twice; session reused")
+
+        # 6. No reply pings; an m.notice from another user is ignored.
+        notice_id, _ = await other_room.send({"msgtype": "m.notice", "body": f"{BOT} does ms have sanctuary cities?",
+                                              "m.mentions": {"user_ids": [BOT]}})
+        await asyncio.sleep(3)
+        check(not room.replies_to(notice_id, BOT), "answered an m.notice")
+        for _, ev in room.events:
+            if ev.get("sender") == BOT and ev.get("type") == "m.room.message":
+                assert_safe(ev)
+        log("6. no reply contains a mention; an m.notice was ignored")
+
+        # Records: the thumbs-up reached the database.
+        out = subprocess.run([args.binary, "--config", "config.toml", "stats", "--json"], cwd=work,
+                             capture_output=True, text=True, env=env)
+        check(out.returncode == 0, out.stderr)
+        stats = json.loads(out.stdout)
+        check(any(e[0] == entries[0]["id"] and e[2] >= 1 for e in stats["entries"]), f"no 👍 recorded: {stats}")
+        log("   a 👍 reaction was recorded as helpful feedback")
+
+        lat = sorted(latencies)
+        p50 = statistics.median(lat)
+        p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+        log(f"latency question→reply over {len(lat)} questions: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+        room.task.cancel()
+        log("matrix e2e: 6 passed, 0 failed")
+    finally:
+        for c in clients:
+            await c.close()
+        if bot:
+            try:
+                bot.stop()
+            except Exception as e:
+                log(f"bot stop: {e}")
+        synapse.stop()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except Failure as e:
+        log(f"FAILED: {e}")
+        sys.exit(1)
