@@ -204,14 +204,17 @@ async def main():
         knowledge = os.path.join(work, "knowledge")
         shutil.copytree(args.knowledge, knowledge)
         with open(os.path.join(work, "config.toml"), "w") as f:
+            # Watching off: here only !reload may apply a change.
             f.write(f"""[knowledge]
 dir = "knowledge"
+watch = false
 [data]
 dir = "data"
 [matrix]
 homeserver = "{hs}"
 user_id = "{BOT}"
-invite_servers = ["localhost"]
+# Only the moderator's invites are joined; anyone else's are declined.
+moderators = ["@mod:localhost"]
 [logging]
 format = "pretty"
 """)
@@ -239,7 +242,16 @@ format = "pretty"
         room.start()
         await room.wait_for("the bot to join", lambda e: e.get("type") == "m.room.member"
                             and e.get("state_key") == BOT and e["content"].get("membership") == "join", 60)
-        log("bot joined")
+        log("bot joined the moderator's room")
+        # An invite from someone not allowed is declined.
+        other_room_resp = await alice.room_create(name="elsewhere", invite=[BOT])
+        check(isinstance(other_room_resp, RoomCreateResponse), f"room not created: {other_room_resp}")
+        elsewhere = Room(alice, other_room_resp.room_id)
+        elsewhere.start()
+        await elsewhere.wait_for("the bot to decline alice's invite", lambda e: e.get("type") == "m.room.member"
+                                 and e.get("state_key") == BOT and e["content"].get("membership") == "leave", 60)
+        elsewhere.task.cancel()
+        log("   an invite from an ordinary user was declined")
         mod_room = Room(mod, room_id)
         other_room = Room(other, room_id)
 
@@ -328,13 +340,15 @@ format = "pretty"
         path = os.path.join(knowledge, "mississippi-ice.toml")
         text = open(path).read()
         first = entries[0]["answer"].strip().splitlines()[0]
-        # Watching is on; the explicit !reload must still report.
         with open(path, "w") as f:
             f.write(text.replace(first, first + " RELOADMARKER.", 1))
+        _, reply = await ask(entries[0]["question"])
+        check("RELOADMARKER" not in reply["content"]["body"], "changed before any reload")
         event_id, _ = await mod_room.send(message("!reload"))
         _, applied = await room.wait_for("the reload report", lambda e: e.get("sender") == BOT and e["content"]
                                          .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
-        check("Reloaded:" in applied["content"]["body"], applied["content"]["body"])
+        check("Reloaded:" in applied["content"]["body"] and "1 changed" in applied["content"]["body"],
+              applied["content"]["body"])
         _, reply = await ask(entries[0]["question"])
         check("RELOADMARKER" in reply["content"]["body"], "the changed answer is not served")
         log("3. !reload refused for a member, applied for the moderator")
