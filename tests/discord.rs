@@ -314,11 +314,16 @@ async fn suggestions_render_at_most_three_buttons_and_a_click_answers_the_chosen
     // "None of these" by the asker records the question for moderators.
     let cb = h.interact(3, click(none), ordinary(), Some(posted)).await;
     assert_eq!(cb.body["type"], json!(7));
-    let moderator = member(user(300, "mod", false), MEMBER_PERMS | MANAGE_GUILD, &[]);
-    let cb = h.interact(2, slash("unanswered", json!([])), moderator, None).await;
-    let listing = text_of(&cb.body["data"]);
-    assert!(listing.contains(question), "{listing}");
+    let cb = h.interact(2, slash("unanswered", json!([])), ordinary(), None).await;
     assert_eq!(cb.body["data"]["flags"], json!(64));
+    assert!(text_of(&cb.body["data"]).contains("moderators only"));
+    let moderator = member(user(300, "mod", false), MEMBER_PERMS | MANAGE_GUILD, &[]);
+    let (_, token, interaction) = h.standin.interaction(2, slash("unanswered", json!([])), moderator, None);
+    h.standin.dispatch("INTERACTION_CREATE", interaction);
+    let listing =
+        h.standin.wait_for("the unanswered list", WAIT, |c| c.method == "PATCH" && c.path.contains(&token)).await;
+    let listing = text_of(&listing.body);
+    assert!(listing.contains(question), "{listing}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

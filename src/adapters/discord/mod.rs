@@ -261,17 +261,21 @@ impl Handler {
                 bot.handle(&Command::Claims(id.strip_prefix(ENTRY_VALUE).unwrap_or(id).to_owned()), sender, "/")
             }
             "help" => bot.handle(&Command::Help, sender, "/"),
-            "unanswered" => bot.handle(&Command::Unanswered, sender, "/"),
-            "reload" if !sender.is_moderator => bot.handle(&Command::Reload, sender, "/"),
-            "reload" => {
-                // A reload of a large knowledge base can pass Discord's 3 s
-                // deadline: acknowledge first, then edit in the report.
+            name @ ("reload" | "unanswered") if !sender.is_moderator => {
+                let command = if name == "reload" { Command::Reload } else { Command::Unanswered };
+                bot.handle(&command, sender, "/")
+            }
+            name @ ("reload" | "unanswered") => {
+                // A reload of a large knowledge base, or grouping a long
+                // queue, can pass Discord's 3 s deadline: acknowledge first,
+                // then edit in the result.
+                let command = if name == "reload" { Command::Reload } else { Command::Unanswered };
                 let defer = CreateInteractionResponseMessage::new().ephemeral(true);
                 cmd.create_response(&ctx.http, CreateInteractionResponse::Defer(defer)).await?;
                 let bot = self.bot.clone();
-                let reply = tokio::task::spawn_blocking(move || bot.handle(&Command::Reload, sender, "/")).await?;
+                let reply = tokio::task::spawn_blocking(move || bot.handle(&command, sender, "/")).await?;
                 let out = render::render(&reply, cmd.user.id.get(), "");
-                cmd.edit_response(&ctx.http, to_edit_response(&out)).await.context("cannot report the reload")?;
+                cmd.edit_response(&ctx.http, to_edit_response(&out)).await.context("cannot send the result")?;
                 return Ok(());
             }
             other => Reply::error(format!(
