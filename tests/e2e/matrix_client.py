@@ -386,6 +386,16 @@ format = "pretty"
                 assert_safe(ev)
         log("6. no reply contains a mention; an m.notice was ignored")
 
+        # Secrets stay out of the logs; the saved session is owner-only.
+        session_path = os.path.join(work, "data", "matrix", "session.json")
+        with open(session_path) as f:
+            token = json.load(f)["access_token"]
+        check(os.stat(session_path).st_mode & 0o077 == 0, "the session file is readable by others")
+        for run in range(1, bot.runs + 1):
+            text = bot.log_text(run)
+            check("policybot-password" not in text and token not in text, f"a secret in bot-{run}.log")
+        log("   no password or access token in the logs; session file is 0600")
+
         # Records: the thumbs-up reached the database.
         out = subprocess.run([args.binary, "--config", "config.toml", "stats", "--json"], cwd=work,
                              capture_output=True, text=True, env=env)
