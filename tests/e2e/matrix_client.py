@@ -353,6 +353,17 @@ format = "pretty"
         check("RELOADMARKER" in reply["content"]["body"], "the changed answer is not served")
         log("3. !reload refused for a member, applied for the moderator")
 
+        # The moderator's view of what went unanswered (the junk of step 2).
+        event_id, _ = await mod_room.send(message("!unanswered"))
+        _, listing = await room.wait_for("the unanswered list", lambda e: e.get("sender") == BOT and e["content"]
+                                         .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
+        check("asdf qwerty zxcv" in listing["content"]["body"], listing["content"]["body"])
+        event_id, _ = await room.send(message("!unanswered"))
+        _, refused = await room.wait_for("the refusal", lambda e: e.get("sender") == BOT and e["content"]
+                                         .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
+        check("moderators only" in refused["content"]["body"], refused["content"]["body"])
+        log("   !unanswered lists the junk for the moderator, refused for a member")
+
         # 4. Synapse restarts mid-conversation.
         synapse.stop()
         log("   synapse stopped")

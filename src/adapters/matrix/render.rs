@@ -84,7 +84,11 @@ pub fn render(reply: &Reply, prefix: &str) -> Notice {
             }
         }
         other => {
-            let text = other.render_plain(prefix);
+            // These can echo what people typed (the unanswered list, an
+            // unknown command): "@room" or a user id is defused with a word
+            // joiner, so even a client that ignores `m.mentions: {}` and
+            // scans the text pings nobody.
+            let text = other.render_plain(prefix).replace('@', "@\u{2060}");
             let text =
                 if text.len() > CONTENT_BYTES / 3 { crate::reply::shorten(&text, CONTENT_BYTES / 8) } else { text };
             Notice { html: format!("<p>{}</p>", html(&text)), body: text }
@@ -125,6 +129,14 @@ mod tests {
                 assert!(n.body.contains("Shortened to fit Matrix"));
             }
         }
+    }
+
+    #[test]
+    fn echoed_text_cannot_ping() {
+        let reply = Reply::error("unknown command !@room for @alice:example.org");
+        let n = render(&reply, "!");
+        assert!(!n.body.contains("@room") && !n.body.contains("@alice"), "{}", n.body);
+        assert!(!n.html.contains("@room") && !n.html.contains("@alice"), "{}", n.html);
     }
 
     #[test]
