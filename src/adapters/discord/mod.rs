@@ -82,7 +82,8 @@ pub async fn run(
 #[derive(Debug, Clone, Copy)]
 struct Sent {
     channel: ChannelId,
-    reply: MessageId,
+    /// `None` while Discord has not yet answered the POST of the reply.
+    reply: Option<MessageId>,
     at: Instant,
     passive: bool,
 }
@@ -200,20 +201,43 @@ impl Handler {
         let started = Instant::now();
         let Some(out) = self.answer_text(&text, msg.author.id, msg.channel_id, passive) else { return Ok(()) };
         tracing::debug!(passive, micros = started.elapsed().as_micros() as u64, "message answered");
-        let sent = msg
-            .channel_id
-            .send_message(&ctx.http, to_message(&out).reference_message(msg))
-            .await
-            .context("cannot send the reply")?;
-        let log = Sent { channel: msg.channel_id, reply: sent.id, at: Instant::now(), passive };
+        // Noted before sending, so an edit that arrives while the reply is
+        // on its way waits for it instead of being missed.
+        let mut log = Sent { channel: msg.channel_id, reply: None, at: Instant::now(), passive };
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).insert(msg.id, log, self.edit_window());
-        Ok(())
+        let sent = msg.channel_id.send_message(&ctx.http, to_message(&out).reference_message(msg)).await;
+        let mut sent_log = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        match sent {
+            Ok(sent) => {
+                log.reply = Some(sent.id);
+                sent_log.insert(msg.id, log, self.edit_window());
+                Ok(())
+            }
+            Err(e) => {
+                sent_log.by_question.remove(&msg.id);
+                Err(e).context("cannot send the reply")
+            }
+        }
+    }
+
+    /// The reply to `question`, waiting briefly when it is still being sent.
+    async fn reply_of(&self, question: MessageId) -> Option<(Sent, MessageId)> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner()).get(question, self.edit_window())?;
+            if let Some(reply) = sent.reply {
+                return Some((sent, reply));
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     async fn on_edit(&self, ctx: &Context, event: &MessageUpdateEvent) -> Result<()> {
         let (Some(content), Some(&me)) = (&event.content, self.me.get()) else { return Ok(()) };
-        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner()).get(event.id, self.edit_window());
-        let Some(sent) = sent else { return Ok(()) };
+        let Some((sent, reply)) = self.reply_of(event.id).await else { return Ok(()) };
         let asker = event.author.as_ref().map_or(UserId::new(1), |u| u.id);
         if asker == me {
             return Ok(());
@@ -221,14 +245,11 @@ impl Handler {
         let text = strip_mention(content, me);
         match self.answer_text(&text, asker, sent.channel, sent.passive) {
             Some(out) => {
-                sent.channel
-                    .edit_message(&ctx.http, sent.reply, to_edit(&out))
-                    .await
-                    .context("cannot edit the reply")?;
+                sent.channel.edit_message(&ctx.http, reply, to_edit(&out)).await.context("cannot edit the reply")?;
             }
             // The edited message no longer reads as a stored question: a
             // passive answer to it would now be noise.
-            None => sent.channel.delete_message(&ctx.http, sent.reply).await.context("cannot delete the reply")?,
+            None => sent.channel.delete_message(&ctx.http, reply).await.context("cannot delete the reply")?,
         }
         Ok(())
     }
