@@ -134,29 +134,26 @@ impl Bot {
     pub fn picked(&self, origin: Origin, id: &str) -> Reply {
         let reply = core::answer_entry(&self.knowledge(), id, &self.config.reply);
         if let Reply::Answer { entry, .. } = &reply {
-            self.metrics.answered(origin.platform, "picked", None);
-            if let Some(store) = &self.store {
-                store.record_answer(origin.platform, "picked", Some(&entry.id), 1.0);
-            }
+            self.count(origin, "picked", Some(&entry.id), 1.0, None);
         }
         reply
     }
 
     /// Records that the asker turned down every suggestion for `question`.
     pub fn declined(&self, origin: Origin, question: &str) {
-        self.metrics.answered(origin.platform, "declined", None);
+        self.count(origin, "declined", None, 0.0, None);
         if let Some(store) = &self.store {
-            store.record_answer(origin.platform, "declined", None, 0.0);
             store.record_unanswered(origin, question, true);
         }
     }
 
-    /// Records a helpful / not helpful vote on an answer. `vote` identifies
-    /// the voter and the answer (hashed by the adapter), so voting again
-    /// replaces the earlier vote.
-    pub fn feedback(&self, origin: Origin, entry: &str, helpful: bool, vote: &str) {
+    /// Records a helpful / not helpful vote by `voter` on the answer
+    /// message `answer` (platform ids, only kept hashed); voting again on
+    /// the same answer replaces the earlier vote.
+    pub fn feedback(&self, origin: Origin, entry: &str, helpful: bool, answer: &str, voter: &str) {
         if let Some(store) = &self.store {
-            store.record_feedback(origin.platform, entry, helpful, vote);
+            let vote = crate::records::vote_key(origin.platform, answer, voter);
+            store.record_feedback(origin.platform, entry, helpful, &vote);
         }
     }
 
@@ -164,16 +161,30 @@ impl Bot {
     /// nothing answered it.
     fn note(&self, origin: Origin, question: &str, reply: &Reply, took: Duration) {
         let Some(outcome) = reply.outcome() else { return };
-        self.metrics.answered(origin.platform, outcome, Some(took));
-        let Some(store) = &self.store else { return };
         let (entry, confidence) = match reply {
             Reply::Answer { entry, confidence, .. } => (Some(entry.id.as_str()), *confidence),
             Reply::Suggest { confidence, .. } | Reply::NoMatch { confidence, .. } => (None, *confidence),
             _ => (None, 0.0),
         };
-        store.record_answer(origin.platform, outcome, entry, confidence);
-        if outcome == "none" {
+        self.count(origin, outcome, entry, confidence, Some(took));
+        if let (Some(store), "none") = (&self.store, outcome) {
             store.record_unanswered(origin, question, false);
+        }
+    }
+
+    /// One question's outcome, in the metrics and the records; `took` is the
+    /// matching time when there was matching.
+    fn count(
+        &self,
+        origin: Origin,
+        outcome: &'static str,
+        entry: Option<&str>,
+        confidence: f64,
+        took: Option<Duration>,
+    ) {
+        self.metrics.answered(origin.platform, outcome, took);
+        if let Some(store) = &self.store {
+            store.record_answer(origin.platform, outcome, entry, confidence);
         }
     }
 
@@ -195,13 +206,17 @@ impl Bot {
     /// Loads and validates everything, then swaps it in. On any error the
     /// old knowledge stays in use and the reply lists every problem.
     pub fn reload(&self) -> Reply {
-        let loaded = knowledge::load_dir_reusing(&self.dir, Some(&self.knowledge())).and_then(|new| {
+        // One snapshot for both reuse and the report, so the report compares
+        // with the knowledge the new one was built from.
+        let current = self.knowledge();
+        let loaded = knowledge::load_dir_reusing(&self.dir, Some(&current)).and_then(|new| {
             knowledge::regression::check(&self.dir, &new, &self.config.matching)?;
             Ok(new)
         });
         match loaded {
             Ok(new) => {
-                let report = diff(&self.knowledge(), &new, &self.config);
+                let report = diff(&current, &new, &self.config);
+                drop(current);
                 let old = self.knowledge.swap(Arc::new(new));
                 // Freeing 100,000 entries takes a while; the moderator need
                 // not wait for it (readers still holding it keep it alive).

@@ -33,6 +33,13 @@ pub fn room_hash(platform: &str, room: &str) -> u64 {
     BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one((platform, room))
 }
 
+/// The key of one person's vote on one answer: hashed, so the records
+/// never hold the ids themselves, and the same for a repeated vote, which
+/// then replaces the first.
+pub fn vote_key(platform: &str, answer: &str, voter: &str) -> String {
+    format!("{:016x}", room_hash(platform, &format!("{answer}:{voter}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,7 +158,7 @@ impl Handler {
     }
 
     fn sender(&self, channel: ChannelId, member: Option<&Member>) -> Sender {
-        Sender { is_moderator: self.is_moderator(member), origin: Origin::new(PLATFORM, &channel.to_string()) }
+        Sender { is_moderator: self.is_moderator(member), origin: origin(channel) }
     }
 
     /// The reply to a question typed in a message; `None` when the bot should
@@ -166,8 +166,7 @@ impl Handler {
     fn answer_text(&self, text: &str, asker: UserId, channel: ChannelId, passive: bool) -> Option<Out> {
         let bot = &self.bot;
         if passive {
-            let origin = Origin::new(PLATFORM, &channel.to_string());
-            return bot.ask_passive(origin, text).map(|reply| render::render(&reply, asker.get(), text));
+            return bot.ask_passive(origin(channel), text).map(|reply| render::render(&reply, asker.get(), text));
         }
         let command = if text.trim().is_empty() { Command::Help } else { Command::Ask(text.to_owned()) };
         let reply = bot.handle(&command, self.sender(channel, None), "/");
@@ -354,7 +353,7 @@ impl Handler {
         let bot = &self.bot;
         match action {
             Action::Pick { asker, entry } => {
-                let reply = bot.picked(Origin::new(PLATFORM, &click.channel_id.to_string()), &entry);
+                let reply = bot.picked(origin(click.channel_id), &entry);
                 let mut out = render::render(&reply, clicker, "");
                 // Someone else's suggestions: answer them privately and
                 // leave the asker's message as it is.
@@ -362,13 +361,8 @@ impl Handler {
                 respond_component(ctx, click, &out, asker == clicker).await
             }
             Action::Feedback { helpful, entry } => {
-                // One vote per person per answer message; the ids are only
-                // hashed, never stored.
-                let vote = format!(
-                    "{:016x}",
-                    crate::records::room_hash(PLATFORM, &format!("{}:{}", click.message.id, click.user.id))
-                );
-                bot.feedback(Origin::new(PLATFORM, &click.channel_id.to_string()), &entry, helpful, &vote);
+                let (answer, voter) = (click.message.id.to_string(), click.user.id.to_string());
+                bot.feedback(origin(click.channel_id), &entry, helpful, &answer, &voter);
                 let thanks = if helpful {
                     "Thanks — glad it helped."
                 } else {
@@ -390,7 +384,7 @@ impl Handler {
             Action::NoneOfThese { .. } => {
                 let footer = click.message.embeds.first().and_then(|e| e.footer.as_ref()).map(|f| f.text.as_str());
                 if let Some(question) = footer.and_then(render::asked_question) {
-                    bot.declined(Origin::new(PLATFORM, &click.channel_id.to_string()), question);
+                    bot.declined(origin(click.channel_id), question);
                 }
                 let out = Out {
                     content: Some(
@@ -491,6 +485,11 @@ impl EventHandler for Handler {
             tracing::warn!(error = %format!("{e:#}"), id = %interaction.id(), "interaction not answered");
         }
     }
+}
+
+/// Where a Discord message came from, for the records.
+fn origin(channel: ChannelId) -> Origin {
+    Origin::new(PLATFORM, &channel.to_string())
 }
 
 /// The bot's own mention (`<@id>` or `<@!id>`) taken out of a message.

@@ -532,11 +532,8 @@ impl State {
         };
         let answered = lock(&self.answers).get(&ev.content.relates_to.event_id, Duration::MAX);
         let Some(entry) = answered else { return };
-        let vote = format!(
-            "{:016x}",
-            crate::records::room_hash(PLATFORM, &format!("{}:{}", ev.content.relates_to.event_id, ev.sender))
-        );
-        self.bot.feedback(Origin::new(PLATFORM, room.room_id().as_str()), &entry, helpful, &vote);
+        let (answer, voter) = (ev.content.relates_to.event_id.as_str(), ev.sender.as_str());
+        self.bot.feedback(Origin::new(PLATFORM, room.room_id().as_str()), &entry, helpful, answer, voter);
     }
 
     /// Joins invites from allowed rooms, servers or moderators; declines others.
