@@ -18,11 +18,11 @@ use serenity::all::{
     EventHandler, GatewayIntents, GuildId, HttpBuilder, Interaction, Member, Message, MessageId, MessageType,
     MessageUpdateEvent, Permissions, Ready, UserId,
 };
-use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::DiscordConfig;
 use crate::core::Command;
@@ -36,8 +36,6 @@ const PLATFORM: &str = "discord";
 const ENTRY_VALUE: &str = "entry:";
 /// Discord's limit on autocomplete choices.
 const CHOICES: usize = 25;
-/// Replies remembered for edits, besides the time window.
-const REMEMBERED: usize = 10_000;
 
 /// Connects to Discord and serves until `stop` resolves or the gateway gives
 /// up. The token is only handed to serenity, never logged.
@@ -84,43 +82,15 @@ struct Sent {
     channel: ChannelId,
     /// `None` while Discord has not yet answered the POST of the reply.
     reply: Option<MessageId>,
-    at: Instant,
     passive: bool,
-}
-
-/// Question message id → reply, oldest first, pruned by age and count.
-#[derive(Default)]
-struct SentLog {
-    by_question: HashMap<MessageId, Sent>,
-    order: VecDeque<MessageId>,
-}
-
-impl SentLog {
-    fn insert(&mut self, question: MessageId, sent: Sent, window: Duration) {
-        while let Some(oldest) = self.order.front() {
-            let expired = self.by_question.get(oldest).is_none_or(|s| s.at.elapsed() > window);
-            if !expired && self.order.len() < REMEMBERED {
-                break;
-            }
-            let oldest = *oldest;
-            self.order.pop_front();
-            self.by_question.remove(&oldest);
-        }
-        if self.by_question.insert(question, sent).is_none() {
-            self.order.push_back(question);
-        }
-    }
-
-    fn get(&self, question: MessageId, window: Duration) -> Option<Sent> {
-        self.by_question.get(&question).filter(|s| s.at.elapsed() <= window).copied()
-    }
 }
 
 struct Handler {
     bot: Arc<Bot>,
     cfg: DiscordConfig,
     cooldown: Option<DefaultKeyedRateLimiter<u64>>,
-    sent: Mutex<SentLog>,
+    /// Question message id → the reply to it.
+    sent: Mutex<Recent<MessageId, Sent>>,
     me: OnceLock<UserId>,
     registered: std::sync::atomic::AtomicBool,
 }
@@ -141,7 +111,7 @@ impl Handler {
     fn cooling_down(&self, user: UserId) -> Option<Duration> {
         let limiter = self.cooldown.as_ref()?;
         let result = limiter.check_key(&user.get());
-        if limiter.len() > REMEMBERED {
+        if limiter.len() > super::recent::REMEMBERED {
             limiter.retain_recent();
         }
         if result.is_err() {
@@ -202,18 +172,18 @@ impl Handler {
         tracing::debug!(passive, micros = started.elapsed().as_micros() as u64, "message answered");
         // Noted before sending, so an edit that arrives while the reply is
         // on its way waits for it instead of being missed.
-        let mut log = Sent { channel: msg.channel_id, reply: None, at: Instant::now(), passive };
-        self.sent.lock().unwrap_or_else(|e| e.into_inner()).insert(msg.id, log, self.edit_window());
+        let mut log = Sent { channel: msg.channel_id, reply: None, passive };
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).insert(msg.id, log);
         let sent = msg.channel_id.send_message(&ctx.http, to_message(&out).reference_message(msg)).await;
         let mut sent_log = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         match sent {
             Ok(sent) => {
                 log.reply = Some(sent.id);
-                sent_log.insert(msg.id, log, self.edit_window());
+                sent_log.insert(msg.id, log);
                 Ok(())
             }
             Err(e) => {
-                sent_log.by_question.remove(&msg.id);
+                sent_log.remove(&msg.id);
                 Err(e).context("cannot send the reply")
             }
         }
@@ -223,7 +193,7 @@ impl Handler {
     async fn reply_of(&self, question: MessageId) -> Option<(Sent, MessageId)> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner()).get(question, self.edit_window())?;
+            let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner()).get(&question, self.edit_window())?;
             if let Some(reply) = sent.reply {
                 return Some((sent, reply));
             }

@@ -22,11 +22,11 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
 use matrix_sdk::{Client, Room, RoomState, SessionMeta, SessionTokens};
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::MatrixConfig;
 use crate::core::Command;
@@ -35,8 +35,6 @@ use crate::reply::Reply;
 use crate::secrets::Secret;
 
 const PLATFORM: &str = "matrix";
-/// Events remembered (for edits, reactions, de-duplication) besides the time window.
-const REMEMBERED: usize = 10_000;
 /// A "did you mean" list can be answered by number for this long.
 const PICK_WINDOW: Duration = Duration::from_secs(600);
 const SESSION_FILE: &str = "session.json";
@@ -265,37 +263,6 @@ impl Backoff {
     }
 }
 
-/// A bounded map that forgets its oldest keys.
-struct Recent<K, V> {
-    map: HashMap<K, (V, Instant)>,
-    order: VecDeque<K>,
-}
-
-impl<K: std::hash::Hash + Eq + Clone, V: Clone> Recent<K, V> {
-    fn new() -> Self {
-        Recent { map: HashMap::new(), order: VecDeque::new() }
-    }
-
-    fn insert(&mut self, key: K, value: V) {
-        if self.map.insert(key.clone(), (value, Instant::now())).is_none() {
-            self.order.push_back(key);
-        }
-        while self.order.len() > REMEMBERED {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
-        }
-    }
-
-    fn get(&self, key: &K, within: Duration) -> Option<V> {
-        self.map.get(key).filter(|(_, at)| at.elapsed() <= within).map(|(v, _)| v.clone())
-    }
-
-    fn remove(&mut self, key: &K) -> Option<V> {
-        self.map.remove(key).map(|(v, _)| v)
-    }
-}
-
 /// A "did you mean" list: the entry ids offered, and the question.
 type Offered = (Vec<String>, String);
 
@@ -313,7 +280,7 @@ struct State {
     answers: Mutex<Recent<OwnedEventId, String>>,
     /// Events already handled: a sync repeated after a lost connection
     /// never gets an event answered twice.
-    seen: Mutex<(HashSet<OwnedEventId>, VecDeque<OwnedEventId>)>,
+    seen: Mutex<Recent<OwnedEventId, ()>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -327,9 +294,9 @@ impl State {
             cfg,
             me,
             started: MilliSecondsSinceUnixEpoch::now(),
-            pending: Mutex::new(Recent::new()),
-            replies: Mutex::new(Recent::new()),
-            answers: Mutex::new(Recent::new()),
+            pending: Mutex::default(),
+            replies: Mutex::default(),
+            answers: Mutex::default(),
             seen: Mutex::default(),
         }
     }
@@ -362,15 +329,10 @@ impl State {
 
     fn first_time(&self, event: &OwnedEventId) -> bool {
         let mut seen = lock(&self.seen);
-        if !seen.0.insert(event.clone()) {
+        if seen.contains(event) {
             return false;
         }
-        seen.1.push_back(event.clone());
-        while seen.1.len() > REMEMBERED {
-            if let Some(old) = seen.1.pop_front() {
-                seen.0.remove(&old);
-            }
-        }
+        seen.insert(event.clone(), ());
         true
     }
 

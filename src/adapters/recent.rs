@@ -1,0 +1,74 @@
+//! A bounded map that forgets its oldest keys and reads only recent ones:
+//! the adapters' memory of their own messages (which reply answers which
+//! question, pending suggestions, events already handled).
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::time::{Duration, Instant};
+
+/// Keys remembered at most; the oldest go first.
+pub const REMEMBERED: usize = 10_000;
+
+pub struct Recent<K, V> {
+    map: HashMap<K, (V, Instant)>,
+    /// Keys in insertion order, with the insertion time: a key inserted
+    /// again is queued again, and only its latest queue place removes it.
+    order: VecDeque<(K, Instant)>,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Default for Recent<K, V> {
+    fn default() -> Self {
+        Recent { map: HashMap::new(), order: VecDeque::new() }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Recent<K, V> {
+    /// Inserts or replaces `key`; its age starts again.
+    pub fn insert(&mut self, key: K, value: V) {
+        let now = Instant::now();
+        self.map.insert(key.clone(), (value, now));
+        self.order.push_back((key, now));
+        while self.map.len() > REMEMBERED || self.order.len() > 2 * REMEMBERED {
+            let Some((old, at)) = self.order.pop_front() else { break };
+            if self.map.get(&old).is_some_and(|(_, t)| *t == at) {
+                self.map.remove(&old);
+            }
+        }
+    }
+
+    /// The value of `key` if it was inserted no longer than `within` ago.
+    pub fn get(&self, key: &K, within: Duration) -> Option<V> {
+        self.map.get(key).filter(|(_, at)| at.elapsed() <= within).map(|(v, _)| v.clone())
+    }
+
+    pub fn contains(&self, key: &K) -> bool {
+        self.map.contains_key(key)
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.map.remove(key).map(|(v, _)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_newest_keys_and_reinsertion_renews_them() {
+        let mut r = Recent::default();
+        r.insert(0, "zero");
+        for i in 1..REMEMBERED {
+            r.insert(i, "n");
+        }
+        r.insert(0, "again");
+        r.insert(REMEMBERED, "new");
+        // 1 was the oldest; 0 was renewed and stays.
+        assert_eq!(r.get(&0, Duration::MAX), Some("again"));
+        assert!(!r.contains(&1));
+        assert!(r.contains(&REMEMBERED));
+        assert_eq!(r.remove(&0), Some("again"));
+        assert_eq!(r.get(&0, Duration::MAX), None);
+        assert_eq!(r.get(&2, Duration::ZERO), None);
+    }
+}
