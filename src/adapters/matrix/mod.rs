@@ -406,14 +406,21 @@ impl State {
         }
         let Some(text) = self.addressed(&room, &ev, body).await else { return Ok(()) };
         let reply = self.reply_to(&room, &ev.sender, &text).await;
-        if let Reply::Suggest { suggestions, .. } = &reply {
-            lock(&self.pending).insert(key, (suggestions.iter().map(|s| s.id.clone()).collect(), text.clone()));
-        }
         self.send_reply(&room, &ev, &reply).await
     }
 
-    /// The reply to text addressed to the bot: a command or a question.
+    /// The reply to text addressed to the bot: a command or a question. A
+    /// "did you mean" is remembered so the asker can answer it by number.
     async fn reply_to(&self, room: &Room, sender: &UserId, text: &str) -> Reply {
+        let reply = self.command_reply(room, sender, text).await;
+        if let Reply::Suggest { suggestions, .. } = &reply {
+            let offered = (suggestions.iter().map(|s| s.id.clone()).collect(), text.to_owned());
+            lock(&self.pending).insert((room.room_id().to_owned(), sender.to_owned()), offered);
+        }
+        reply
+    }
+
+    async fn command_reply(&self, room: &Room, sender: &UserId, text: &str) -> Reply {
         let prefix = self.cfg.prefix.as_str();
         let command = match Command::parse(text, prefix) {
             None if text.is_empty() => Command::Help,
@@ -465,10 +472,6 @@ impl State {
             None => body.trim().to_owned(),
         };
         let reply = self.reply_to(room, &ev.sender, &text).await;
-        if let Reply::Suggest { suggestions, .. } = &reply {
-            let key = (room.room_id().to_owned(), ev.sender.clone());
-            lock(&self.pending).insert(key, (suggestions.iter().map(|s| s.id.clone()).collect(), text.clone()));
-        }
         let notice = render::render(&reply, &self.cfg.prefix);
         let content = RoomMessageEventContent::notice_html(notice.body, notice.html)
             .make_replacement(ReplacementMetadata::new(reply_id.clone(), Some(Mentions::new())))
