@@ -6,6 +6,7 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use policybot::knowledge::{KnowledgeBase, Source};
 use policybot::matcher::Thresholds;
+use policybot::matcher::Vocabulary;
 use policybot::synth;
 use std::hint::black_box;
 
@@ -15,7 +16,11 @@ fn scale(c: &mut Criterion) {
     group.sample_size(20);
     for n in [20, 1_000, 10_000, 100_000] {
         let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
-        let kb = KnowledgeBase::new(vec![source], synth::entries(n, 1), synth::synonyms());
+        let kb = KnowledgeBase::new(
+            vec![source],
+            synth::entries(n, 1),
+            Vocabulary { synonyms: synth::synonyms(), ..Vocabulary::default() },
+        );
         let questions = synth::questions(&kb.entries, 100, 7);
         // One iteration asks 100 questions; divide by 100 for one question.
         group.bench_with_input(BenchmarkId::from_parameter(n), &questions, |b, questions| {

@@ -1,41 +1,236 @@
-//! Prints matching quality on a labelled set: overall and wrong shares, and
-//! every message not handled right.
+//! Matching quality on labelled corpora, lexical only and hybrid, on the
+//! reporting half of each (or the tuning half while tuning):
 //!
-//! cargo run --release --example eval -- [DEV.tsv] [SEED.txt] [KNOWLEDGE_DIR]
+//!   cargo run --release --example eval -- [--half tuning|reporting|all]
+//!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--misses] [--dump FILE]
+//!
+//! Built in: `dev` (the shipped knowledge, with its synonyms and with none)
+//! and `covid` (CovidFAQ imported as-is), read from `../shared/eval/` when
+//! it is there. A corpus given without KNOWLEDGE_DIR is imported from its
+//! FAQ text the way `policybot import` does. Labels are FAQ numbers (1-based)
+//! or `none`.
 
-use policybot::config::Config;
-use policybot::eval::{evaluate, read_labelled};
-use policybot::knowledge::{import, load_dir};
-use std::path::Path;
+use policybot::config::{Config, SemanticConfig};
+use policybot::eval::{Half, Labelled, evaluate, half_of, read_labelled};
+use policybot::knowledge::{KnowledgeBase, Source, import, load_dir, load_str};
+use policybot::matcher::{Encoder, Tuning, Vocabulary};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+struct Corpus {
+    name: String,
+    faq: PathBuf,
+    queries: PathBuf,
+    knowledge: Option<PathBuf>,
+    /// Drop the knowledge's synonyms (to show what they add).
+    bare: bool,
+}
+
+fn parse_corpus(spec: &str) -> Result<Corpus, String> {
+    let (name, rest) = spec.split_once('=').ok_or("--corpus NAME=FAQ.txt:QUERIES.tsv[:DIR]")?;
+    let parts: Vec<&str> = rest.split(':').collect();
+    if parts.len() < 2 {
+        return Err(format!("--corpus {spec}: need FAQ.txt:QUERIES.tsv"));
+    }
+    Ok(Corpus {
+        name: name.to_owned(),
+        faq: parts[0].into(),
+        queries: parts[1].into(),
+        knowledge: parts.get(2).map(PathBuf::from),
+        bare: false,
+    })
+}
+
+fn builtin() -> Vec<Corpus> {
+    let shared = Path::new("../shared/eval");
+    let dev = if shared.join("dev.tsv").is_file() { shared.join("dev.tsv") } else { "tests/data/dev.tsv".into() };
+    let seed = PathBuf::from("tests/data/mississippi-ice-faq.txt");
+    let mut out = vec![
+        Corpus {
+            name: "dev".into(),
+            faq: seed.clone(),
+            queries: dev.clone(),
+            knowledge: Some("knowledge".into()),
+            bare: false,
+        },
+        Corpus {
+            name: "dev, no synonyms".into(),
+            faq: seed,
+            queries: dev,
+            knowledge: Some("knowledge".into()),
+            bare: true,
+        },
+    ];
+    let covid = shared.join("covidfaq");
+    if covid.join("faq.txt").is_file() {
+        out.push(Corpus {
+            name: "covid".into(),
+            faq: covid.join("faq.txt"),
+            queries: covid.join("queries.tsv"),
+            knowledge: None,
+            bare: false,
+        });
+    } else {
+        eprintln!("note: {} not found; CovidFAQ skipped", covid.display());
+    }
+    out
+}
+
+fn load(corpus: &Corpus) -> Result<(KnowledgeBase, Vec<String>), Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(&corpus.faq).map_err(|e| format!("{}: {e}", corpus.faq.display()))?;
+    let imported = import::parse(&text)?;
+    let questions: Vec<String> = imported.iter().map(|e| e.question.clone()).collect();
+    let kb = match &corpus.knowledge {
+        Some(dir) => load_dir(dir)?,
+        None => load_str("imported.toml", &import::to_toml(&corpus.name, "imported", &imported))?,
+    };
+    let kb = if corpus.bare {
+        let sources: Vec<Source> = kb
+            .sources
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s.vocabulary.synonyms.clear();
+                s
+            })
+            .collect();
+        KnowledgeBase::new(sources, kb.entries.clone(), Vocabulary::default())
+    } else {
+        kb
+    };
+    Ok((kb, questions))
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dev = args.first().map_or("tests/data/dev.tsv", String::as_str);
-    let seed = args.get(1).map_or("tests/data/mississippi-ice-faq.txt", String::as_str);
-    let dir = args.get(2).map_or("knowledge", String::as_str);
+    let mut half = Some(Half::Reporting);
+    let mut corpora = Vec::new();
+    let mut misses = false;
+    let mut tuning = Tuning::default();
+    let mut dump: Option<std::fs::File> = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--half" => {
+                i += 1;
+                half = match args.get(i).map(String::as_str) {
+                    Some("tuning") => Some(Half::Tuning),
+                    Some("reporting") => Some(Half::Reporting),
+                    Some("all") => None,
+                    other => return Err(format!("--half tuning|reporting|all, not {other:?}").into()),
+                };
+            }
+            "--corpus" => {
+                i += 1;
+                corpora.push(parse_corpus(args.get(i).ok_or("--corpus needs a value")?)?);
+            }
+            "--misses" => misses = true,
+            "--tuning" => {
+                i += 1;
+                for pair in args.get(i).ok_or("--tuning needs key=value,...")?.split(',') {
+                    let (k, v) = pair.split_once('=').ok_or("--tuning key=value,...")?;
+                    let v: f64 = v.parse()?;
+                    match k {
+                        "answer" => tuning.answer_strength = v,
+                        "claim" => tuning.claim_strength = v,
+                        "passage" => tuning.passage_strength = v,
+                        "topic" => tuning.topic_strength = v,
+                        "message_share" => tuning.message_share = v,
+                        "unknown" => tuning.unknown_factor = v,
+                        "common" => tuning.common_factor = v,
+                        "lexical_share" => tuning.lexical_share = v,
+                        "cosine_floor" => tuning.cosine_floor = v,
+                        other => return Err(format!("unknown tuning key {other}").into()),
+                    }
+                }
+            }
+            "--dump" => {
+                i += 1;
+                dump = Some(std::fs::File::create(args.get(i).ok_or("--dump needs a file")?)?);
+            }
+            other => return Err(format!("unknown argument {other}; see the header of examples/eval.rs").into()),
+        }
+        i += 1;
+    }
+    if corpora.is_empty() {
+        corpora = builtin();
+    }
     let config = Config::load(Path::new("config.toml"), false)?;
-    let kb = load_dir(Path::new(dir))?;
-    let questions: Vec<String> =
-        import::parse(&std::fs::read_to_string(seed)?)?.into_iter().map(|e| e.question).collect();
-    let labelled = read_labelled(&std::fs::read_to_string(dev)?, &questions, &kb)?;
-    let report = evaluate(&kb, &config.matching, &labelled);
-    for c in report.cases.iter().filter(|c| !c.right) {
-        println!(
-            "{} want={:<28} got={:<28} {:?} {:.3}  {}",
-            if c.wrong { "WRONG" } else { "miss " },
-            c.labelled.expected.as_deref().unwrap_or("none"),
-            c.got.as_deref().unwrap_or("-"),
-            c.outcome,
-            c.confidence,
-            policybot::reply::shorten(&c.labelled.message, 100)
-        );
-        if std::env::var("TERMS").is_ok() {
-            let terms = kb.matcher().analyser().terms(&c.labelled.message);
-            let shown: Vec<String> =
-                terms.iter().map(|t| format!("{}{}", t.text, if t.unknown { "?" } else { "" })).collect();
-            println!("      {}", shown.join(" "));
+    let encoder: Option<Arc<dyn Encoder>> =
+        policybot::embed::setup(&SemanticConfig { enabled: true, ..config.semantic.clone() }, &config.data.dir);
+    if encoder.is_none() {
+        eprintln!("note: no sentence-embedding model; hybrid rows are missing (run `policybot model install`)");
+    }
+
+    println!(
+        "{:<18} {:<9} {:<8} {:>5} {:>8} {:>6} {:>8} {:>6} {:>8}",
+        "corpus", "half", "mode", "n", "overall", "wrong", "ans.right", "first", "µs/q"
+    );
+    for corpus in &corpora {
+        let (kb, questions) = load(corpus)?;
+        let mut kb = if tuning == Tuning::default() { kb } else { kb.with_tuning(tuning) };
+        let tsv = std::fs::read_to_string(&corpus.queries).map_err(|e| format!("{}: {e}", corpus.queries.display()))?;
+        let labelled: Vec<Labelled> = read_labelled(&tsv, &questions, &kb)?
+            .into_iter()
+            .filter(|l| half.is_none_or(|h| half_of(&l.message) == h))
+            .collect();
+        let mut modes = vec![("lexical", None)];
+        if let Some(e) = &encoder {
+            modes.push(("hybrid", Some(e.clone())));
+        }
+        for (mode, enc) in modes {
+            if let Some(enc) = enc {
+                kb.embed(enc)?;
+            }
+            let report = evaluate(&kb, &config.matching, &labelled);
+            println!(
+                "{:<18} {:<9} {:<8} {:>5} {:>8.3} {:>6.3} {:>8.3} {:>6.3} {:>8.0}",
+                corpus.name,
+                match half {
+                    Some(Half::Tuning) => "tuning",
+                    Some(Half::Reporting) => "reporting",
+                    None => "all",
+                },
+                mode,
+                report.cases.len(),
+                report.overall(),
+                report.wrong(),
+                report.answered_right(),
+                report.first_choice(),
+                report.micros_per_message()
+            );
+            if misses {
+                for c in report.cases.iter().filter(|c| !c.right) {
+                    println!(
+                        "    {} want={:<24} got={:<24} {:?} {:.3}  {}",
+                        if c.wrong { "WRONG" } else { "miss " },
+                        c.labelled.expected.as_deref().unwrap_or("none"),
+                        c.got.as_deref().unwrap_or("-"),
+                        c.outcome,
+                        c.confidence,
+                        policybot::reply::shorten(&c.labelled.message, 90)
+                    );
+                }
+            }
+            if let Some(out) = dump.as_mut() {
+                for l in &labelled {
+                    let s = kb.matcher().signals(&l.message);
+                    let ranked: Vec<serde_json::Value> = s
+                        .ranked
+                        .iter()
+                        .take(80)
+                        .map(|r| serde_json::json!([kb.entries[r.entry].id, r.lexical, r.semantic]))
+                        .collect();
+                    let line = serde_json::json!({
+                        "corpus": corpus.name, "mode": mode, "half": format!("{:?}", half_of(&l.message)),
+                        "expected": l.expected, "evidence": s.evidence, "known_share": s.known_share,
+                        "out_of_scope": s.out_of_scope, "ranked": ranked,
+                    });
+                    writeln!(out, "{line}")?;
+                }
+            }
         }
     }
-    println!("overall {:.3}  wrong {:.3}  ({} messages)", report.overall(), report.wrong(), report.cases.len());
     Ok(())
 }

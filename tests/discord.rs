@@ -100,10 +100,14 @@ impl Harness {
         self.dir.path().join("knowledge")
     }
 
-    /// The knowledge and config the bot runs with, loaded by the library.
+    /// The knowledge and config the bot runs with, loaded by the library,
+    /// with the same sentence-embedding model the bot matches with.
     fn expected(&self) -> (KnowledgeBase, Config) {
-        let kb = policybot::knowledge::load_dir(&self.knowledge_dir()).unwrap();
+        let mut kb = policybot::knowledge::load_dir(&self.knowledge_dir()).unwrap();
         let config = Config::load(&self.dir.path().join("config.toml"), true).unwrap();
+        if let Some(encoder) = policybot::embed::setup(&config.semantic, &config.data.dir) {
+            kb.embed(encoder).unwrap();
+        }
         (kb, config)
     }
 

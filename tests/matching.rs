@@ -3,7 +3,7 @@
 //! a confident answer.
 
 use policybot::config::Config;
-use policybot::eval::{evaluate, read_labelled};
+use policybot::eval::{Half, evaluate, half_of, read_labelled};
 use policybot::knowledge::{KnowledgeBase, import, load_dir};
 use policybot::matcher::{Outcome, Thresholds};
 use std::path::Path;
@@ -16,22 +16,28 @@ fn thresholds() -> Thresholds {
     Config::load(Path::new("config.toml"), true).expect("config.toml loads").matching
 }
 
+/// The reporting half of the dev set (never tuned on), matched by words
+/// alone. Floors sit just under what `examples/eval.rs` measures (README,
+/// "Matching quality"); `tests/semantic.rs` holds the hybrid floors.
 #[test]
-fn dev_set_figures_do_not_regress() {
+fn dev_set_reporting_half_does_not_regress() {
     let kb = knowledge();
     let seed = std::fs::read_to_string("tests/data/mississippi-ice-faq.txt").unwrap();
     let questions: Vec<String> = import::parse(&seed).unwrap().into_iter().map(|e| e.question).collect();
     let labelled = read_labelled(&std::fs::read_to_string("tests/data/dev.tsv").unwrap(), &questions, &kb).unwrap();
     assert_eq!(labelled.len(), 150);
-    let report = evaluate(&kb, &thresholds(), &labelled);
+    let reporting: Vec<_> = labelled.into_iter().filter(|l| half_of(&l.message) == Half::Reporting).collect();
+    assert_eq!(reporting.len(), 77);
+    let report = evaluate(&kb, &thresholds(), &reporting);
     let misses: Vec<String> = report
         .cases
         .iter()
         .filter(|c| !c.right)
         .map(|c| format!("{:?} -> {:?} {:?}: {}", c.labelled.expected, c.got, c.outcome, c.labelled.message))
         .collect();
-    assert!(report.overall() >= 0.90, "overall {:.3} < 0.90; misses:\n{}", report.overall(), misses.join("\n"));
+    assert!(report.overall() >= 0.55, "overall {:.3} < 0.55; misses:\n{}", report.overall(), misses.join("\n"));
     assert!(report.wrong() <= 0.03, "wrong {:.3} > 0.03; misses:\n{}", report.wrong(), misses.join("\n"));
+    assert!(report.first_choice() >= 0.75, "first choice {:.3}", report.first_choice());
 }
 
 #[test]

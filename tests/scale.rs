@@ -6,6 +6,7 @@ use policybot::bot::{Bot, Sender};
 use policybot::config::Config;
 use policybot::core::Command;
 use policybot::knowledge::{KnowledgeBase, Source, load_dir, write};
+use policybot::matcher::Vocabulary;
 use policybot::reply::Reply;
 use policybot::synth;
 use std::path::Path;
@@ -13,7 +14,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 fn synthetic(n: usize) -> KnowledgeBase {
     let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
-    KnowledgeBase::new(vec![source], synth::entries(n, 1), synth::synonyms())
+    KnowledgeBase::new(
+        vec![source],
+        synth::entries(n, 1),
+        Vocabulary { synonyms: synth::synonyms(), ..Vocabulary::default() },
+    )
 }
 
 #[test]

@@ -125,7 +125,7 @@ pub fn claims(answer: &str, context: &BTreeSet<String>) -> Vec<String> {
 /// thing in the world; only the text after it is read for names. A heading
 /// that names a programme ("Priority Enforcement Program (PEP): …") stays.
 fn without_heading(sentence: &str) -> &str {
-    const PROGRAMME: &[&str] = &["Program", "Programme", "Act", "Initiative", "Agreement", "Communities"];
+    const PROGRAMME: &[&str] = &["Program", "Programme", "Act", "Initiative", "Agreement"];
     match sentence.split_once(": ") {
         Some((head, rest))
             if head.split_whitespace().count() <= 6

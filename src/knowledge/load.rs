@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::{Claim, ClaimStatus, Entry, KnowledgeBase, Source};
+use crate::matcher::Vocabulary;
 
 /// Name of the regression set that may sit beside knowledge files; it holds
 /// test questions, not entries, so the loader skips it.
@@ -57,6 +58,16 @@ struct RawFile {
     source: Option<Spanned<String>>,
     #[serde(default)]
     synonyms: Vec<Spanned<Vec<String>>>,
+    /// Short forms of this knowledge's subject, e.g. { nyc = "new york city" }.
+    #[serde(default)]
+    abbreviations: Option<Spanned<BTreeMap<String, String>>>,
+    /// Words that mark a question as about something this knowledge does
+    /// not cover (other places, other programmes).
+    #[serde(default)]
+    out_of_scope: Option<Spanned<Vec<String>>>,
+    /// Words that carry no meaning in this knowledge.
+    #[serde(default)]
+    stop_words: Option<Spanned<Vec<String>>>,
     #[serde(default, rename = "entry")]
     entries: Vec<Spanned<RawEntry>>,
     /// Shared claim records, referenced from entries by id.
@@ -244,13 +255,11 @@ fn assemble(results: Vec<Result<Parsed, Vec<LoadError>>>) -> Result<KnowledgeBas
     }
     let mut sources = Vec::new();
     let mut entries = Vec::new();
-    let mut synonyms = Vec::new();
     for p in parsed {
-        synonyms.extend(p.source.synonyms.iter().cloned());
         sources.push(p.source);
         entries.extend(p.entries.into_iter().map(|(e, _, _)| e));
     }
-    Ok(KnowledgeBase::new(sources, entries, synonyms))
+    Ok(KnowledgeBase::new(sources, entries, Vocabulary::default()))
 }
 
 fn read_file(path: &Path, previous: Option<&KnowledgeBase>) -> Result<Parsed, Vec<LoadError>> {
@@ -463,8 +472,31 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
         if terms.len() < 2 || terms.iter().any(|t| crate::matcher::normalise(t).is_empty()) {
             errors.push(at(
                 group.span(),
-                "a synonym group needs at least two non-empty words or phrases, e.g. [\"ice\", \"immigration and customs enforcement\"]".to_owned(),
+                "a synonym group needs at least two non-empty words or phrases, e.g. [\"car\", \"automobile\", \"motor vehicle\"]".to_owned(),
             ));
+        }
+    }
+    if let Some(abbreviations) = &raw.abbreviations {
+        for (short, long) in abbreviations.get_ref() {
+            let (s, l) = (crate::matcher::normalise(short), crate::matcher::normalise(long));
+            if s.is_empty() || s.contains(' ') || l.is_empty() {
+                errors.push(at(
+                    abbreviations.span(),
+                    format!(
+                        "abbreviation {short:?} = {long:?}: the short form must be one word and the long form not empty, e.g. {{ nyc = \"new york city\" }}"
+                    ),
+                ));
+            }
+        }
+    }
+    for (key, list) in [("out_of_scope", &raw.out_of_scope), ("stop_words", &raw.stop_words)] {
+        if let Some(list) = list
+            && let Some(bad) = list.get_ref().iter().find(|w| {
+                let n = crate::matcher::normalise(w);
+                n.is_empty() || n.contains(' ')
+            })
+        {
+            errors.push(at(list.span(), format!("{key}: {bad:?} is not one word; list single words")));
         }
     }
     if !errors.is_empty() {
@@ -511,7 +543,12 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
             path: path.to_path_buf(),
             title: raw.title.into_inner(),
             description: raw.source.map(Spanned::into_inner).unwrap_or_default(),
-            synonyms: raw.synonyms.into_iter().map(Spanned::into_inner).collect(),
+            vocabulary: Vocabulary {
+                synonyms: raw.synonyms.into_iter().map(Spanned::into_inner).collect(),
+                abbreviations: raw.abbreviations.map(|a| a.into_inner().into_iter().collect()).unwrap_or_default(),
+                out_of_scope: raw.out_of_scope.map(Spanned::into_inner).unwrap_or_default(),
+                stop_words: raw.stop_words.map(Spanned::into_inner).unwrap_or_default(),
+            },
             claims: raw
                 .claims
                 .into_iter()
@@ -605,7 +642,7 @@ answer = "The law says things."
         assert_eq!(second.entry("a").unwrap().claims[0].status, ClaimStatus::Unverified);
         let fresh = load_dir(dir.path()).unwrap();
         assert_eq!(second.entries, fresh.entries);
-        assert_eq!(second.synonyms, fresh.synonyms);
+        assert_eq!(second.vocabulary, fresh.vocabulary);
         assert_eq!(second.sources, fresh.sources);
 
         // And back: the reused claim is disputed again.

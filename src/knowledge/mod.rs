@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::matcher::Matcher;
+use crate::matcher::{Document, Field, FieldKind, Matcher, Vocabulary};
 
 pub use load::{LoadError, LoadErrors, load_dir, load_dir_reusing, load_str};
 
@@ -92,14 +92,46 @@ impl Entry {
     }
 }
 
+/// An entry as the matcher sees it: its question and aliases are what it
+/// answers; its topic, answer sentences, claims and the names and headings
+/// in its answer are the rest of its text.
+pub fn document(entry: &Entry) -> Document {
+    let mut doc = document_phrasings(entry);
+    let mut names: Vec<String> = facts::named_things(&entry.answer).into_iter().collect();
+    names.extend(facts::headings(&entry.answer));
+    doc.fields.push(Field { kind: FieldKind::Name, text: names.join(" ") });
+    doc.fields.push(Field { kind: FieldKind::Topic, text: entry.topic.clone() });
+    let sentences = facts::sentences(&entry.answer);
+    for claim in &entry.claims {
+        // Imported claims are sentences of the answer word for word; those
+        // are indexed once, as claims.
+        if !sentences.contains(&claim.text) {
+            doc.fields.push(Field { kind: FieldKind::Claim, text: claim.text.clone() });
+        }
+    }
+    for sentence in sentences {
+        let kind = if entry.claims.iter().any(|c| c.text == sentence) { FieldKind::Claim } else { FieldKind::Sentence };
+        doc.fields.push(Field { kind, text: sentence });
+    }
+    doc
+}
+
+fn document_phrasings(entry: &Entry) -> Document {
+    Document {
+        phrasings: std::iter::once(&entry.question).chain(&entry.aliases).cloned().collect(),
+        fields: Vec::new(),
+    }
+}
+
 /// File-level metadata of one knowledge file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Source {
     pub path: PathBuf,
     pub title: String,
     pub description: String,
-    /// This file's own synonym groups.
-    pub synonyms: Vec<Vec<String>>,
+    /// This file's own words: synonym groups, abbreviations, out-of-scope
+    /// words and stop words.
+    pub vocabulary: Vocabulary,
     /// The shared claim records (`[[claim]]`) defined in this file, with
     /// the line of each.
     pub claims: Vec<(Claim, usize)>,
@@ -114,7 +146,8 @@ pub struct KnowledgeBase {
     pub sources: Vec<Source>,
     /// Sorted by id, so every listing and tie-break is deterministic.
     pub entries: Vec<Entry>,
-    pub synonyms: Vec<Vec<String>>,
+    /// Every file's vocabulary together.
+    pub vocabulary: Vocabulary,
     pub contradictions: Vec<lint::Contradiction>,
     /// Claims (entry id, claim index) that the lint marked disputed; their
     /// written status is `unverified`.
@@ -125,29 +158,48 @@ pub struct KnowledgeBase {
 impl KnowledgeBase {
     /// Builds the knowledge base from validated entries: finds contradictions,
     /// marks the claims caught in them as disputed, and indexes everything.
-    pub fn new(sources: Vec<Source>, mut entries: Vec<Entry>, synonyms: Vec<Vec<String>>) -> Self {
+    pub fn new(sources: Vec<Source>, mut entries: Vec<Entry>, extra: Vocabulary) -> Self {
         entries.sort_by(|a, b| a.id.cmp(&b.id));
         let contradictions = lint::find_contradictions(&entries);
         let lint_disputed = lint::mark_disputed(&mut entries, &contradictions);
-        let matcher = Matcher::build(&entries, &synonyms);
-        KnowledgeBase { sources, entries, synonyms, contradictions, lint_disputed, matcher }
-    }
-
-    /// A copy of this knowledge base with another matcher, for measuring
-    /// scorer weights.
-    pub fn with_matcher(kb: &KnowledgeBase, matcher: Matcher) -> KnowledgeBase {
-        KnowledgeBase {
-            sources: kb.sources.clone(),
-            entries: kb.entries.clone(),
-            synonyms: kb.synonyms.clone(),
-            contradictions: kb.contradictions.clone(),
-            lint_disputed: kb.lint_disputed.clone(),
-            matcher,
+        let mut vocabulary = extra;
+        for source in &sources {
+            let v = &source.vocabulary;
+            vocabulary.synonyms.extend(v.synonyms.iter().cloned());
+            vocabulary.abbreviations.extend(v.abbreviations.iter().cloned());
+            vocabulary.out_of_scope.extend(v.out_of_scope.iter().cloned());
+            vocabulary.stop_words.extend(v.stop_words.iter().cloned());
         }
+        let matcher = Matcher::build(entries.len(), |i| document(&entries[i]), &vocabulary);
+        KnowledgeBase { sources, entries, vocabulary, contradictions, lint_disputed, matcher }
     }
 
     pub fn matcher(&self) -> &Matcher {
         &self.matcher
+    }
+
+    /// This knowledge base indexed with other scorer weights, for measuring
+    /// them (the semantic half is not carried over: embed again).
+    pub fn with_tuning(mut self, tuning: crate::matcher::Tuning) -> Self {
+        let entries = &self.entries;
+        self.matcher = Matcher::build_with(entries.len(), |i| document(&entries[i]), &self.vocabulary, tuning);
+        self
+    }
+
+    /// Adds the semantic half to matching: every phrasing is embedded by
+    /// `encoder` (which may serve them from its cache). On failure the
+    /// knowledge base stays lexical and the error says why.
+    pub fn embed(&mut self, encoder: std::sync::Arc<dyn crate::matcher::Encoder>) -> Result<(), String> {
+        let texts: Vec<Vec<String>> =
+            self.entries.iter().map(|e| self.matcher.semantic_texts(&document_phrasings(e))).collect();
+        let flat: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
+        let mut vectors = encoder.encode_stored(&flat)?.into_iter();
+        let index = crate::matcher::DenseIndex::new(
+            encoder.dim(),
+            texts.iter().map(|t| vectors.by_ref().take(t.len()).collect::<Vec<_>>()),
+        );
+        self.matcher.attach(index, encoder);
+        Ok(())
     }
 
     pub fn entry(&self, id: &str) -> Option<&Entry> {

@@ -8,29 +8,32 @@ use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::{Hash, Hasher};
 
+use super::Vocabulary;
 use super::normalise::{clip, normalise};
 
 /// Words that carry no meaning for choosing an entry: English function words,
 /// the filler of chat messages ("like", "actually", "pls") and discourse
 /// markers (in an answer "First, …" orders points; it is not about what
 /// comes first).
+/// Words that carry no meaning for choosing an entry: English function words,
+/// the filler of chat messages ("like", "actually", "pls") and discourse
+/// markers. Negation ("not", "no", "never") and direction or time words
+/// ("before", "after", "against", "over") are kept: "can police refuse" and
+/// "can police not refuse" ask different things. A knowledge base adds its
+/// own stop words in its files (`stop_words = [...]`).
 #[rustfmt::skip]
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "actually", "after", "again", "against", "all", "also", "am", "an", "and", "any",
-    "anyone", "anything", "are", "around", "as", "at", "be", "because", "been", "before", "being", "below",
-    "between", "both", "but", "by", "can", "could", "day", "did", "do", "does", "doing", "down", "during",
-    "each", "even", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "give", "go",
-    "going", "got", "had", "has", "have", "having", "he", "hello", "her", "here", "hers", "hey", "hi", "him",
-    "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "kind", "know", "like", "lol", "me",
-    "might", "more", "most", "much", "must", "my", "myself", "no", "nor", "not", "of", "off", "ok", "okay",
-    "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "please", "pretty", "question",
-    "quick", "really", "same", "says", "she", "should", "so", "some", "someone", "something", "such", "tell",
-    "thanks", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing",
-    "things", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "wanna", "want",
-    "was", "way", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
-    "wondering", "would", "yeah", "yes", "you", "your", "yours", "stuff", "ask", "asking", "curious", "First,",
-    "…", "first", "second", "third", "firstly", "secondly", "thirdly", "finally", "lastly", "additionally",
-    "overall", "furthermore", "moreover", "however", "whether", "since", "already", "still",
+    "a", "about", "actually", "again", "all", "also", "am", "an", "and", "any", "anyone", "anything", "are",
+    "around", "as", "at", "be", "because", "been", "being", "both", "but", "by", "did", "do",
+    "does", "doing", "each", "even", "ever", "for", "get", "gets", "getting", "go", "going", "got", "had", "has",
+    "have", "having", "he", "hello", "her", "here", "hers", "hey", "hi", "him", "his", "i", "if", "in",
+    "is", "it", "its", "just", "kind", "know", "like", "lol", "me", "might", "my", "myself", "of", "ok", "okay",
+    "on", "or", "our", "ours", "please", "pretty", "really", "she", "so", "some", "someone",
+    "something", "such", "tell", "thanks", "than", "that", "the", "their", "theirs", "them", "then", "there",
+    "these", "they", "thing", "things", "this", "those", "to", "too", "us", "very", "wanna", "want", "was",
+    "we", "were", "while", "whom", "with",
+    "yeah", "yes", "you", "your", "yours", "stuff", "firstly", "secondly", "thirdly", "lastly",
+    "additionally", "furthermore", "moreover", "however", "whether",
 ];
 
 /// One analysed term of a text.
@@ -42,8 +45,9 @@ pub struct Term {
     /// The word is in neither the vocabulary nor correctable: something the
     /// knowledge never talks about.
     pub unknown: bool,
-    /// An unknown word that names a place (another state, say).
-    pub foreign_place: bool,
+    /// An unknown word the knowledge lists as out of scope (another place,
+    /// say): strong evidence that no entry answers the message.
+    pub out_of_scope: bool,
     /// A common English word (see [`Analyser::is_common`]).
     pub common: bool,
 }
@@ -66,7 +70,7 @@ struct Word {
 /// Analyses text into terms for one knowledge base.
 pub struct Analyser {
     stemmer: Stemmer,
-    stop: FxHashSet<&'static str>,
+    stop: FxHashSet<Box<str>>,
     /// Every word of the knowledge and its synonyms, analysed.
     words: FxHashMap<Box<str>, Word>,
     /// Synonym phrases (as plural-folded words), longest first, keyed by first word.
@@ -79,8 +83,12 @@ pub struct Analyser {
     /// vocabulary ("symmetric delete").
     deletions: FxHashMap<u64, Vec<u32>>,
     lexicon_list: Vec<Box<str>>,
-    /// Stems of place names (see `places`).
-    places: FxHashSet<String>,
+    /// Stems of words that mark a message as out of scope (the knowledge
+    /// files' `out_of_scope`).
+    out_of_scope: FxHashSet<String>,
+    /// The knowledge's own abbreviations (`abbreviations`), expanded as whole
+    /// normalised words in messages and stored text alike.
+    abbreviations: FxHashMap<Box<str>, Box<str>>,
     /// Stems of common English words (the ISO stop-word list, beyond our own
     /// stop words): "come", "find", "work". In a small FAQ such words are rare
     /// and would look telling; in English they are not.
@@ -136,8 +144,8 @@ struct Token<'a> {
 impl Analyser {
     /// Builds an analyser whose vocabulary is `texts` and whose synonym
     /// groups are `synonyms` (each group folds into one concept term).
-    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>, synonyms: &[Vec<String>]) -> Self {
-        let mut analyser = Analyser::for_synonyms(synonyms);
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>, vocabulary: &Vocabulary) -> Self {
+        let mut analyser = Analyser::for_vocabulary(vocabulary);
         let mut cache = WordCache::default();
         for text in texts {
             analyser.knowledge_terms(text, &mut cache);
@@ -146,21 +154,33 @@ impl Analyser {
         analyser
     }
 
-    /// An analyser that knows the synonyms but no vocabulary yet: analyse the
-    /// knowledge with [`Analyser::knowledge_terms`], then [`Analyser::learn`].
-    pub fn for_synonyms(synonyms: &[Vec<String>]) -> Self {
+    /// An analyser that knows the knowledge's own words (synonyms,
+    /// abbreviations, stop words, out-of-scope words) but none of its text
+    /// yet: analyse the text with [`Analyser::knowledge_terms`], then
+    /// [`Analyser::learn`].
+    pub fn for_vocabulary(vocabulary: &Vocabulary) -> Self {
+        let synonyms = &vocabulary.synonyms;
+        let mut stop: FxHashSet<Box<str>> = STOP_WORDS.iter().map(|w| Box::from(*w)).collect();
+        stop.extend(vocabulary.stop_words.iter().map(|w| normalise(w).into_boxed_str()).filter(|w| !w.is_empty()));
         let mut analyser = Analyser {
             stemmer: Stemmer::create(Algorithm::English),
-            stop: STOP_WORDS.iter().copied().collect(),
+            stop,
             words: FxHashMap::default(),
             phrases: FxHashMap::default(),
             lexicon: FxHashSet::default(),
             deletions: FxHashMap::default(),
             lexicon_list: Vec::new(),
-            places: FxHashSet::default(),
+            out_of_scope: FxHashSet::default(),
+            abbreviations: vocabulary
+                .abbreviations
+                .iter()
+                .map(|(short, long)| (normalise(short).into_boxed_str(), normalise(long).into_boxed_str()))
+                .filter(|(short, long)| !short.is_empty() && !long.is_empty() && !short.contains(' '))
+                .collect(),
             common: FxHashSet::default(),
         };
-        analyser.places = super::places::PLACES.iter().map(|p| analyser.stem(p)).collect();
+        analyser.out_of_scope =
+            vocabulary.out_of_scope.iter().map(|p| analyser.stem(&analyser.light(&normalise(p)))).collect();
         analyser.common = stop_words::get("en")
             .iter()
             .map(|w| normalise(w))
@@ -195,7 +215,7 @@ impl Analyser {
     /// Adds the words of a synonym to the vocabulary; returns their light
     /// forms, stop words included (phrases may hold them).
     fn remember(&mut self, text: &str) -> Vec<Box<str>> {
-        let normalised = normalise(text);
+        let normalised = self.normalise(text);
         let mut out = Vec::new();
         for word in normalised.split(' ').filter(|w| !w.is_empty()) {
             if !self.words.contains_key(word) {
@@ -241,7 +261,7 @@ impl Analyser {
     /// ids local to `cache`, sorted and distinct: like [`Analyser::terms`],
     /// but every word is vocabulary by definition, so none is corrected.
     pub fn knowledge_terms(&self, text: &str, cache: &mut WordCache) -> Vec<u32> {
-        let normalised = normalise(text);
+        let normalised = self.normalise(text);
         let mut indices: Vec<u32> = Vec::new();
         for word in normalised.split(' ').filter(|w| !w.is_empty()) {
             let i = match cache.index.get(word) {
@@ -302,6 +322,16 @@ impl Analyser {
         ids
     }
 
+    /// [`normalise`], then this knowledge's abbreviations expanded: what
+    /// both the index and the embedding model see of a text.
+    pub fn normalise(&self, text: &str) -> String {
+        let normalised = normalise(text);
+        if self.abbreviations.is_empty() || !normalised.split(' ').any(|w| self.abbreviations.contains_key(w)) {
+            return normalised;
+        }
+        normalised.split(' ').map(|w| self.abbreviations.get(w).map_or(w, |long| &**long)).collect::<Vec<_>>().join(" ")
+    }
+
     fn analyse_word(&self, word: &str) -> Word {
         let stop = self.stop.contains(word);
         let light = self.light(word);
@@ -342,7 +372,7 @@ impl Analyser {
     /// The distinct terms of `text`, sorted; concept terms ("~ice") for
     /// synonym phrases, full stems for every other word but stop words.
     pub fn terms(&self, text: &str) -> Vec<Term> {
-        let normalised = normalise(clip(text));
+        let normalised = self.normalise(clip(text));
         // Words new to the analyser, and corrections, own their analysis.
         let mut owned: Vec<Word> = Vec::new();
         let mut plan: Vec<(Option<&Word>, bool, bool)> = Vec::new(); // (known analysis, corrected, unknown)
@@ -388,9 +418,9 @@ impl Analyser {
                 Some(w) => (w.corrected, w.unknown, Some(w.stem)),
                 None => (false, false, None),
             };
-            let foreign_place = unknown && stem.is_some_and(|s| self.places.contains(s));
+            let out_of_scope = unknown && stem.is_some_and(|s| self.out_of_scope.contains(s));
             let common = stem.is_some_and(|s| self.common.contains(s));
-            terms.push(Term { text: text.to_owned(), corrected, unknown, foreign_place, common });
+            terms.push(Term { text: text.to_owned(), corrected, unknown, out_of_scope, common });
         });
         terms.sort();
         // A repeated word counts once: "mississippi mississippi …" is no
@@ -488,10 +518,15 @@ mod tests {
     fn analyser() -> Analyser {
         Analyser::new(
             ["Mississippi law enforcement cooperates with ICE under the 287(g) program."],
-            &[
-                vec!["ice".into(), "immigration and customs enforcement".into(), "deportation agents".into()],
-                vec!["police".into(), "law enforcement".into(), "cops".into()],
-            ],
+            &Vocabulary {
+                synonyms: vec![
+                    vec!["ice".into(), "immigration and customs enforcement".into(), "deportation agents".into()],
+                    vec!["police".into(), "law enforcement".into(), "cops".into()],
+                ],
+                abbreviations: vec![("ms".into(), "mississippi".into())],
+                out_of_scope: vec!["texas".into()],
+                stop_words: Vec::new(),
+            },
         )
     }
 
@@ -519,6 +554,15 @@ mod tests {
         // A changed letter in a short word is another word, not a typo.
         assert!(a.terms("progrem")[0].corrected);
         assert!(a.terms("lawz")[0].unknown);
+    }
+
+    #[test]
+    fn knowledge_abbreviations_and_out_of_scope_words() {
+        let a = analyser();
+        assert_eq!(texts(&a.terms("ms cops")), ["mississippi", "~police"]);
+        assert!(a.terms("texas")[0].out_of_scope);
+        // Negation is meaning, not noise.
+        assert_eq!(texts(&a.terms("not")), ["not"]);
     }
 
     #[test]

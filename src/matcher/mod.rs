@@ -1,20 +1,69 @@
-//! Matching a chat message to the nearest stored question: an inverted index
-//! over analysed terms weighted by how well they tell entries apart, a score
-//! in [0, 1], and the decision to answer, suggest or abstain.
+//! Matching a chat message to the nearest stored document: a leaf engine
+//! that knows nothing of knowledge files. Documents come in (phrasings, and
+//! fields such as answer sentences with a kind each); ranked candidates and
+//! the decision to answer, suggest or abstain come out. Two kinds of
+//! evidence are fused: lexical (an inverted index over analysed terms
+//! weighted by how well they tell documents apart) and semantic (sentence
+//! vectors from an [`Encoder`], see [`dense`]).
 
 mod analyse;
+pub mod dense;
 mod normalise;
-mod places;
 
 pub use analyse::{Analyser, Term, WordCache};
+pub use dense::{DenseIndex, Encoder};
 
 pub use normalise::{MAX_INPUT_CHARS, clip, normalise};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::knowledge::{Entry, facts};
+/// The words of one knowledge base that analysis needs, written by its
+/// moderators: nothing about any subject is built into the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Vocabulary {
+    /// Groups of words or phrases that mean the same; each group folds into
+    /// one concept.
+    pub synonyms: Vec<Vec<String>>,
+    /// Short forms expanded wherever they stand alone as a word ("nyc" →
+    /// "new york city").
+    pub abbreviations: Vec<(String, String)>,
+    /// Words that, when a message uses them and no document does, say the
+    /// message asks about something else (other places, other programmes).
+    pub out_of_scope: Vec<String>,
+    /// Words that carry no meaning in this knowledge beyond English stop words.
+    pub stop_words: Vec<String>,
+}
+
+/// What a piece of a document's text is, which decides how much a word in
+/// it says about the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// The document's topic or section name.
+    Topic,
+    /// Names and headings in the answer (programmes, agencies, list heads).
+    Name,
+    /// One sentence of the answer.
+    Sentence,
+    /// A one-line statement of what the answer says.
+    Claim,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub kind: FieldKind,
+    pub text: String,
+}
+
+/// One thing that can be matched: its phrasings (the questions it answers)
+/// and its other text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    pub phrasings: Vec<String>,
+    pub fields: Vec<Field>,
+}
 
 /// The scorer's fixed weights. They are properties of the method, not of a
 /// deployment, so they are not in the config; `Default` holds the values
@@ -42,12 +91,18 @@ pub struct Tuning {
     /// it does use. Chat is full of words no FAQ holds, so an unknown word is
     /// weaker evidence against an entry than a known rare word is for one.
     pub unknown_factor: f64,
-    /// Weight of a place the knowledge never mentions (another state), relative
-    /// to the rarest known word: a question about Texas is not about here.
-    pub foreign_place_factor: f64,
+    /// Weight of a word the knowledge lists as out of scope and never uses,
+    /// relative to the rarest known word: a question about elsewhere is not
+    /// about here.
+    pub out_of_scope_factor: f64,
     /// Weight of a common English word ("come", "find") relative to what its
     /// rarity in the knowledge alone would give it.
     pub common_factor: f64,
+    /// Share of the fused score from lexical evidence; the rest is semantic.
+    pub lexical_share: f64,
+    /// Cosine at or below which two texts count as unrelated (semantic
+    /// score 0); the model's typical similarity of unrelated sentences.
+    pub cosine_floor: f64,
 }
 
 impl Default for Tuning {
@@ -60,8 +115,10 @@ impl Default for Tuning {
             corrected_factor: 0.85,
             message_share: 0.8,
             unknown_factor: 1.0,
-            foreign_place_factor: 3.0,
-            common_factor: 0.5,
+            out_of_scope_factor: 3.0,
+            common_factor: 1.0,
+            lexical_share: 0.3,
+            cosine_floor: 0.2,
         }
     }
 }
@@ -99,23 +156,48 @@ struct Known {
 }
 
 /// Thresholds for the three outcomes; they live in `config.toml [matching]`.
+/// One set serves every knowledge base: each rule asks for a lead over the
+/// runner-up or agreement between the two kinds of evidence, not only a
+/// high score, so a knowledge base whose entries all sound alike (and so
+/// all score high) does not get confident answers for free.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
-    /// Least confidence for a direct answer.
+    /// Least lexical score for an answer on words alone.
     pub answer: f64,
-    /// Least lead of the best entry over the runner-up for a direct answer.
+    /// Least lead of the best lexical score over the runner-up's for an
+    /// answer on words alone.
     pub margin: f64,
-    /// Least confidence for an entry to be offered as "did you mean".
+    /// With semantic matching, an answer on words alone also needs the
+    /// entry's cosine within this much of the best cosine: the meaning must
+    /// not point elsewhere.
+    pub semantic_slack: f64,
+    /// Least cosine for an answer when the words and the meaning pick the
+    /// same entry.
+    pub agree_cosine: f64,
+    /// Least cosine for an answer on meaning alone...
+    pub answer_cosine: f64,
+    /// ...with at least this lead over the runner-up's cosine.
+    pub cosine_margin: f64,
+    /// Least fused score for an entry to be offered as "did you mean".
     pub suggest: f64,
-    /// Least summed weight of the message's words found in the knowledge;
-    /// below it the message says too little to match anything.
+    /// Least summed weight of the message's words found in the knowledge for
+    /// an answer on words alone; below it the message says too little.
     pub min_evidence: f64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { answer: 0.32, margin: 0.06, suggest: 0.2, min_evidence: 0.5 }
+        Thresholds {
+            answer: 0.3,
+            margin: 0.15,
+            semantic_slack: 0.1,
+            agree_cosine: 0.8,
+            answer_cosine: 0.9,
+            cosine_margin: 0.05,
+            suggest: 0.2,
+            min_evidence: 0.5,
+        }
     }
 }
 
@@ -132,7 +214,40 @@ pub enum Outcome {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
     pub entry: usize,
+    /// The fused score the decision runs on, in [0, 1].
     pub score: f64,
+    /// The lexical score alone.
+    pub lexical: f64,
+    /// Cosine of the message with the entry's nearest phrasing; `None`
+    /// without an encoder.
+    pub semantic: Option<f64>,
+}
+
+/// What the lexical pass found out about a message.
+struct Lexical {
+    known: Vec<Known>,
+    /// Summed weight of every word of the message, known or not.
+    total: f64,
+    /// Summed weight of the message's known words.
+    evidence: f64,
+    /// Words the knowledge lists as out of scope (and never uses).
+    out_of_scope: usize,
+    candidates: Vec<u32>,
+}
+
+/// Everything the decision looks at for one message: for tools that
+/// measure matching, and the decision itself.
+#[derive(Debug, Clone, Default)]
+pub struct Signals {
+    /// Candidates from either kind of retrieval, best fused score first.
+    pub ranked: Vec<Scored>,
+    /// Summed weight of the message's words the knowledge uses.
+    pub evidence: f64,
+    /// Share of the message's weight in words the knowledge uses.
+    pub known_share: f64,
+    pub out_of_scope: usize,
+    /// Whether the semantic half took part.
+    pub semantic: bool,
 }
 
 /// The result of matching one message.
@@ -155,7 +270,7 @@ struct AnalysedEntry {
     strength: Vec<(u32, f32)>,
 }
 
-fn analyse_entry(analyser: &Analyser, cache: &mut WordCache, entry: &Entry, tuning: &Tuning) -> AnalysedEntry {
+fn analyse_document(analyser: &Analyser, cache: &mut WordCache, doc: &Document, tuning: &Tuning) -> AnalysedEntry {
     let mut strength: FxHashMap<u32, f64> = FxHashMap::default();
     let mut add = |terms: &[u32], s: f64| {
         for &t in terms {
@@ -163,39 +278,27 @@ fn analyse_entry(analyser: &Analyser, cache: &mut WordCache, entry: &Entry, tuni
             *slot = slot.max(s);
         }
     };
-    let phrasings: Vec<Vec<u32>> =
-        std::iter::once(&entry.question).chain(&entry.aliases).map(|p| analyser.knowledge_terms(p, cache)).collect();
+    let phrasings: Vec<Vec<u32>> = doc.phrasings.iter().map(|p| analyser.knowledge_terms(p, cache)).collect();
     for p in &phrasings {
         add(p, PHRASING_STRENGTH);
     }
-    // Claims are the moderator's one-line statements of what the answer
-    // says, the names in an answer (programmes, agencies, acts) are what
-    // people ask about by name, and the headings of its list items ("Loss of
-    // federal funding: …") sum up its points; the rest of a long answer is
-    // prose whose ordinary words say little.
-    let mut names = facts::named_things(&entry.answer).into_iter().collect::<Vec<_>>();
-    names.extend(facts::headings(&entry.answer));
-    add(&analyser.knowledge_terms(&names.join(" "), cache), tuning.claim_strength);
-    add(&analyser.knowledge_terms(&entry.topic, cache), tuning.topic_strength);
-    let texts = facts::sentences(&entry.answer);
-    let sentences: Vec<Vec<u32>> = texts.iter().map(|s| analyser.knowledge_terms(s, cache)).collect();
-    for sentence in &sentences {
-        add(sentence, tuning.answer_strength);
+    // A word of a stored question says more about what the document answers
+    // than the same word somewhere in a long answer; words found together in
+    // one sentence or claim (a passage) say more than the same words spread
+    // over the answer.
+    let mut passages = Vec::new();
+    for field in &doc.fields {
+        let terms = analyser.knowledge_terms(&field.text, cache);
+        let s = match field.kind {
+            FieldKind::Topic => tuning.topic_strength,
+            FieldKind::Name | FieldKind::Claim => tuning.claim_strength,
+            FieldKind::Sentence => tuning.answer_strength,
+        };
+        add(&terms, s);
+        if matches!(field.kind, FieldKind::Sentence | FieldKind::Claim) && terms.len() >= 2 {
+            passages.push(terms);
+        }
     }
-    // Imported claims are sentences of the answer word for word; those are
-    // analysed once.
-    let claims: Vec<Vec<u32>> = entry
-        .claims
-        .iter()
-        .map(|c| match texts.iter().position(|t| *t == c.text) {
-            Some(i) => sentences[i].clone(),
-            None => analyser.knowledge_terms(&c.text, cache),
-        })
-        .collect();
-    for claim in &claims {
-        add(claim, tuning.claim_strength);
-    }
-    let passages = sentences.into_iter().chain(claims).filter(|p| p.len() >= 2).collect();
     let mut strength: Vec<(u32, f32)> = strength.into_iter().map(|(t, s)| (t, s as f32)).collect();
     strength.sort_by_key(|(t, _)| *t);
     AnalysedEntry { phrasings, passages, strength }
@@ -222,12 +325,23 @@ pub struct Matcher {
     /// Weight of the rarest possible known word.
     rare_weight: f64,
     tuning: Tuning,
+    /// The semantic half, when an encoder is attached.
+    dense: Option<Dense>,
+}
+
+/// Phrasing vectors and the encoder that made them (and embeds messages).
+#[derive(Debug)]
+struct Dense {
+    index: DenseIndex,
+    encoder: Arc<dyn Encoder>,
 }
 
 impl Matcher {
-    /// Indexes entries (already sorted by id) with the knowledge's synonyms.
-    pub fn build(entries: &[Entry], synonyms: &[Vec<String>]) -> Self {
-        Self::build_with(entries, synonyms, Tuning::default())
+    /// Indexes `count` documents, the `i`th made by `document(i)` when it is
+    /// analysed (so the documents of a large knowledge base are never all in
+    /// memory at once), with the knowledge's own vocabulary.
+    pub fn build(count: usize, document: impl Fn(usize) -> Document + Sync, vocabulary: &Vocabulary) -> Self {
+        Self::build_with(count, document, vocabulary, Tuning::default())
     }
 
     /// Like [`Matcher::build`] with other weights, for measuring them.
@@ -235,16 +349,22 @@ impl Matcher {
     /// Entries are analysed on all cores (the slow part: every word of every
     /// answer), then their terms are numbered and posted in entry order, so
     /// the index is the same whatever the number of threads.
-    pub fn build_with(entries: &[Entry], synonyms: &[Vec<String>], tuning: Tuning) -> Self {
-        let mut analyser = Analyser::for_synonyms(synonyms);
+    pub fn build_with(
+        count: usize,
+        document: impl Fn(usize) -> Document + Sync,
+        vocabulary: &Vocabulary,
+        tuning: Tuning,
+    ) -> Self {
+        let mut analyser = Analyser::for_vocabulary(vocabulary);
+        let document = &document;
         let threads = crate::parallel::threads();
         let mut caches: Vec<WordCache> = (0..threads).map(|_| WordCache::default()).collect();
         // Per thread: local term id → global term id, grown as terms appear.
         let mut local_to_global: Vec<Vec<u32>> = vec![Vec::new(); threads];
         let mut terms: HashMap<String, u32> = HashMap::new();
         let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
-        let mut phrasings = Vec::with_capacity(entries.len());
-        let mut passages = Vec::with_capacity(entries.len());
+        let mut phrasings = Vec::with_capacity(count);
+        let mut passages = Vec::with_capacity(count);
 
         // Entries are analysed a block at a time on all cores, and each block
         // is folded into the index before the next, so the analysed form of
@@ -252,7 +372,8 @@ impl Matcher {
         // thread in entry order, so the index does not depend on the split.
         const BLOCK: usize = 8_192;
         let mut next_entry = 0u32;
-        for block in entries.chunks(BLOCK * threads) {
+        let indices: Vec<usize> = (0..count).collect();
+        for block in indices.chunks(BLOCK * threads) {
             let part_len = block.len().div_ceil(threads).max(1);
             let analysed: Vec<Vec<AnalysedEntry>> = std::thread::scope(|s| {
                 let handles: Vec<_> = block
@@ -260,7 +381,9 @@ impl Matcher {
                     .zip(caches.iter_mut())
                     .map(|(part, cache)| {
                         let analyser = &analyser;
-                        s.spawn(move || part.iter().map(|e| analyse_entry(analyser, cache, e, &tuning)).collect())
+                        s.spawn(move || {
+                            part.iter().map(|&i| analyse_document(analyser, cache, &document(i), &tuning)).collect()
+                        })
                     })
                     .collect();
                 handles.into_iter().map(|h| h.join().expect("entry analysis does not panic")).collect()
@@ -297,7 +420,7 @@ impl Matcher {
             p.shrink_to_fit();
         }
 
-        let n = entries.len() as f64;
+        let n = count as f64;
         let idf = |df: f64| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
         let mut by_id: Vec<&str> = vec![""; terms.len()];
         for (text, &id) in &terms {
@@ -311,7 +434,7 @@ impl Matcher {
                 idf(p.len() as f64) * common
             })
             .collect();
-        Matcher { analyser, terms, weights, postings, phrasings, passages, rare_weight: idf(1.0), tuning }
+        Matcher { analyser, terms, weights, postings, phrasings, passages, rare_weight: idf(1.0), tuning, dense: None }
     }
 
     /// Weight of an analysed term (0 when the knowledge never uses it).
@@ -337,7 +460,7 @@ impl Matcher {
     ///
     /// Candidates come from the inverted index: the postings of the message's
     /// rarest terms are read first, up to a budget, so a word in every entry
-    /// ("mississippi", "policy") never costs a pass over all entries. The
+    /// ("covid", "policy") never costs a pass over all entries. The
     /// best [`CANDIDATES`] then get the full score, common terms included.
     pub fn score(&self, message: &str) -> (Vec<Scored>, f64) {
         self.score_within(message, POSTINGS_BUDGET)
@@ -350,11 +473,27 @@ impl Matcher {
     }
 
     fn score_within(&self, message: &str, budget: usize) -> (Vec<Scored>, f64) {
+        let lexical = self.lexical(message, budget);
+        let mut scored: Vec<Scored> = lexical
+            .candidates
+            .iter()
+            .map(|&entry| {
+                let score = self.lexical_score(entry, &lexical);
+                Scored { entry: entry as usize, score, lexical: score, semantic: None }
+            })
+            .collect();
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        (scored, lexical.evidence)
+    }
+
+    /// The message's known terms and the entries worth a full lexical score.
+    fn lexical(&self, message: &str, budget: usize) -> Lexical {
         let query = self.analyser.terms(message);
         // Known terms as (term id, weight, evidence factor); the total weight
         // includes unknown words, which pull every entry's coverage down.
         let mut known: Vec<Known> = Vec::new();
         let mut total = 0.0;
+        let mut out_of_scope = 0;
         for term in &query {
             match self.terms.get(&term.text) {
                 Some(&id) => {
@@ -366,8 +505,9 @@ impl Matcher {
                         factor: if term.corrected { self.tuning.corrected_factor } else { 1.0 },
                     });
                 }
-                None if term.foreign_place => {
-                    total += self.rare_weight * self.tuning.foreign_place_factor;
+                None if term.out_of_scope => {
+                    out_of_scope += 1;
+                    total += self.rare_weight * self.tuning.out_of_scope_factor;
                 }
                 None => {
                     let common = if term.common { self.tuning.common_factor } else { 1.0 };
@@ -375,21 +515,19 @@ impl Matcher {
                 }
             }
         }
-        if known.is_empty() || total <= 0.0 {
-            return (Vec::new(), 0.0);
-        }
         let evidence: f64 = known.iter().map(|k| k.weight).sum();
+        let mut lexical = Lexical { known, total, evidence, out_of_scope, candidates: Vec::new() };
+        if lexical.known.is_empty() || total <= 0.0 {
+            return lexical;
+        }
 
         // Rarest terms first; their postings are short and telling.
-        known.sort_by_key(|k| (self.postings[k.id as usize].len(), k.id));
-        let postings_total: usize = known.iter().map(|k| self.postings[k.id as usize].len()).sum();
+        lexical.known.sort_by_key(|k| (self.postings[k.id as usize].len(), k.id));
+        let postings_total: usize = lexical.known.iter().map(|k| self.postings[k.id as usize].len()).sum();
         let mut coverage: FxHashMap<u32, f64> =
             FxHashMap::with_capacity_and_hasher(postings_total.min(budget), Default::default());
         let mut read = 0usize;
-        // How many postings of each term (in `known` order) were read; the
-        // rest are looked up for the candidates alone.
-        let mut taken: Vec<usize> = Vec::with_capacity(known.len());
-        for k in &known {
+        for k in &lexical.known {
             let postings = &self.postings[k.id as usize];
             // Even when the rarest term is everywhere, read no more than the
             // budget: such a message cannot single out an entry anyway.
@@ -402,7 +540,6 @@ impl Matcher {
                 *coverage.entry(entry).or_insert(0.0) += k.weight * k.factor * f64::from(strength);
             }
             read += take;
-            taken.push(take);
         }
         let mut candidates: Vec<(u32, f64)> = coverage.into_iter().collect();
         let by_score = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -410,31 +547,33 @@ impl Matcher {
             candidates.select_nth_unstable_by(CANDIDATES - 1, by_score);
             candidates.truncate(CANDIDATES);
         }
+        lexical.candidates = candidates.into_iter().map(|(e, _)| e).collect();
+        lexical
+    }
 
-        let mut scored: Vec<Scored> = candidates
-            .into_iter()
-            .map(|(entry, mut covered)| {
-                for (k, &take) in known.iter().zip(&taken) {
-                    let postings = &self.postings[k.id as usize];
-                    if take < postings.len()
-                        && let Ok(i) = postings.binary_search_by_key(&entry, |&(e, _)| e)
-                        && i >= take
-                    {
-                        covered += k.weight * k.factor * f64::from(postings[i].1);
-                    }
-                }
-                let message_cover = (covered + self.passage_bonus(entry, &known)) / total;
-                let phrasing_cover = self.phrasings[entry as usize]
-                    .split(|&t| t == SEPARATOR)
-                    .map(|p| self.phrasing_cover(p, &known))
-                    .fold(0.0, f64::max);
-                let share = self.tuning.message_share;
-                let score = share * message_cover + (1.0 - share) * phrasing_cover;
-                Scored { entry: entry as usize, score: score.clamp(0.0, 1.0) }
-            })
-            .collect();
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
-        (scored, evidence)
+    /// The full lexical score of one entry: how much of the message it
+    /// explains and how much of its best phrasing the message covers.
+    fn lexical_score(&self, entry: u32, lexical: &Lexical) -> f64 {
+        if lexical.total <= 0.0 {
+            return 0.0;
+        }
+        let mut covered = 0.0;
+        for k in &lexical.known {
+            let postings = &self.postings[k.id as usize];
+            if let Ok(i) = postings.binary_search_by_key(&entry, |&(e, _)| e) {
+                covered += k.weight * k.factor * f64::from(postings[i].1);
+            }
+        }
+        if covered == 0.0 {
+            return 0.0;
+        }
+        let message_cover = (covered + self.passage_bonus(entry, &lexical.known)) / lexical.total;
+        let phrasing_cover = self.phrasings[entry as usize]
+            .split(|&t| t == SEPARATOR)
+            .map(|p| self.phrasing_cover(p, &lexical.known))
+            .fold(0.0, f64::max);
+        let share = self.tuning.message_share;
+        (share * message_cover + (1.0 - share) * phrasing_cover).clamp(0.0, 1.0)
     }
 
     /// Extra coverage for message words found together in one passage of the
@@ -478,25 +617,180 @@ impl Matcher {
         if all > 0.0 { have / all } else { 0.0 }
     }
 
-    /// Matches a message and decides: answer, suggest or none.
-    ///
-    /// The confidence is the best score scaled down when the message holds
-    /// less evidence than `min_evidence`: "ice?" alone fits every entry
-    /// perfectly and tells nothing.
-    pub fn find(&self, message: &str, thresholds: &Thresholds) -> Match {
-        let (scored, evidence) = self.score(message);
-        let enough = if thresholds.min_evidence > 0.0 { (evidence / thresholds.min_evidence).min(1.0) } else { 1.0 };
-        let confidence = scored.first().map_or(0.0, |s| s.score) * enough;
-        if enough < 1.0 || confidence < thresholds.suggest {
-            return Match { outcome: Outcome::None, confidence, ranked: Vec::new() };
-        }
-        let runner_up = scored.get(1).map_or(0.0, |s| s.score);
-        let outcome = if confidence >= thresholds.answer && confidence - runner_up >= thresholds.margin {
-            Outcome::Answer
-        } else {
-            Outcome::Suggest
+    /// Attaches the semantic half: `index` holds a vector for each phrasing
+    /// of each entry (in entry order), made by `encoder`.
+    pub fn attach(&mut self, index: DenseIndex, encoder: Arc<dyn Encoder>) {
+        self.dense = Some(Dense { index, encoder });
+    }
+
+    /// Whether an encoder is attached.
+    pub fn is_hybrid(&self) -> bool {
+        self.dense.is_some()
+    }
+
+    /// Bytes held by the phrasing vectors.
+    pub fn dense_bytes(&self) -> usize {
+        self.dense.as_ref().map_or(0, |d| d.index.bytes())
+    }
+
+    /// The texts the encoder embeds for entry `document`: its phrasings as
+    /// the analyser normalises them (abbreviations expanded), so messages
+    /// and stored questions reach the model in the same form.
+    pub fn semantic_texts(&self, document: &Document) -> Vec<String> {
+        document.phrasings.iter().map(|p| self.analyser.normalise(p)).collect()
+    }
+
+    /// Scores a message with both kinds of evidence: the lexical candidates
+    /// and the semantic nearest entries, each scored by both, fused.
+    pub fn signals(&self, message: &str) -> Signals {
+        let lexical = self.lexical(message, POSTINGS_BUDGET);
+        let known_share = if lexical.total > 0.0 { lexical.evidence / lexical.total } else { 0.0 };
+        let mut signals = Signals {
+            evidence: lexical.evidence,
+            known_share,
+            out_of_scope: lexical.out_of_scope,
+            ..Default::default()
         };
-        let ranked: Vec<Scored> = scored.into_iter().take(3).filter(|s| s.score >= thresholds.suggest).collect();
-        Match { outcome, confidence, ranked }
+        let query = self.dense.as_ref().and_then(|dense| {
+            let text = self.analyser.normalise(clip(message));
+            match dense.encoder.encode_query(&text) {
+                Ok(v) => dense.index.query(&v).map(|q| (dense, q)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot embed a message; matching it by its words alone");
+                    None
+                }
+            }
+        });
+        let mut entries: Vec<u32> = lexical.candidates.clone();
+        if let Some((dense, q)) = &query {
+            signals.semantic = true;
+            entries.extend(dense.index.nearest(q, SEMANTIC_CANDIDATES).into_iter().map(|(d, _)| d as u32));
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        signals.ranked = entries
+            .into_iter()
+            .map(|entry| {
+                let lexical = self.lexical_score(entry, &lexical);
+                let semantic = query.as_ref().map(|(dense, q)| f64::from(dense.index.similarity(q, entry as usize)));
+                let score = match semantic {
+                    Some(cos) => fuse(lexical, cos, &self.tuning),
+                    None => lexical,
+                };
+                Scored { entry: entry as usize, score, lexical, semantic }
+            })
+            .collect();
+        signals.ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        signals
+    }
+
+    /// Matches a message and decides: answer, suggest or none.
+    pub fn find(&self, message: &str, thresholds: &Thresholds) -> Match {
+        decide(self.signals(message), thresholds)
+    }
+}
+
+/// A lexical score this high means the message is a stored phrasing...
+const EXACT: f64 = 0.95;
+/// ...when no other entry's score is within this.
+const EXACT_MARGIN: f64 = 0.05;
+
+/// How many entries the semantic half adds as candidates.
+const SEMANTIC_CANDIDATES: usize = 16;
+
+/// One score from the two kinds of evidence.
+fn fuse(lexical: f64, cosine: f64, tuning: &Tuning) -> f64 {
+    let semantic = ((cosine - tuning.cosine_floor) / (1.0 - tuning.cosine_floor)).clamp(0.0, 1.0);
+    (tuning.lexical_share * lexical + (1.0 - tuning.lexical_share) * semantic).clamp(0.0, 1.0)
+}
+
+/// The decision: answer when one entry is clearly the one, suggest when
+/// some are plausible, none otherwise.
+///
+/// An answer needs one of: the words and the meaning agreeing on the entry
+/// (with a high cosine); the words singling it out (a lexical score with a
+/// lead over the runner-up, enough evidence, and a meaning that does not
+/// point elsewhere); or the meaning alone singling it out (a very high
+/// cosine with a lead). A message naming something the knowledge lists as
+/// out of scope is never answered. Without semantic matching only the
+/// second rule applies, with the lexical thresholds.
+pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
+    let t = thresholds;
+    let ranked = signals.ranked;
+    let Some(top) = ranked.first() else {
+        return Match { outcome: Outcome::None, confidence: 0.0, ranked: Vec::new() };
+    };
+    let by = |f: fn(&Scored) -> f64| -> (Option<&Scored>, f64) {
+        let mut best: Option<&Scored> = None;
+        let mut second = 0.0f64;
+        for s in &ranked {
+            match best {
+                Some(b) if f(s) <= f(b) => second = second.max(f(s)),
+                _ => {
+                    if let Some(b) = best {
+                        second = second.max(f(b));
+                    }
+                    best = Some(s);
+                }
+            }
+        }
+        (best, second)
+    };
+    let (lex_top, lex_second) = by(|s| s.lexical);
+    let lex_top = lex_top.expect("ranked is not empty");
+    let enough = signals.evidence >= t.min_evidence;
+    let mut answer: Option<usize> = None;
+    // The message says what one stored phrasing says, word for word (up to
+    // typos and synonyms), and no other entry comes as close.
+    let exact = lex_top.lexical >= EXACT && lex_top.lexical - lex_second >= EXACT_MARGIN;
+    if signals.out_of_scope == 0 && exact {
+        answer = Some(lex_top.entry);
+    } else if signals.out_of_scope == 0 {
+        if signals.semantic {
+            let (cos_top, cos_second) = by(|s| s.semantic.unwrap_or(-1.0));
+            let cos_top = cos_top.expect("ranked is not empty");
+            let best_cos = cos_top.semantic.unwrap_or(-1.0);
+            let agree = lex_top.entry == cos_top.entry && lex_top.lexical > 0.0;
+            if agree && best_cos >= t.agree_cosine {
+                answer = Some(cos_top.entry);
+            } else if enough
+                && lex_top.lexical >= t.answer
+                && lex_top.lexical - lex_second >= t.margin
+                && lex_top.semantic.unwrap_or(-1.0) >= best_cos - t.semantic_slack
+            {
+                answer = Some(lex_top.entry);
+            } else if best_cos >= t.answer_cosine && best_cos - cos_second >= t.cosine_margin {
+                answer = Some(cos_top.entry);
+            }
+        } else if enough && lex_top.lexical >= t.answer && lex_top.lexical - lex_second >= t.margin {
+            answer = Some(lex_top.entry);
+        }
+    }
+    match answer {
+        Some(entry) => {
+            let chosen = *ranked.iter().find(|s| s.entry == entry).expect("the answer is ranked");
+            let mut out = vec![chosen];
+            out.extend(ranked.iter().filter(|s| s.entry != entry && s.score >= t.suggest).take(2).copied());
+            Match { outcome: Outcome::Answer, confidence: chosen.score, ranked: out }
+        }
+        None => {
+            let confidence = top.score;
+            // Either kind of evidence alone can make an entry worth offering:
+            // the fused score, or the words when there are enough of them.
+            let plausible: Vec<Scored> = ranked
+                .iter()
+                .filter(|s| s.score >= t.suggest || (enough && s.lexical >= t.suggest))
+                .take(3)
+                .copied()
+                .collect();
+            // Too little to go on: a message of unknown words, or one the
+            // knowledge says is about something else.
+            let nothing = plausible.is_empty() || (!enough && !signals.semantic) || signals.out_of_scope > 0;
+            if nothing {
+                Match { outcome: Outcome::None, confidence, ranked: Vec::new() }
+            } else {
+                Match { outcome: Outcome::Suggest, confidence, ranked: plausible }
+            }
+        }
     }
 }

