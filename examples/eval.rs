@@ -225,7 +225,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let line = serde_json::json!({
                         "corpus": corpus.name, "mode": mode, "half": format!("{:?}", half_of(&l.message)),
                         "expected": l.expected, "evidence": s.evidence, "known_share": s.known_share,
-                        "out_of_scope": s.out_of_scope, "ranked": ranked,
+                        "out_of_scope": s.out_of_scope, "ranked": ranked, "sibling": s.sibling,
                     });
                     writeln!(out, "{line}")?;
                 }

@@ -6,6 +6,13 @@
 //! run and rss_mb is the peak resident set size of the process.
 //!
 //! cargo run --release --example scale -- --entries 100000 [--queries 2000] [--seed 1] [--reload]
+//!     [--hybrid [--data DIR]]
+//!
+//! With --hybrid every phrasing is embedded with the sentence-embedding model
+//! (vectors cached under DIR/vectors, a temporary directory by default, so
+//! a second run with the same --data starts warm), adding "embed_ms",
+//! "phrasings", "phrasings_per_s" and "dense_mb"; the question timings are
+//! then hybrid (one message embedding plus the scan of every vector).
 //!
 //! With --reload it also writes the knowledge to a temporary directory as 50
 //! files, loads it cold ("load_ms": every file parsed), then edits one file
@@ -49,9 +56,35 @@ fn main() {
     let synonyms = synth::synonyms();
     let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
     let start = Instant::now();
-    let kb =
+    let mut kb =
         KnowledgeBase::new(vec![source], entries, Vocabulary { synonyms: synonyms.clone(), ..Vocabulary::default() });
     let build_ms = start.elapsed().as_secs_f64() * 1e3;
+    let mut hybrid_fields = String::new();
+    let _data_guard;
+    if std::env::args().any(|a| a == "--hybrid") {
+        let args: Vec<String> = std::env::args().collect();
+        let data = match args.iter().position(|a| a == "--data").and_then(|i| args.get(i + 1)) {
+            Some(d) => std::path::PathBuf::from(d),
+            None => {
+                let t = tempfile::tempdir().expect("temporary directory");
+                let p = t.path().to_path_buf();
+                _data_guard = t;
+                p
+            }
+        };
+        let encoder = policybot::embed::setup(&policybot::config::SemanticConfig::default(), &data)
+            .expect("the sentence-embedding model loads (policybot model install)");
+        let phrasings: usize = kb.entries.iter().map(|e| 1 + e.aliases.len()).sum();
+        let t = Instant::now();
+        kb.embed(encoder).expect("embedding");
+        let embed_s = t.elapsed().as_secs_f64();
+        hybrid_fields = format!(
+            ", \"embed_ms\": {:.0}, \"phrasings\": {phrasings}, \"phrasings_per_s\": {:.0}, \"dense_mb\": {:.1}",
+            embed_s * 1e3,
+            phrasings as f64 / embed_s,
+            kb.matcher().dense_bytes() as f64 / 1e6
+        );
+    }
 
     let thresholds = Thresholds::default();
     let asked = synth::questions(&kb.entries, queries, seed);
@@ -95,6 +128,7 @@ fn main() {
         peak_rss_mb(),
         asked.len(),
     );
+    line.push_str(&hybrid_fields);
 
     if reload {
         // A deployment this size keeps its knowledge in many files (one per

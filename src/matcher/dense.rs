@@ -75,6 +75,22 @@ impl DenseIndex {
         (start..end).map(|r| self.row_cosine(query, r)).fold(f32::NEG_INFINITY, f32::max).max(-1.0)
     }
 
+    /// Cosine of the nearest pair of phrasings of two documents: how alike
+    /// the knowledge itself says they are.
+    pub fn between(&self, a: usize, b: usize) -> f32 {
+        let rows = |d: usize| self.starts[d] as usize..self.starts[d + 1] as usize;
+        let mut best = f32::NEG_INFINITY;
+        for ra in rows(a) {
+            let va = &self.rows[ra * self.dim..(ra + 1) * self.dim];
+            for rb in rows(b) {
+                let vb = &self.rows[rb * self.dim..(rb + 1) * self.dim];
+                let dot: i32 = va.iter().zip(vb).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
+                best = best.max(dot as f32 * self.scales[ra] * self.scales[rb]);
+            }
+        }
+        best.max(-1.0)
+    }
+
     fn row_cosine(&self, query: &Query, row: usize) -> f32 {
         let r = &self.rows[row * self.dim..(row + 1) * self.dim];
         let dot: i32 = r.iter().zip(&query.values).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum();

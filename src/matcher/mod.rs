@@ -116,9 +116,9 @@ impl Default for Tuning {
             message_share: 0.8,
             unknown_factor: 1.0,
             out_of_scope_factor: 3.0,
-            common_factor: 1.0,
+            common_factor: 0.7,
             lexical_share: 0.3,
-            cosine_floor: 0.2,
+            cosine_floor: UNRELATED_COSINE,
         }
     }
 }
@@ -177,8 +177,14 @@ pub struct Thresholds {
     pub agree_cosine: f64,
     /// Least cosine for an answer on meaning alone...
     pub answer_cosine: f64,
-    /// ...with at least this lead over the runner-up's cosine.
+    /// ...with at least this lead over the runner-up's cosine...
     pub cosine_margin: f64,
+    /// ...and at least this much above the cosine between the entry and its
+    /// nearest rival: the message must be closer to the entry than the
+    /// knowledge's own phrasings of another entry are. In a knowledge base
+    /// whose entries all sound alike this asks a lot; where they are
+    /// distinct, little.
+    pub sibling_margin: f64,
     /// Least fused score for an entry to be offered as "did you mean".
     pub suggest: f64,
     /// Least summed weight of the message's words found in the knowledge for
@@ -193,8 +199,9 @@ impl Default for Thresholds {
             margin: 0.15,
             semantic_slack: 0.1,
             agree_cosine: 0.8,
-            answer_cosine: 0.9,
-            cosine_margin: 0.05,
+            answer_cosine: 0.5,
+            cosine_margin: 0.03,
+            sibling_margin: 0.05,
             suggest: 0.2,
             min_evidence: 0.5,
         }
@@ -248,6 +255,10 @@ pub struct Signals {
     pub out_of_scope: usize,
     /// Whether the semantic half took part.
     pub semantic: bool,
+    /// How alike the knowledge itself says the semantic best entry and its
+    /// nearest rival among the candidates are (cosine of their closest
+    /// phrasings).
+    pub sibling: Option<f64>,
 }
 
 /// The result of matching one message.
@@ -664,7 +675,12 @@ impl Matcher {
         let mut entries: Vec<u32> = lexical.candidates.clone();
         if let Some((dense, q)) = &query {
             signals.semantic = true;
-            entries.extend(dense.index.nearest(q, SEMANTIC_CANDIDATES).into_iter().map(|(d, _)| d as u32));
+            let nearest = dense.index.nearest(q, SEMANTIC_CANDIDATES);
+            if let Some(&(top, _)) = nearest.first() {
+                signals.sibling =
+                    nearest[1..].iter().map(|&(other, _)| f64::from(dense.index.between(top, other))).reduce(f64::max);
+            }
+            entries.extend(nearest.into_iter().map(|(d, _)| d as u32));
         }
         entries.sort_unstable();
         entries.dedup();
@@ -695,6 +711,10 @@ const EXACT: f64 = 0.95;
 /// ...when no other entry's score is within this.
 const EXACT_MARGIN: f64 = 0.05;
 
+/// Cosine at or below which the model's sentences are unrelated (about
+/// where all-MiniLM-L6-v2 puts sentences on different subjects).
+const UNRELATED_COSINE: f64 = 0.2;
+
 /// How many entries the semantic half adds as candidates.
 const SEMANTIC_CANDIDATES: usize = 16;
 
@@ -707,11 +727,12 @@ fn fuse(lexical: f64, cosine: f64, tuning: &Tuning) -> f64 {
 /// The decision: answer when one entry is clearly the one, suggest when
 /// some are plausible, none otherwise.
 ///
-/// An answer needs one of: the words and the meaning agreeing on the entry
-/// (with a high cosine); the words singling it out (a lexical score with a
-/// lead over the runner-up, enough evidence, and a meaning that does not
-/// point elsewhere); or the meaning alone singling it out (a very high
-/// cosine with a lead). A message naming something the knowledge lists as
+/// An answer needs one of: the message being a stored phrasing; the words
+/// and the meaning agreeing on the entry (with a high cosine); the words
+/// singling it out (a lexical score with a lead over the runner-up, enough
+/// evidence, and a meaning that does not point elsewhere); or the meaning
+/// alone singling it out (a lead over the runner-up, and closer to the
+/// entry than the knowledge's own phrasings of its nearest rival are). A message naming something the knowledge lists as
 /// out of scope is never answered. Without semantic matching only the
 /// second rule applies, with the lexical thresholds.
 pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
@@ -759,7 +780,10 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
                 && lex_top.semantic.unwrap_or(-1.0) >= best_cos - t.semantic_slack
             {
                 answer = Some(lex_top.entry);
-            } else if best_cos >= t.answer_cosine && best_cos - cos_second >= t.cosine_margin {
+            } else if best_cos >= t.answer_cosine
+                && best_cos - cos_second >= t.cosine_margin
+                && best_cos >= signals.sibling.unwrap_or(1.0) + t.sibling_margin
+            {
                 answer = Some(cos_top.entry);
             }
         } else if enough && lex_top.lexical >= t.answer && lex_top.lexical - lex_second >= t.margin {
@@ -776,10 +800,14 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
         None => {
             let confidence = top.score;
             // Either kind of evidence alone can make an entry worth offering:
-            // the fused score, or the words when there are enough of them.
+            // the fused score, or the words when there are enough of them
+            // and the meaning is not unrelated.
             let plausible: Vec<Scored> = ranked
                 .iter()
-                .filter(|s| s.score >= t.suggest || (enough && s.lexical >= t.suggest))
+                .filter(|s| {
+                    s.score >= t.suggest
+                        || (enough && s.lexical >= t.suggest && s.semantic.is_none_or(|c| c > UNRELATED_COSINE))
+                })
                 .take(3)
                 .copied()
                 .collect();
