@@ -53,18 +53,31 @@ impl Encoder for CachedModel {
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
         if !missing.is_empty() {
             let started = std::time::Instant::now();
-            let mut fresh: Vec<([u8; 16], Vec<f32>)> = Vec::with_capacity(missing.len());
-            // Long work shows progress: a log line per block of texts.
+            // A block at a time: each block is written to the cache as soon
+            // as it is done, so a start stopped halfway keeps its work, and
+            // a log line per block shows progress.
             const BLOCK: usize = 2_048;
+            let mut cache_ok = true;
             for (n, block) in missing.chunks(BLOCK).enumerate() {
                 let batch: Vec<&str> = block.iter().map(|&i| texts[i]).collect();
                 let vectors = self.model.embed(&batch).map_err(|e| e.to_string())?;
-                for (&i, v) in block.iter().zip(vectors) {
-                    fresh.push((keys[i], v.clone()));
+                let fresh: Vec<([u8; 16], Vec<f32>)> = block.iter().map(|&i| keys[i]).zip(vectors).collect();
+                if cache_ok && let Err(e) = self.cache.add(&fresh) {
+                    tracing::warn!(error = %e, "cannot write the vector cache; the next start embeds these again");
+                    cache_ok = false;
+                }
+                for (&i, (_, v)) in block.iter().zip(fresh) {
                     out[i] = Some(v);
                 }
+                // Shown at the default log level: a first start over a large
+                // knowledge base embeds for minutes, and silence would look
+                // like a hang.
                 if missing.len() > BLOCK {
-                    tracing::info!(done = n * BLOCK + block.len(), of = missing.len(), "embedding phrasings");
+                    tracing::warn!(
+                        done = n * BLOCK + block.len(),
+                        of = missing.len(),
+                        "embedding new phrasings (once; later starts read them from the vector cache)"
+                    );
                 }
             }
             tracing::info!(
@@ -73,9 +86,6 @@ impl Encoder for CachedModel {
                 ms = started.elapsed().as_millis() as u64,
                 "phrasings embedded"
             );
-            if let Err(e) = self.cache.add(&fresh) {
-                tracing::warn!(error = %e, "cannot write the vector cache; the next start embeds these again");
-            }
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }

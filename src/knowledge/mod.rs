@@ -190,14 +190,28 @@ impl KnowledgeBase {
     /// `encoder` (which may serve them from its cache). On failure the
     /// knowledge base stays lexical and the error says why.
     pub fn embed(&mut self, encoder: std::sync::Arc<dyn crate::matcher::Encoder>) -> Result<(), String> {
-        let texts: Vec<Vec<String>> =
-            self.entries.iter().map(|e| self.matcher.semantic_texts(&document_phrasings(e))).collect();
-        let flat: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
-        let mut vectors = encoder.encode_stored(&flat)?.into_iter();
-        let index = crate::matcher::DenseIndex::new(
-            encoder.dim(),
-            texts.iter().map(|t| vectors.by_ref().take(t.len()).collect::<Vec<_>>()),
-        );
+        // A slice of entries at a time, so the full-precision vectors of a
+        // large knowledge base are never all in memory: only their 8-bit
+        // form is kept.
+        const TEXTS: usize = 32_768;
+        let mut index = crate::matcher::DenseIndex::empty(encoder.dim());
+        let mut start = 0;
+        while start < self.entries.len() {
+            let mut texts: Vec<Vec<String>> = Vec::new();
+            let mut count = 0;
+            while start + texts.len() < self.entries.len() && count < TEXTS {
+                let t = self.matcher.semantic_texts(&document_phrasings(&self.entries[start + texts.len()]));
+                count += t.len();
+                texts.push(t);
+            }
+            let flat: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
+            let mut vectors = encoder.encode_stored(&flat)?.into_iter();
+            for t in &texts {
+                index.push_document(&vectors.by_ref().take(t.len()).collect::<Vec<_>>());
+            }
+            start += texts.len();
+        }
+        index.finish();
         self.matcher.attach(index, encoder);
         Ok(())
     }

@@ -32,16 +32,32 @@ pub struct DenseIndex {
 impl DenseIndex {
     /// Builds the index from each document's vectors (documents in order).
     pub fn new(dim: usize, documents: impl IntoIterator<Item = Vec<Vec<f32>>>) -> DenseIndex {
-        let mut index = DenseIndex { dim, starts: vec![0], ..Default::default() };
+        let mut index = DenseIndex::empty(dim);
         for vectors in documents {
-            for v in vectors {
-                index.push_row(&v);
-            }
-            index.starts.push(index.scales.len() as u32);
+            index.push_document(&vectors);
         }
-        index.rows.shrink_to_fit();
-        index.scales.shrink_to_fit();
+        index.finish();
         index
+    }
+
+    /// An index of no documents, to [`DenseIndex::push_document`] into.
+    pub fn empty(dim: usize) -> DenseIndex {
+        DenseIndex { dim, starts: vec![0], ..Default::default() }
+    }
+
+    /// Adds the next document's phrasing vectors.
+    pub fn push_document(&mut self, vectors: &[Vec<f32>]) {
+        for v in vectors {
+            self.push_row(v);
+        }
+        self.starts.push(self.scales.len() as u32);
+    }
+
+    /// Gives back spare capacity once every document is in.
+    pub fn finish(&mut self) {
+        self.rows.shrink_to_fit();
+        self.scales.shrink_to_fit();
+        self.starts.shrink_to_fit();
     }
 
     fn push_row(&mut self, v: &[f32]) {
@@ -100,9 +116,15 @@ impl DenseIndex {
     /// The `k` documents nearest to the query (by their nearest phrasing),
     /// best first, ties by document order.
     pub fn nearest(&self, query: &Query, k: usize) -> Vec<(usize, f32)> {
+        let dots = dot_all(&self.rows, &query.values, self.dim);
         let mut best: Vec<(usize, f32)> = Vec::with_capacity(self.len());
         for d in 0..self.len() {
-            best.push((d, self.similarity(query, d)));
+            let (start, end) = (self.starts[d] as usize, self.starts[d + 1] as usize);
+            let cos = (start..end)
+                .map(|r| dots[r] as f32 * self.scales[r] * query.scale)
+                .fold(f32::NEG_INFINITY, f32::max)
+                .max(-1.0);
+            best.push((d, cos));
         }
         let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if best.len() > k && k > 0 {
@@ -121,6 +143,67 @@ impl DenseIndex {
             Query { values, scale }
         })
     }
+}
+
+/// The dot product of `query` with every row: the whole cost of a semantic
+/// search. Written so the compiler vectorises it; on x86-64 processors with
+/// AVX2 (checked at run time) the same code is compiled for AVX2, about
+/// twice the speed of the SSE2 baseline every x86-64 build may assume.
+fn dot_all(rows: &[i8], query: &[i8], dim: usize) -> Vec<i32> {
+    // Past this many rows the scan is split over the cores: it reads every
+    // row once, so it is bound by memory bandwidth, which two cores share
+    // better than one uses.
+    const SPLIT_ROWS: usize = 65_536;
+    let count = rows.len() / dim.max(1);
+    let threads = crate::parallel::threads();
+    if count > SPLIT_ROWS && threads > 1 {
+        let per = count.div_ceil(threads) * dim;
+        return std::thread::scope(|s| {
+            let parts: Vec<_> = rows.chunks(per).map(|part| s.spawn(move || dot_rows(part, query, dim))).collect();
+            parts.into_iter().flat_map(|h| h.join().expect("the scan does not panic")).collect()
+        });
+    }
+    dot_rows(rows, query, dim)
+}
+
+fn dot_rows(rows: &[i8], query: &[i8], dim: usize) -> Vec<i32> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        return unsafe { dot_all_avx2(rows, query, dim) };
+    }
+    dot_all_portable(rows, query, dim)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_all_avx2(rows: &[i8], query: &[i8], dim: usize) -> Vec<i32> {
+    dot_all_portable(rows, query, dim)
+}
+
+#[inline(always)]
+fn dot_all_portable(rows: &[i8], query: &[i8], dim: usize) -> Vec<i32> {
+    if dim == 0 {
+        return Vec::new();
+    }
+    rows.chunks_exact(dim).map(|row| dot(row, query)).collect()
+}
+
+/// One dot product, in 16 independent lanes so the compiler keeps them in
+/// vector registers (a single running sum would serialise every add).
+#[inline(always)]
+fn dot(a: &[i8], b: &[i8]) -> i32 {
+    const LANES: usize = 16;
+    let mut acc = [0i32; LANES];
+    let (a_head, a_tail) = a.split_at(a.len() - a.len() % LANES);
+    let (b_head, b_tail) = b.split_at(a_head.len().min(b.len()));
+    for (ca, cb) in a_head.chunks_exact(LANES).zip(b_head.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            acc[j] += i32::from(ca[j]) * i32::from(cb[j]);
+        }
+    }
+    let tail: i32 = a_tail.iter().zip(b_tail).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
+    acc.iter().sum::<i32>() + tail
 }
 
 /// A quantised message vector.

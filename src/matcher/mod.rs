@@ -706,6 +706,9 @@ impl Matcher {
     }
 }
 
+/// Lexical scores closer than this are a tie.
+const TIE: f64 = 0.01;
+
 /// A lexical score this high means the message is a stored phrasing...
 const EXACT: f64 = 0.95;
 /// ...when no other entry's score is within this.
@@ -771,7 +774,11 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
             let (cos_top, cos_second) = by(|s| s.semantic.unwrap_or(-1.0));
             let cos_top = cos_top.expect("ranked is not empty");
             let best_cos = cos_top.semantic.unwrap_or(-1.0);
-            let agree = lex_top.entry == cos_top.entry && lex_top.lexical > 0.0;
+            // Agreement counts only when the words prefer the entry: among
+            // entries that differ by a word the message left out (the same
+            // question for two places), the words tie and the meaning's
+            // choice between them is a coin toss.
+            let agree = lex_top.entry == cos_top.entry && lex_top.lexical - lex_second > TIE;
             if agree && best_cos >= t.agree_cosine {
                 answer = Some(cos_top.entry);
             } else if enough
@@ -820,5 +827,56 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
                 Match { outcome: Outcome::Suggest, confidence, ranked: plausible }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(entry: usize, lexical: f64, cosine: f64) -> Scored {
+        let score = fuse(lexical, cosine, &Tuning::default());
+        Scored { entry, score, lexical, semantic: Some(cosine) }
+    }
+
+    fn signals(ranked: Vec<Scored>, sibling: f64) -> Signals {
+        Signals { ranked, evidence: 2.0, known_share: 1.0, out_of_scope: 0, semantic: true, sibling: Some(sibling) }
+    }
+
+    #[test]
+    fn meaning_alone_is_judged_against_the_knowledge_own_rivals() {
+        let t = Thresholds::default();
+        // The message is 0.70 from entry 0 and 0.60 from entry 1; no words shared.
+        let ranked = vec![scored(0, 0.0, 0.70), scored(1, 0.0, 0.60)];
+        // Where entries 0 and 1 are distinct (their questions 0.40 apart),
+        // that singles out entry 0...
+        let m = decide(signals(ranked.clone(), 0.40), &t);
+        assert_eq!((m.outcome, m.ranked[0].entry), (Outcome::Answer, 0));
+        // ...where they sound alike (0.85), it does not.
+        let m = decide(signals(ranked, 0.85), &t);
+        assert_eq!(m.outcome, Outcome::Suggest);
+        assert_eq!(m.ranked.iter().map(|s| s.entry).collect::<Vec<_>>(), [0, 1]);
+    }
+
+    #[test]
+    fn agreement_on_a_lexical_tie_is_not_an_answer() {
+        let t = Thresholds::default();
+        // Two entries that differ by a word the message left out: the words
+        // tie, the meaning leans one way by a hair.
+        let ranked = vec![scored(0, 0.6, 0.91), scored(1, 0.6, 0.90)];
+        let m = decide(signals(ranked.clone(), 0.97), &t);
+        assert_eq!(m.outcome, Outcome::Suggest, "{m:?}");
+        // With the words preferring entry 0 as well, it is.
+        let ranked = vec![scored(0, 0.62, 0.91), scored(1, 0.55, 0.90)];
+        assert_eq!(decide(signals(ranked, 0.97), &t).outcome, Outcome::Answer);
+    }
+
+    #[test]
+    fn an_out_of_scope_word_is_never_answered() {
+        let t = Thresholds::default();
+        let mut s = signals(vec![scored(0, 1.0, 0.99), scored(1, 0.1, 0.2)], 0.3);
+        assert_eq!(decide(s.clone(), &t).outcome, Outcome::Answer);
+        s.out_of_scope = 1;
+        assert_ne!(decide(s, &t).outcome, Outcome::Answer);
     }
 }
