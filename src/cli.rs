@@ -140,8 +140,19 @@ impl Setup {
         crate::embed::setup(&self.config.semantic, &self.config.data.dir)
     }
 
+    /// The bot, matching as configured (with the model when there is one).
     pub fn bot(&self) -> Result<Bot> {
-        Bot::load_with(self.config.clone(), self.knowledge_dir.clone(), self.encoder()).map_err(|errors| {
+        self.bot_with(self.encoder())
+    }
+
+    /// The bot for commands that list knowledge rather than answer
+    /// (`topics`, `claims`, `unanswered`): no model to load or fetch.
+    pub fn listing_bot(&self) -> Result<Bot> {
+        self.bot_with(None)
+    }
+
+    fn bot_with(&self, encoder: Option<std::sync::Arc<dyn crate::matcher::Encoder>>) -> Result<Bot> {
+        Bot::load_with(self.config.clone(), self.knowledge_dir.clone(), encoder).map_err(|errors| {
             anyhow::anyhow!(
                 "the knowledge in {} has errors; fix them and try again:\n{errors}",
                 self.knowledge_dir.display()
@@ -180,8 +191,8 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
             result
         }
         Cmd::Ask { json, question } => ask(&setup.bot()?, json, &question),
-        Cmd::Topics { json } => topics(&setup.bot()?, json),
-        Cmd::Claims { status, json } => claims(&setup.bot()?, status, json),
+        Cmd::Topics { json } => topics(&setup.listing_bot()?, json),
+        Cmd::Claims { status, json } => claims(&setup.listing_bot()?, status, json),
         Cmd::Unanswered { since, limit, json } => unanswered(&setup, since, limit, json),
         Cmd::Stats { since, json } => stats(&setup, since, json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
@@ -327,7 +338,8 @@ fn since(since: Option<std::time::Duration>) -> Option<std::time::SystemTime> {
 
 fn unanswered(setup: &Setup, within: Option<std::time::Duration>, limit: usize, json: bool) -> Result<()> {
     let records = Reader::open(&setup.config.data.dir)?.unanswered(since(within))?;
-    let bot = setup.bot()?;
+    // The nearest entry shown for each group is found by words alone.
+    let bot = setup.listing_bot()?;
     let reply = core::unanswered(&bot.knowledge(), &records, limit);
     if json {
         let Reply::Unanswered { groups, total } = &reply else { unreachable!("core::unanswered") };

@@ -9,6 +9,9 @@ use policybot::config::LogFormat;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.as_ref().is_some_and(|c| !matches!(c, cli::Cmd::Run { .. })) {
+        quiet_on_closed_pipe();
+    }
     let setup = match Setup::new(&cli.global) {
         Ok(s) => s,
         Err(e) => {
@@ -23,6 +26,19 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A one-shot command whose output is cut short (`policybot topics | head`)
+/// ends quietly, as Unix tools do, instead of panicking in `println!`. Only
+/// for one-shot commands: the running bot talks to the network, where a
+/// closed connection must be an error to handle, not a signal that ends it.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition before any thread
+    // starts; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
