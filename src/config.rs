@@ -268,10 +268,21 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let m = &self.matching;
-        for (name, v) in [("answer", m.answer), ("margin", m.margin), ("suggest", m.suggest)] {
+        for (name, v) in [
+            ("answer", m.answer),
+            ("margin", m.margin),
+            ("suggest", m.suggest),
+            ("semantic_slack", m.semantic_slack),
+            ("agree_cosine", m.agree_cosine),
+            ("answer_cosine", m.answer_cosine),
+            ("cosine_margin", m.cosine_margin),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("[matching] {name} = {v} is outside 0..1"));
             }
+        }
+        if !(-1.0..=1.0).contains(&m.sibling_margin) {
+            return Err(format!("[matching] sibling_margin = {} is outside -1..1", m.sibling_margin));
         }
         if m.suggest > m.answer {
             return Err(format!(
@@ -281,6 +292,14 @@ impl Config {
         }
         if m.min_evidence < 0.0 || !m.min_evidence.is_finite() {
             return Err("[matching] min_evidence must be a number of 0 or more".to_owned());
+        }
+        // 0 would delete every record at the next start; beyond a century
+        // the conversion to a duration overflows into the same.
+        if !(1..=36_500).contains(&self.data.retention_days) {
+            return Err(format!(
+                "[data] retention_days = {} is outside 1..36500; records older than this many days are deleted",
+                self.data.retention_days
+            ));
         }
         let d = &self.discord;
         if d.cooldown_burst == 0 {
@@ -333,5 +352,24 @@ mod tests {
         assert!(err.contains("config.toml:3:1: unknown field `anwser`"), "{err}");
         std::fs::write(&path, "[matching]\nanswer = 0.2\nsuggest = 0.5\n").unwrap();
         assert!(Config::load(&path, true).unwrap_err().to_string().contains("suggest (0.5) is above answer"));
+    }
+
+    #[test]
+    fn ranges_that_would_hurt_the_bot_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        for (text, says) in [
+            ("[data]\nretention_days = 0\n", "retention_days = 0 is outside 1..36500"),
+            ("[data]\nretention_days = 99999999999999\n", "outside 1..36500"),
+            ("[matching]\nagree_cosine = 1.5\n", "agree_cosine = 1.5 is outside 0..1"),
+            ("[matching]\nsibling_margin = -2\n", "sibling_margin = -2 is outside -1..1"),
+            ("[matching]\ncosine_margin = nan\n", "cosine_margin = NaN is outside 0..1"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = Config::load(&path, true).unwrap_err().to_string();
+            assert!(err.contains(says), "{text}: {err}");
+        }
+        std::fs::write(&path, "[data]\nretention_days = 36500\n").unwrap();
+        assert!(Config::load(&path, true).is_ok());
     }
 }
