@@ -244,6 +244,38 @@ pub enum ConfigError {
     Invalid { path: PathBuf, line: usize, column: usize, message: String },
 }
 
+/// Where the key a validation message names ("[data] retention_days = 0 …")
+/// is written: its own line and column, so the operator goes straight to
+/// it; 1:1 when the key is not written (a default, or a relation between
+/// two keys where the first is absent).
+fn locate_key(text: &str, message: &str) -> (usize, usize) {
+    let named = message.strip_prefix('[').and_then(|rest| {
+        let (section, rest) = rest.split_once("] ")?;
+        let key: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        (!key.is_empty()).then(|| (section.to_owned(), key))
+    });
+    let Some((section, key)) = named else { return (1, 1) };
+    let mut in_section = false;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            in_section = trimmed
+                .trim_end()
+                .strip_prefix('[')
+                .and_then(|t| t.split_once(']'))
+                .is_some_and(|(name, _)| name.trim() == section);
+            continue;
+        }
+        if in_section
+            && let Some(after) = trimmed.strip_prefix(key.as_str())
+            && after.trim_start().starts_with('=')
+        {
+            return (i + 1, line.len() - trimmed.len() + 1);
+        }
+    }
+    (1, 1)
+}
+
 impl Config {
     /// Reads `path`. When `required` is false (the default path was not given
     /// explicitly) a missing file means the defaults.
@@ -257,11 +289,9 @@ impl Config {
             let (line, column) = line_column(&text, e.span().map_or(0, |s| s.start));
             ConfigError::Invalid { path: path.to_path_buf(), line, column, message: e.message().trim().to_owned() }
         })?;
-        config.validate().map_err(|message| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: 1,
-            column: 1,
-            message,
+        config.validate().map_err(|message| {
+            let (line, column) = locate_key(&text, &message);
+            ConfigError::Invalid { path: path.to_path_buf(), line, column, message }
         })?;
         Ok(config)
     }
@@ -368,7 +398,12 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             let err = Config::load(&path, true).unwrap_err().to_string();
             assert!(err.contains(says), "{text}: {err}");
+            // Reported at the key's own line, not 1:1.
+            assert!(err.contains("config.toml:2:1:"), "{text}: {err}");
         }
+        std::fs::write(&path, "# retention\n[matching]\nanswer = 0.5\n\n[data]\n  retention_days = 0\n").unwrap();
+        let err = Config::load(&path, true).unwrap_err().to_string();
+        assert!(err.contains("config.toml:6:3: [data] retention_days"), "{err}");
         std::fs::write(&path, "[data]\nretention_days = 36500\n").unwrap();
         assert!(Config::load(&path, true).is_ok());
     }
