@@ -262,8 +262,36 @@ fn assemble(results: Vec<Result<Parsed, Vec<LoadError>>>) -> Result<KnowledgeBas
     Ok(KnowledgeBase::new(sources, entries, Vocabulary::default()))
 }
 
+/// A file's text; bytes that are not UTF-8 are an error at the line and
+/// column of the first bad byte, so a moderator can find it.
+fn read_text(path: &Path) -> Result<String, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read this file: {e}"),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..good].iter().filter(|&&b| b == b'\n').count();
+        let line_start = bytes[..good].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        // Columns count characters, and everything before the bad byte is valid.
+        let column = 1 + std::str::from_utf8(&bytes[line_start..good]).map_or(0, |t| t.chars().count());
+        LoadError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: format!(
+                "byte 0x{:02x} is not UTF-8; save the file as UTF-8 (knowledge files are TOML, which is UTF-8)",
+                bytes[good]
+            ),
+        }
+    })
+}
+
 fn read_file(path: &Path, previous: Option<&KnowledgeBase>) -> Result<Parsed, Vec<LoadError>> {
-    match std::fs::read_to_string(path) {
+    match read_text(path) {
         Ok(text) => {
             let fingerprint = rustc_hash::FxHasher::default().hash_one_str(&text);
             let unchanged = previous.and_then(|kb| {
@@ -274,12 +302,7 @@ fn read_file(path: &Path, previous: Option<&KnowledgeBase>) -> Result<Parsed, Ve
                 None => parse_file(path, text, fingerprint),
             }
         }
-        Err(e) => Err(vec![LoadError {
-            path: path.to_path_buf(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read this file: {e}"),
-        }]),
+        Err(e) => Err(vec![e]),
     }
 }
 
@@ -738,6 +761,14 @@ answer = "The law says things."
         let err = load_dir(dir.path()).unwrap_err();
         assert_eq!(err.0.len(), 1);
         assert!(err.0[0].to_string().contains("b.toml:2:1: duplicate id \"a\": already defined at"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_at_the_first_bad_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), b"title = \"A\"\n# caf\xc3\xa9 ok\nsource = \"x \xff y\"\n").unwrap();
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a.toml:3:13: byte 0xff is not UTF-8"), "{err}");
     }
 
     #[test]
