@@ -264,7 +264,7 @@ fn assemble(results: Vec<Result<Parsed, Vec<LoadError>>>) -> Result<KnowledgeBas
 
 /// A file's text; bytes that are not UTF-8 are an error at the line and
 /// column of the first bad byte, so a moderator can find it.
-fn read_text(path: &Path) -> Result<String, LoadError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError {
         path: path.to_path_buf(),
         line: 1,

@@ -51,11 +51,10 @@ pub struct Case {
 /// every problem in the file, located.
 pub fn check(dir: &Path, kb: &KnowledgeBase, thresholds: &Thresholds) -> Result<usize, LoadErrors> {
     let path = dir.join(REGRESSION_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(error(&path, 1, 1, format!("cannot read the regression set: {e}"))),
-    };
+    if !path.exists() {
+        return Ok(0);
+    }
+    let text = super::load::read_text(&path).map_err(|e| LoadErrors(vec![e]))?;
     let cases = parse(&path, &text)?;
     let failures: Vec<LoadError> = cases
         .iter()
