@@ -142,8 +142,7 @@ pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadErrors> {
 /// file of many parses one file. Everything else (ids, lint, index) is still
 /// checked and built over the whole knowledge.
 pub fn load_dir_reusing(dir: &Path, previous: Option<&KnowledgeBase>) -> Result<KnowledgeBase, LoadErrors> {
-    let paths = knowledge_files(dir)
-        .map_err(|message| LoadErrors(vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }]))?;
+    let paths = knowledge_files(dir).map_err(LoadErrors)?;
     // Files are read and parsed on all cores; results keep file order.
     let results: Vec<Result<Parsed, Vec<LoadError>>> =
         crate::parallel::map_chunks(&paths, |part| part.iter().map(|p| read_file(p, previous)).collect::<Vec<_>>())
@@ -342,23 +341,43 @@ impl HashStr for rustc_hash::FxHasher {
     }
 }
 
-fn knowledge_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+fn knowledge_files(dir: &Path) -> Result<Vec<PathBuf>, Vec<LoadError>> {
+    let at_dir = |message: String| vec![LoadError { path: dir.to_path_buf(), line: 1, column: 1, message }];
     let read = std::fs::read_dir(dir).map_err(|e| {
-        format!("cannot read the knowledge directory: {e}; check --knowledge or [knowledge] dir in config.toml")
+        at_dir(format!("cannot read the knowledge directory: {e}; check --knowledge or [knowledge] dir in config.toml"))
     })?;
     let mut paths: Vec<PathBuf> = read
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "toml")
-                && p.file_name().is_some_and(|n| n != REGRESSION_FILE)
-                && p.is_file()
-        })
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.file_name().is_some_and(|n| n != REGRESSION_FILE))
         .collect();
     paths.sort();
+    // A FIFO would block every load and reload; a directory, a dangling link
+    // or a link loop would be skipped without a word. All are refused.
+    let errors: Vec<LoadError> = paths.iter().filter_map(|p| not_regular(p)).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     if paths.is_empty() {
-        return Err("no knowledge files (*.toml) in this directory".to_owned());
+        return Err(at_dir("no knowledge files (*.toml) in this directory".to_owned()));
     }
     Ok(paths)
+}
+
+/// Why `path` (links followed) is not a regular file that can be read, if
+/// it is not.
+pub(crate) fn not_regular(path: &Path) -> Option<LoadError> {
+    let problem = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => return None,
+        Ok(m) if m.is_dir() => "is a directory".to_owned(),
+        Ok(_) => "is not a regular file (a pipe, socket or device)".to_owned(),
+        Err(e) => format!("cannot be opened ({e}): a dangling or looping link?"),
+    };
+    Some(LoadError {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: format!("{problem}; knowledge files must be regular files — remove it or rename it away from *.toml"),
+    })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -761,6 +780,41 @@ answer = "The law says things."
         let err = load_dir(dir.path()).unwrap_err();
         assert_eq!(err.0.len(), 1);
         assert!(err.0[0].to_string().contains("b.toml:2:1: duplicate id \"a\": already defined at"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pipes_directories_and_broken_links_named_toml_are_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let valid = "title = \"A\"\n[[entry]]\nid = \"a\"\ntopic = \"T\"\nquestion = \"Q?\"\nanswer = \"A.\"\n";
+        std::fs::write(dir.path().join("a.toml"), valid).unwrap();
+        let fifo = |name: &str| {
+            let path = std::ffi::CString::new(dir.path().join(name).to_str().unwrap()).unwrap();
+            // SAFETY: a valid, NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        };
+        fifo("b.toml");
+        std::fs::create_dir(dir.path().join("c.toml")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("d.toml")).unwrap();
+        // Reading the pipe would block forever: it must not be opened.
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        for (name, says) in [
+            ("b.toml:1:1", "not a regular file"),
+            ("c.toml:1:1", "is a directory"),
+            ("d.toml:1:1", "dangling or looping link"),
+        ] {
+            assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        }
+        // A regression set that is a pipe is refused as well.
+        for name in ["b.toml", "d.toml"] {
+            std::fs::remove_file(dir.path().join(name)).unwrap();
+        }
+        std::fs::remove_dir(dir.path().join("c.toml")).unwrap();
+        let kb = load_dir(dir.path()).unwrap();
+        fifo(REGRESSION_FILE);
+        let t = crate::matcher::Thresholds::default();
+        let err = super::super::regression::check(dir.path(), &kb, &t).unwrap_err().to_string();
+        assert!(err.contains("tests.toml:1:1") && err.contains("not a regular file"), "{err}");
     }
 
     #[test]

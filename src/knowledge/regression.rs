@@ -51,8 +51,11 @@ pub struct Case {
 /// every problem in the file, located.
 pub fn check(dir: &Path, kb: &KnowledgeBase, thresholds: &Thresholds) -> Result<usize, LoadErrors> {
     let path = dir.join(REGRESSION_FILE);
-    if !path.exists() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Ok(0);
+    }
+    if let Some(e) = super::load::not_regular(&path) {
+        return Err(LoadErrors(vec![e]));
     }
     let text = super::load::read_text(&path).map_err(|e| LoadErrors(vec![e]))?;
     let cases = parse(&path, &text)?;
