@@ -175,3 +175,42 @@ fn records_survive_a_kill_9_mid_write() {
     assert_eq!(after.len(), kept + 1);
     assert_eq!(after.last().unwrap().text, "after the restart");
 }
+
+/// Reloads counted by the metrics, by result.
+fn reloads(bot: &Bot) -> (u64, u64) {
+    let text = bot.metrics.render();
+    let count = |result: &str| {
+        let prefix = format!("policybot_reloads_total{{result=\"{result}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|n| n.parse().ok()).unwrap_or(u64::MAX)
+    };
+    (count("ok"), count("failed"))
+}
+
+#[test]
+fn the_watcher_reloads_once_per_save_and_never_for_reads() {
+    let dir = shipped_copy();
+    let bot = std::sync::Arc::new(Bot::load(Config::default(), dir.path().to_path_buf()).unwrap());
+    let _watcher = policybot::watch::start(bot.clone(), dir.path()).unwrap();
+    let settle = || std::thread::sleep(Duration::from_millis(1_200));
+    // Reading files (an editor opening them, `cat`, the reload's own reads)
+    // changes nothing.
+    for _ in 0..5 {
+        std::fs::read_to_string(file(dir.path())).unwrap();
+        std::fs::read_to_string(dir.path().join("tests.toml")).unwrap();
+    }
+    settle();
+    assert_eq!(reloads(&bot), (0, 0), "reloaded without a change");
+    // A save reloads once, and the reload's own reads start no other.
+    let original = std::fs::read_to_string(file(dir.path())).unwrap();
+    std::fs::write(file(dir.path()), format!("{original}\n# edited\n")).unwrap();
+    settle();
+    settle();
+    assert_eq!(reloads(&bot), (1, 0));
+    // A broken save is refused once, not again on every read after it.
+    std::fs::write(file(dir.path()), original.replacen("[[entry]]", "[[entry]", 1)).unwrap();
+    settle();
+    std::fs::read_to_string(file(dir.path())).unwrap();
+    settle();
+    assert_eq!(reloads(&bot), (1, 1));
+    assert!(!answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).is_empty());
+}
