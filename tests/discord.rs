@@ -465,7 +465,7 @@ async fn messages_from_bots_webhooks_and_itself_are_ignored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_longer_than_discords_limits_is_sent_within_them() {
-    let answer = "This answer goes on and on about the state's rules. ".repeat(400);
+    let answer = "This answer goes on and on about the state's rules. ".repeat(300);
     let claims: String = (0..60)
         .map(|i| {
             format!(

@@ -261,15 +261,29 @@ fn assemble(results: Vec<Result<Parsed, Vec<LoadError>>>) -> Result<KnowledgeBas
     Ok(KnowledgeBase::new(sources, entries, Vocabulary::default()))
 }
 
+/// Largest knowledge (or regression) file read: 2,000 entries of a
+/// typical FAQ take about 2 MiB.
+pub const MAX_FILE_BYTES: u64 = 32 * 1_048_576;
+/// Longest answer, in characters: far more than a chat reply should be,
+/// far less than a paste of a whole document.
+pub const MAX_ANSWER_CHARS: usize = 20_000;
+
 /// A file's text; bytes that are not UTF-8 are an error at the line and
 /// column of the first bad byte, so a moderator can find it.
 pub(crate) fn read_text(path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: format!("cannot read this file: {e}"),
-    })?;
+    let error = |message: String| LoadError { path: path.to_path_buf(), line: 1, column: 1, message };
+    // Checked before reading: a huge file would cost seconds and a gigabyte
+    // of memory to parse, on every reload.
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_FILE_BYTES
+    {
+        return Err(error(format!(
+            "this file is {:.1} MiB; knowledge files may be at most {} MiB: split it into several files",
+            meta.len() as f64 / 1_048_576.0,
+            MAX_FILE_BYTES / 1_048_576
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read this file: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -493,6 +507,16 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
         }
     }
     for entry in &raw.entries {
+        let answer = &entry.get_ref().answer;
+        let chars = answer.get_ref().chars().count();
+        if chars > MAX_ANSWER_CHARS {
+            errors.push(at(
+                answer.span(),
+                format!(
+                    "this answer is {chars} characters; answers may be at most {MAX_ANSWER_CHARS} (a chat reply is read on a phone): shorten it or split it into entries"
+                ),
+            ));
+        }
         let id = &entry.get_ref().id;
         if !id.get_ref().is_empty() && !is_slug(id.get_ref()) {
             errors.push(at(
@@ -815,6 +839,22 @@ answer = "The law says things."
         let t = crate::matcher::Thresholds::default();
         let err = super::super::regression::check(dir.path(), &kb, &t).unwrap_err().to_string();
         assert!(err.contains("tests.toml:1:1") && err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn huge_files_and_answers_are_refused_with_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "word ".repeat(MAX_ANSWER_CHARS / 5 + 1);
+        let text =
+            format!("title = \"A\"\n[[entry]]\nid = \"a\"\ntopic = \"T\"\nquestion = \"Q?\"\nanswer = \"{long}\"\n");
+        std::fs::write(dir.path().join("a.toml"), text).unwrap();
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a.toml:6:") && err.contains("answers may be at most 20000"), "{err}");
+        // A file over the cap is refused before it is read.
+        let file = std::fs::File::create(dir.path().join("a.toml")).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a.toml:1:1: this file is 32.0 MiB") && err.contains("split it"), "{err}");
     }
 
     #[test]
