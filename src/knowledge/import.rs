@@ -68,7 +68,7 @@ fn question_line(line: &str, number: usize) -> Option<&str> {
 }
 
 /// Capitalised words that more than half the answers use are the FAQ's
-/// subject (here "ICE", "Mississippi"), not something a claim is checked by.
+/// subject (a place, an agency), not something a claim is checked by.
 fn context_names(answers: &[String]) -> BTreeSet<String> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for answer in answers {
@@ -139,7 +139,7 @@ fn without_heading(sentence: &str) -> &str {
 }
 
 /// Stable ids from the questions: their telling words, with the words most
-/// questions share ("mississippi", "ice", "policies") left out.
+/// questions share (the FAQ's subject, "policies") left out.
 fn slugs<'a>(questions: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
     const FILLER: &[&str] = &[
         "what", "how", "are", "is", "there", "any", "the", "do", "does", "a", "an", "of", "in", "to", "for", "and",

@@ -369,7 +369,7 @@ impl Analyser {
         self.stemmer.stem(word).into_owned()
     }
 
-    /// The distinct terms of `text`, sorted; concept terms ("~ice") for
+    /// The distinct terms of `text`, sorted; concept terms ("~car") for
     /// synonym phrases, full stems for every other word but stop words.
     pub fn terms(&self, text: &str) -> Vec<Term> {
         let normalised = self.normalise(clip(text));
@@ -423,8 +423,8 @@ impl Analyser {
             terms.push(Term { text: text.to_owned(), corrected, unknown, out_of_scope, common });
         });
         terms.sort();
-        // A repeated word counts once: "mississippi mississippi …" is no
-        // stronger a question than "mississippi".
+        // A repeated word counts once: "permit permit …" is no stronger a
+        // question than "permit".
         terms.dedup_by(|b, a| {
             if a.text == b.text {
                 a.corrected &= b.corrected;

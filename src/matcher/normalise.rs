@@ -1,5 +1,5 @@
 //! Text normalisation shared by stored questions and chat messages: Unicode
-//! NFKC, case, apostrophes and possessives, `287(g)` → `287g`, punctuation and
+//! NFKC, case, apostrophes and possessives, `12(b)` → `12b`, punctuation and
 //! general chat abbreviations. Both sides of a comparison go through the same code, so
 //! whatever it does to a message it also does to the knowledge.
 
@@ -63,7 +63,7 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 /// holds this).
 pub fn normalise(text: &str) -> String {
     // Zero-width and other format characters are dropped, not turned into
-    // separators, so "I\u{200b}CE" reads as "ice" the way a person sees it.
+    // separators, so "P\u{200b}ERMIT" reads as "permit" the way a person sees it.
     // ASCII text (most chat, all of the shipped knowledge) is already in
     // NFKC and has no invisible characters: lowercasing is all it needs.
     let folded: String = if text.is_ascii() {
@@ -134,11 +134,11 @@ fn abbreviation(word: &str) -> Option<&'static str> {
 }
 
 /// Splits one whitespace-separated chunk into normalised words: apostrophes
-/// and possessives folded, `287(g)` kept as `287g`, `e-verify` as `everify`,
+/// and possessives folded, `12(b)` kept as `12b`, `e-mail` as `email`,
 /// every other non-alphanumeric character a separator.
 fn split_word(raw: &str) -> Vec<String> {
-    // Statute sections such as 287(g) or 1373(a): digits followed by a
-    // parenthesised letter are one token, so "287(g)" and "287g" match.
+    // Statute sections such as 12(b) or 1373(a): digits followed by a
+    // parenthesised letter are one token, so "12(b)" and "12b" match.
     let mut cleaned = String::with_capacity(raw.len());
     let chars: Vec<char> = raw.chars().collect();
     let mut i = 0;
@@ -169,8 +169,8 @@ fn split_word(raw: &str) -> Vec<String> {
         if part.is_empty() {
             continue;
         }
-        // Hyphenated words are joined ("e-verify" → "everify", "anti-sanctuary"
-        // → "antisanctuary" would lose "sanctuary", so only short prefixes join).
+        // Hyphenated words are joined ("e-mail" → "email"; "anti-eviction"
+        // → "antieviction" would lose "eviction", so only short prefixes join).
         let pieces: Vec<&str> = part.split('-').filter(|p| !p.is_empty()).collect();
         let joined_pieces: Vec<String> = if pieces.len() == 2 && pieces[0].chars().count() <= 1 {
             vec![format!("{}{}", pieces[0], pieces[1])]
@@ -188,7 +188,7 @@ fn split_word(raw: &str) -> Vec<String> {
     out
 }
 
-/// "mississippi's" → "mississippi", "states'" → "states"; contractions such
+/// "city's" → "city", "states'" → "states"; contractions such
 /// as "don't" keep their letters ("dont") and are expanded as abbreviations.
 fn strip_possessive(word: &str) -> &str {
     word.strip_suffix("'s").unwrap_or(word)
