@@ -172,7 +172,7 @@ fn dev_set_reporting_half_with_meaning() {
     assert!(report.first_choice() >= 0.78, "first choice {:.3}", report.first_choice());
     // Every stored phrasing still answers its own entry.
     for (i, e) in kb.entries.iter().enumerate() {
-        for p in std::iter::once(&e.question).chain(&e.aliases) {
+        for p in e.phrasings() {
             let m = kb.matcher().find(p, &t);
             assert_eq!((m.outcome, m.ranked[0].entry), (Outcome::Answer, i), "{p}");
         }

@@ -154,7 +154,7 @@ pub fn confusables_among(
 ) -> Vec<Confusable> {
     let mut out = Vec::new();
     for (i, entry) in kb.entries.iter().enumerate().filter(|(_, e)| wanted(&e.id)) {
-        for phrasing in std::iter::once(&entry.question).chain(&entry.aliases) {
+        for phrasing in entry.phrasings() {
             let found = kb.matcher().find(phrasing, thresholds);
             if found.outcome == Outcome::Answer && found.ranked.first().is_some_and(|s| s.entry == i) {
                 continue;

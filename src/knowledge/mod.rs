@@ -84,6 +84,11 @@ impl Entry {
             && self.reviewed == other.reviewed
     }
 
+    /// The questions it answers: its stored question, then its aliases.
+    pub fn phrasings(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.question).chain(&self.aliases)
+    }
+
     /// Claims nobody has verified, disputed first: what the caveat footer names.
     pub fn unchecked_claims(&self) -> Vec<&Claim> {
         let mut claims: Vec<&Claim> = self.claims.iter().filter(|c| c.status != ClaimStatus::Verified).collect();
@@ -96,7 +101,7 @@ impl Entry {
 /// answers; its topic, answer sentences, claims and the names and headings
 /// in its answer are the rest of its text.
 pub fn document(entry: &Entry) -> Document {
-    let mut doc = document_phrasings(entry);
+    let mut doc = Document { phrasings: entry.phrasings().cloned().collect(), fields: Vec::new() };
     let mut names: Vec<String> = facts::named_things(&entry.answer).into_iter().collect();
     names.extend(facts::headings(&entry.answer));
     doc.fields.push(Field { kind: FieldKind::Name, text: names.join(" ") });
@@ -114,13 +119,6 @@ pub fn document(entry: &Entry) -> Document {
         doc.fields.push(Field { kind, text: sentence });
     }
     doc
-}
-
-fn document_phrasings(entry: &Entry) -> Document {
-    Document {
-        phrasings: std::iter::once(&entry.question).chain(&entry.aliases).cloned().collect(),
-        fields: Vec::new(),
-    }
 }
 
 /// File-level metadata of one knowledge file.
@@ -200,7 +198,7 @@ impl KnowledgeBase {
             let mut texts: Vec<Vec<String>> = Vec::new();
             let mut count = 0;
             while start + texts.len() < self.entries.len() && count < TEXTS {
-                let t = self.matcher.semantic_texts(&document_phrasings(&self.entries[start + texts.len()]));
+                let t = self.matcher.semantic_texts(self.entries[start + texts.len()].phrasings());
                 count += t.len();
                 texts.push(t);
             }

@@ -87,30 +87,24 @@ impl DenseIndex {
     /// Cosine of `query` with each document's nearest phrasing, for one
     /// document.
     pub fn similarity(&self, query: &Query, document: usize) -> f32 {
-        let (start, end) = (self.starts[document] as usize, self.starts[document + 1] as usize);
-        (start..end).map(|r| self.row_cosine(query, r)).fold(f32::NEG_INFINITY, f32::max).max(-1.0)
+        best_of(self.rows_of(document).map(|r| dot(self.row(r), &query.values) as f32 * self.scales[r] * query.scale))
+    }
+
+    /// The rows of document `d`.
+    fn rows_of(&self, d: usize) -> std::ops::Range<usize> {
+        self.starts[d] as usize..self.starts[d + 1] as usize
+    }
+
+    fn row(&self, r: usize) -> &[i8] {
+        &self.rows[r * self.dim..(r + 1) * self.dim]
     }
 
     /// Cosine of the nearest pair of phrasings of two documents: how alike
     /// the knowledge itself says they are.
     pub fn between(&self, a: usize, b: usize) -> f32 {
-        let rows = |d: usize| self.starts[d] as usize..self.starts[d + 1] as usize;
-        let mut best = f32::NEG_INFINITY;
-        for ra in rows(a) {
-            let va = &self.rows[ra * self.dim..(ra + 1) * self.dim];
-            for rb in rows(b) {
-                let vb = &self.rows[rb * self.dim..(rb + 1) * self.dim];
-                let dot: i32 = va.iter().zip(vb).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
-                best = best.max(dot as f32 * self.scales[ra] * self.scales[rb]);
-            }
-        }
-        best.max(-1.0)
-    }
-
-    fn row_cosine(&self, query: &Query, row: usize) -> f32 {
-        let r = &self.rows[row * self.dim..(row + 1) * self.dim];
-        let dot: i32 = r.iter().zip(&query.values).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum();
-        dot as f32 * self.scales[row] * query.scale
+        best_of(self.rows_of(a).flat_map(|ra| {
+            self.rows_of(b).map(move |rb| dot(self.row(ra), self.row(rb)) as f32 * self.scales[ra] * self.scales[rb])
+        }))
     }
 
     /// The `k` documents nearest to the query (by their nearest phrasing),
@@ -119,12 +113,7 @@ impl DenseIndex {
         let dots = dot_all(&self.rows, &query.values, self.dim);
         let mut best: Vec<(usize, f32)> = Vec::with_capacity(self.len());
         for d in 0..self.len() {
-            let (start, end) = (self.starts[d] as usize, self.starts[d + 1] as usize);
-            let cos = (start..end)
-                .map(|r| dots[r] as f32 * self.scales[r] * query.scale)
-                .fold(f32::NEG_INFINITY, f32::max)
-                .max(-1.0);
-            best.push((d, cos));
+            best.push((d, best_of(self.rows_of(d).map(|r| dots[r] as f32 * self.scales[r] * query.scale))));
         }
         let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if best.len() > k && k > 0 {
@@ -204,6 +193,12 @@ fn dot(a: &[i8], b: &[i8]) -> i32 {
     }
     let tail: i32 = a_tail.iter().zip(b_tail).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
     acc.iter().sum::<i32>() + tail
+}
+
+/// The highest of a document's phrasing cosines; -1 (as far as a cosine
+/// goes) for a document with none.
+fn best_of(cosines: impl Iterator<Item = f32>) -> f32 {
+    cosines.fold(f32::NEG_INFINITY, f32::max).max(-1.0)
 }
 
 /// A quantised message vector.

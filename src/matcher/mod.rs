@@ -644,11 +644,11 @@ impl Matcher {
         self.dense.as_ref().map_or(0, |d| d.index.bytes())
     }
 
-    /// The texts the encoder embeds for entry `document`: its phrasings as
-    /// the analyser normalises them (abbreviations expanded), so messages
+    /// The texts the encoder embeds for a document's phrasings: as the
+    /// analyser normalises them (abbreviations expanded), so messages
     /// and stored questions reach the model in the same form.
-    pub fn semantic_texts(&self, document: &Document) -> Vec<String> {
-        document.phrasings.iter().map(|p| self.analyser.normalise(p)).collect()
+    pub fn semantic_texts<'a>(&self, phrasings: impl Iterator<Item = &'a String>) -> Vec<String> {
+        phrasings.map(|p| self.analyser.normalise(p)).collect()
     }
 
     /// Scores a message with both kinds of evidence: the lexical candidates
@@ -763,40 +763,41 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
     let (lex_top, lex_second) = by(|s| s.lexical);
     let lex_top = lex_top.expect("ranked is not empty");
     let enough = signals.evidence >= t.min_evidence;
-    let mut answer: Option<usize> = None;
     // The message says what one stored phrasing says, word for word (up to
     // typos and synonyms), and no other entry comes as close.
     let exact = lex_top.lexical >= EXACT && lex_top.lexical - lex_second >= EXACT_MARGIN;
-    if signals.out_of_scope == 0 && exact {
-        answer = Some(lex_top.entry);
-    } else if signals.out_of_scope == 0 {
-        if signals.semantic {
-            let (cos_top, cos_second) = by(|s| s.semantic.unwrap_or(-1.0));
-            let cos_top = cos_top.expect("ranked is not empty");
-            let best_cos = cos_top.semantic.unwrap_or(-1.0);
-            // Agreement counts only when the words prefer the entry: among
-            // entries that differ by a word the message left out (the same
-            // question for two places), the words tie and the meaning's
-            // choice between them is a coin toss.
-            let agree = lex_top.entry == cos_top.entry && lex_top.lexical - lex_second > TIE;
-            if agree && best_cos >= t.agree_cosine {
-                answer = Some(cos_top.entry);
-            } else if enough
-                && lex_top.lexical >= t.answer
-                && lex_top.lexical - lex_second >= t.margin
-                && lex_top.semantic.unwrap_or(-1.0) >= best_cos - t.semantic_slack
-            {
-                answer = Some(lex_top.entry);
-            } else if best_cos >= t.answer_cosine
-                && best_cos - cos_second >= t.cosine_margin
-                && best_cos >= signals.sibling.unwrap_or(1.0) + t.sibling_margin
-            {
-                answer = Some(cos_top.entry);
-            }
-        } else if enough && lex_top.lexical >= t.answer && lex_top.lexical - lex_second >= t.margin {
-            answer = Some(lex_top.entry);
+    // The words single the entry out.
+    let words_lead = enough && lex_top.lexical >= t.answer && lex_top.lexical - lex_second >= t.margin;
+    let answer: Option<usize> = if signals.out_of_scope > 0 {
+        None
+    } else if exact {
+        Some(lex_top.entry)
+    } else if signals.semantic {
+        let (cos_top, cos_second) = by(|s| s.semantic.unwrap_or(-1.0));
+        let cos_top = cos_top.expect("ranked is not empty");
+        let best_cos = cos_top.semantic.unwrap_or(-1.0);
+        // Agreement counts only when the words prefer the entry: among
+        // entries that differ by a word the message left out (the same
+        // question for two places), the words tie and the meaning's choice
+        // between them is a coin toss.
+        let agree = lex_top.entry == cos_top.entry && lex_top.lexical - lex_second > TIE;
+        if agree && best_cos >= t.agree_cosine {
+            Some(cos_top.entry)
+        } else if words_lead && lex_top.semantic.unwrap_or(-1.0) >= best_cos - t.semantic_slack {
+            Some(lex_top.entry)
+        } else if best_cos >= t.answer_cosine
+            && best_cos - cos_second >= t.cosine_margin
+            && best_cos >= signals.sibling.unwrap_or(1.0) + t.sibling_margin
+        {
+            Some(cos_top.entry)
+        } else {
+            None
         }
-    }
+    } else if words_lead {
+        Some(lex_top.entry)
+    } else {
+        None
+    };
     match answer {
         Some(entry) => {
             let chosen = *ranked.iter().find(|s| s.entry == entry).expect("the answer is ranked");
