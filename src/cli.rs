@@ -16,6 +16,35 @@ use crate::reply::{EntryRef, Reply, Suggestion};
 use crate::serve::{self, Platforms};
 use crate::store::{Reader, Store};
 
+/// Where one-shot commands write. A write that fails (a full disk, a closed
+/// socket) becomes an error that says it was the output, printed as one line
+/// by main, instead of `println!`'s panic.
+struct Output(std::io::StdoutLock<'static>);
+
+fn output() -> Output {
+    Output(std::io::stdout().lock())
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(output_error)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(output_error)
+    }
+}
+
+fn output_error(e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("cannot write the output: {e}"))
+}
+
+/// `println!` for one-shot commands, through [`Output`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(output(), $($arg)*)?
+    };
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "policybot", version, about = "Answers public-policy questions in chat from curated FAQ files")]
 pub struct Cli {
@@ -214,11 +243,11 @@ fn model(setup: &Setup, action: ModelAction) -> Result<()> {
             if crate::embed::install::pinned_hash(&dir, "model.safetensors").is_some()
                 && crate::embed::install::verified(&dir)
             {
-                println!("{} is installed and checks out", dir.display());
+                say!("{} is installed and checks out", dir.display());
                 return Ok(());
             }
             crate::embed::install::install(&dir)?;
-            println!(
+            say!(
                 "installed {}=={} into {}",
                 crate::embed::install::PACKAGE,
                 crate::embed::install::VERSION,
@@ -232,7 +261,7 @@ fn model(setup: &Setup, action: ModelAction) -> Result<()> {
             #[cfg(feature = "semantic")]
             {
                 let model = crate::embed::model::Model::load(&dir)?;
-                println!("{}: loads; {} dimensions; id {}", dir.display(), model.dim(), model.id());
+                say!("{}: loads; {} dimensions; id {}", dir.display(), model.dim(), model.id());
             }
             #[cfg(not(feature = "semantic"))]
             bail!("{} holds a model, but this build has no semantic matching (the `semantic` feature)", dir.display());
@@ -274,7 +303,7 @@ fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
 }
 
 fn ask(bot: &Bot, json: bool, question: &[String]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = output();
     let emit = |input: &str, out: &mut dyn Write| -> Result<()> {
         if json {
             writeln!(out, "{}", serde_json::to_string(&ask_line(bot, input))?)?;
@@ -320,12 +349,12 @@ fn topics(bot: &Bot, json: bool) -> Result<()> {
             .into_iter()
             .map(|(name, entries)| Topic { name, entries: entries.into_iter().map(EntryRef::from).collect() })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&topics)?);
+        say!("{}", serde_json::to_string_pretty(&topics)?);
     } else {
         for (name, entries) in kb.topics() {
-            println!("{name}");
+            say!("{name}");
             for e in entries {
-                println!("  {:<28} {}", e.id, e.question);
+                say!("  {:<28} {}", e.id, e.question);
             }
         }
     }
@@ -343,9 +372,9 @@ fn unanswered(setup: &Setup, within: Option<std::time::Duration>, limit: usize, 
     let reply = core::unanswered(&bot.knowledge(), &records, limit);
     if json {
         let Reply::Unanswered { groups, total } = &reply else { unreachable!("core::unanswered") };
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"total": total, "groups": groups}))?);
+        say!("{}", serde_json::to_string_pretty(&serde_json::json!({"total": total, "groups": groups}))?);
     } else {
-        println!("{}", reply.render_plain("/"));
+        say!("{}", reply.render_plain("/"));
     }
     Ok(())
 }
@@ -353,21 +382,18 @@ fn unanswered(setup: &Setup, within: Option<std::time::Duration>, limit: usize, 
 fn stats(setup: &Setup, within: Option<std::time::Duration>, json: bool) -> Result<()> {
     let stats = Reader::open(&setup.config.data.dir)?.stats(since(within))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        say!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(());
     }
     let total: u64 = stats.outcomes.iter().map(|(_, _, n)| n).sum();
-    println!(
-        "{total} questions; unanswered {} (of which {} turned down suggestions)",
-        stats.unanswered, stats.declined
-    );
+    say!("{total} questions; unanswered {} (of which {} turned down suggestions)", stats.unanswered, stats.declined);
     for (platform, outcome, n) in &stats.outcomes {
-        println!("  {platform:<10} {outcome:<10} {n}");
+        say!("  {platform:<10} {outcome:<10} {n}");
     }
     if !stats.entries.is_empty() {
-        println!("{:<30} {:>8} {:>8} {:>12}", "entry", "answered", "helpful", "not helpful");
+        say!("{:<30} {:>8} {:>8} {:>12}", "entry", "answered", "helpful", "not helpful");
         for (entry, answered, helpful, unhelpful) in &stats.entries {
-            println!("{entry:<30} {answered:>8} {helpful:>8} {unhelpful:>12}");
+            say!("{entry:<30} {answered:>8} {helpful:>8} {unhelpful:>12}");
         }
     }
     Ok(())
@@ -415,7 +441,7 @@ fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Resu
         knowledge::ClaimStatus::Verified => 2,
     };
     uses.sort_by(|a, b| rank(a.claim.status).cmp(&rank(b.claim.status)).then(a.entries.cmp(&b.entries)));
-    let mut out = std::io::stdout().lock();
+    let mut out = output();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&uses)?)?;
         return Ok(());
@@ -454,7 +480,7 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
     })?;
     let counts = kb.claim_counts();
     let count = |s| counts.get(&s).copied().unwrap_or(0);
-    println!(
+    say!(
         "{}: {} entries in {} file{}, {} topics; claims: {} unverified, {} disputed, {} verified",
         dir.display(),
         kb.entries.len(),
@@ -469,24 +495,24 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
     if let Some(encoder) = setup.encoder()
         && let Err(e) = kb.embed(encoder)
     {
-        println!("warning: cannot embed the knowledge ({e}); the regression set runs on words alone");
+        say!("warning: cannot embed the knowledge ({e}); the regression set runs on words alone");
     }
     let confusables = lint::confusables(&kb, &setup.config.matching);
     for c in &kb.contradictions {
-        println!("warning: {c}");
+        say!("warning: {c}");
     }
     for c in &confusables {
-        println!("warning: {c}");
+        say!("warning: {c}");
     }
     let unused = unused_shared_claims(&kb);
     for u in &unused {
-        println!("warning: {u}");
+        say!("warning: {u}");
     }
     let warnings = kb.contradictions.len() + confusables.len() + unused.len();
-    println!("{warnings} warning{}", if warnings == 1 { "" } else { "s" });
+    say!("{warnings} warning{}", if warnings == 1 { "" } else { "s" });
     match knowledge::regression::check(dir, &kb, &setup.config.matching) {
-        Ok(0) => println!("no regression set ({} is optional)", knowledge::load::REGRESSION_FILE),
-        Ok(n) => println!("regression set: {n} cases, all pass"),
+        Ok(0) => say!("no regression set ({} is optional)", knowledge::load::REGRESSION_FILE),
+        Ok(n) => say!("regression set: {n} cases, all pass"),
         Err(failures) => bail!(
             "{failures}\n{} regression case{} failed; a reload with this knowledge would be refused",
             failures.0.len(),
@@ -533,6 +559,6 @@ fn import_file(file: &Path, out: &Path, title: Option<String>, force: bool) -> R
     }
     std::fs::write(out, toml).with_context(|| format!("cannot write {}", out.display()))?;
     let claims: usize = entries.iter().map(|e| e.claims.len()).sum();
-    println!("imported {} entries with {claims} unverified claims into {}", entries.len(), out.display());
+    say!("imported {} entries with {claims} unverified claims into {}", entries.len(), out.display());
     Ok(())
 }

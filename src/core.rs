@@ -66,6 +66,44 @@ impl Command {
     }
 }
 
+/// Prefixes people type for commands on one platform or another. A command
+/// written with another platform's prefix ("/help" on Matrix, "!topics" to
+/// the Discord bot) is still that command, never a question.
+const COMMAND_PREFIXES: &[&str] = &["/", "!"];
+
+impl Command {
+    /// What a message addressed to the bot asks for: a command with this
+    /// platform's `prefix`; a known command with another common prefix; a
+    /// bare command word ("help", "topics", "?"), which a person means as
+    /// the command and which would otherwise match some FAQ entry; an empty
+    /// message is help; anything else is a question. An unknown command or a
+    /// missing argument with this platform's prefix is the error message.
+    pub fn from_message(text: &str, prefix: &str) -> Result<Command, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Command::Help);
+        }
+        if let Some(parsed) = Command::parse(text, prefix) {
+            return parsed;
+        }
+        // With a foreign prefix only a whole, valid command counts: "/shrug"
+        // or "!!!" on a platform whose prefix is "!" stays a message.
+        if let Some(command) =
+            COMMAND_PREFIXES.iter().filter(|p| **p != prefix).find_map(|p| Command::parse(text, p)?.ok())
+        {
+            return Ok(command);
+        }
+        let word = text.trim_end_matches(['?', '!', '.']).trim().to_lowercase();
+        Ok(match word.as_str() {
+            "" | "help" | "commands" => Command::Help,
+            "topics" => Command::Topics,
+            "reload" => Command::Reload,
+            "unanswered" => Command::Unanswered,
+            _ => Command::Ask(text.to_owned()),
+        })
+    }
+}
+
 fn example(name: &str) -> &'static str {
     match name {
         "ask" => "how do I renew my permit?",
@@ -241,6 +279,21 @@ mod tests {
         assert!(Command::parse("/topic", "/").unwrap().unwrap_err().contains("needs a topic name"));
         assert!(Command::parse("/frobnicate x", "/").unwrap().unwrap_err().contains("unknown command /frobnicate"));
         assert_eq!(Command::parse("!ask why?", "!"), Some(Ok(Command::Ask("why?".into()))));
+    }
+
+    #[test]
+    fn bare_command_words_and_foreign_prefixes_are_commands_not_questions() {
+        for (text, prefix) in [("help", "!"), ("Help?", "/"), ("/help", "!"), ("!help", "/"), ("  ", "!"), ("?", "/")] {
+            assert_eq!(Command::from_message(text, prefix), Ok(Command::Help), "{text:?} with {prefix}");
+        }
+        assert_eq!(Command::from_message("topics", "!"), Ok(Command::Topics));
+        assert_eq!(Command::from_message("/topic state law", "!"), Ok(Command::Topic("state law".into())));
+        // Questions stay questions, including ones that start with a command word.
+        for text in ["help with my permit renewal", "/shrug", "what topics do you know"] {
+            assert_eq!(Command::from_message(text, "!"), Ok(Command::Ask(text.into())), "{text:?}");
+        }
+        // This platform's prefix with a wrong name is an error that says so.
+        assert!(Command::from_message("!frob", "!").unwrap_err().contains("unknown command !frob"));
     }
 
     #[test]

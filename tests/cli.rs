@@ -211,3 +211,37 @@ fn errors_are_one_clear_line_without_a_panic() {
     assert!(stderr.contains("cannot read the knowledge directory"), "{stderr}");
     assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"));
 }
+
+/// A full disk or a reader that went away is an output problem, not a bug:
+/// one error line (or, for a closed pipe, the quiet exit Unix tools give).
+#[test]
+fn output_that_cannot_be_written_is_one_line_not_a_panic() {
+    for args in [&["topics"][..], &["check"], &["claims"], &["ask", "hello"]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out =
+            bot().args(["--config", "config.toml"]).args(args).env("RUST_LOG", "error").stdout(full).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim(), "error: cannot write the output: No space left on device (os error 28)", "{args:?}");
+    }
+
+    // `policybot check | head -0`: the reader is gone before the first line,
+    // so the write meets a closed pipe for certain.
+    let mut child =
+        bot().args(["check"]).env("RUST_LOG", "error").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(stderr.trim().is_empty(), "{stderr}");
+    assert!(!out.status.success());
+}
+
+/// "help" typed the way people type it is the help, not an FAQ answer.
+#[test]
+fn console_help_in_any_spelling_shows_the_help() {
+    let out = run_with_stdin(bot(), b"help\n!help\nHelp?\n/help\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.matches("show this help").count(), 4, "{stdout}");
+    assert!(!stdout.contains("Q: "), "{stdout}");
+}

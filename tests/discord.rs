@@ -258,9 +258,13 @@ async fn junk_and_off_topic_messages_get_no_confident_answer() {
         assert!(!stored.contains(&e["title"].as_str().unwrap_or("")), "answered {junk:?} with {e:#}");
         assert_pings_nobody(&call.body);
     }
-    // An empty mention gets help rather than a guess.
-    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}>"), true, true).await;
-    assert!(text_of(&call.body).contains("/ask"), "{:#}", call.body);
+    // An empty mention, and "help" in any spelling a person types, get help
+    // rather than a guess at an FAQ entry.
+    for help in ["", " help", " Help?", " /help", " !help"] {
+        let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}>{help}"), true, true).await;
+        assert!(text_of(&call.body).contains("/ask"), "{help:?}: {:#}", call.body);
+        assert!(!stored.contains(&embed(&call.body)["title"].as_str().unwrap_or("")), "{help:?}: {:#}", call.body);
+    }
     // In a guild without a mention the bot stays out of the conversation.
     let (id, message) = h.standin.message(&alice(), "does ms have sanctuary cities?", false, true);
     h.standin.dispatch("MESSAGE_CREATE", message);
@@ -577,7 +581,7 @@ async fn a_passive_channel_gets_confident_answers_only() {
     assert_pings_nobody(&call.body);
     // Ambiguous or off-topic chatter gets no suggestions and no "no answer".
     assert!(matches!(h.ask_expected("training and trust"), Reply::Suggest { .. }));
-    for chatter in ["training and trust", "anyone up for lunch?", "lol same"] {
+    for chatter in ["training and trust", "anyone up for lunch?", "lol same", "help", "/topics"] {
         let (id, message) = h.standin.message(&alice(), chatter, false, true);
         h.standin.dispatch("MESSAGE_CREATE", message);
         h.assert_no_reply(id).await;

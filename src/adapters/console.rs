@@ -37,10 +37,9 @@ impl Session {
             self.suggestions.clear();
             return Some(reply.render_plain(PREFIX));
         }
-        let command = match Command::parse(line, PREFIX) {
-            None => Command::Ask(line.to_owned()),
-            Some(Ok(c)) => c,
-            Some(Err(message)) => return Some(message),
+        let command = match Command::from_message(line, PREFIX) {
+            Ok(c) => c,
+            Err(message) => return Some(message),
         };
         let reply =
             bot.handle(&command, Sender { is_moderator: true, origin: Origin::new("console", "console") }, PREFIX);

@@ -447,6 +447,13 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
     let mut require = |field: &Spanned<String>, what: &str| {
         if field.get_ref().trim().is_empty() {
             errors.push(at(field.span(), format!("{what} is empty; write some text or remove the entry")));
+        } else if crate::matcher::normalise(field.get_ref()).is_empty() {
+            // Only zero-width characters or punctuation: it looks filled in,
+            // but a phrasing like that can never match and a title shows blank.
+            errors.push(at(
+                field.span(),
+                format!("{what} has no visible words (only invisible characters or punctuation); write the words"),
+            ));
         }
     };
     require(&raw.title, "the file's title");
@@ -780,6 +787,16 @@ answer = "The law says things."
         assert_eq!(err.0.len(), 1);
         assert_eq!(err.0[0].line, 6);
         assert!(err.0[0].message.contains("unknown field"), "{}", err);
+    }
+
+    #[test]
+    fn a_question_of_invisible_characters_is_refused_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.toml", &GOOD.replace("\"What is the law?\"", "\"\u{200b}\u{2060}?\""));
+        let err = load_dir(dir.path()).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert_eq!((err.0[0].line, err.0[0].column), (5, 12));
+        assert!(err.0[0].message.contains("question has no visible words"), "{err}");
     }
 
     #[test]

@@ -135,11 +135,17 @@ impl Handler {
     /// stay quiet (a passive channel and no confident answer).
     fn answer_text(&self, text: &str, asker: UserId, channel: ChannelId, passive: bool) -> Option<Out> {
         let bot = &self.bot;
+        let command = Command::from_message(text, "/");
         if passive {
-            return bot.ask_passive(origin(channel), text).map(|reply| render::render(&reply, asker.get(), text));
+            // Overheard, "help" or "/topics" is not a question for the FAQ;
+            // the bot answers only confident matches to real questions.
+            let Ok(Command::Ask(question)) = command else { return None };
+            return bot.ask_passive(origin(channel), &question).map(|reply| render::render(&reply, asker.get(), text));
         }
-        let command = if text.trim().is_empty() { Command::Help } else { Command::Ask(text.to_owned()) };
-        let reply = bot.handle(&command, self.sender(channel, None), "/");
+        let reply = match command {
+            Ok(command) => bot.handle(&command, self.sender(channel, None), "/"),
+            Err(message) => Reply::error(message),
+        };
         Some(render::render(&reply, asker.get(), text))
     }
 

@@ -422,11 +422,9 @@ impl State {
 
     async fn command_reply(&self, room: &Room, sender: &UserId, text: &str) -> Reply {
         let prefix = self.cfg.prefix.as_str();
-        let command = match Command::parse(text, prefix) {
-            None if text.is_empty() => Command::Help,
-            None => Command::Ask(text.to_owned()),
-            Some(Ok(c)) => c,
-            Some(Err(message)) => return Reply::error(message),
+        let command = match Command::from_message(text, prefix) {
+            Ok(c) => c,
+            Err(message) => return Reply::error(message),
         };
         let needs_moderator = matches!(command, Command::Reload | Command::Unanswered);
         let sender = Sender {
