@@ -172,7 +172,7 @@ fn main() {
                 text.push_str(&format!("# edited in round {round}\n"));
                 std::fs::write(&first, text).expect("write knowledge");
                 let t = Instant::now();
-                let reply = bot.reload();
+                let reply = bot.reload(policybot::bot::Trigger::Asked);
                 slowest = slowest.max(t.elapsed().as_secs_f64() * 1e3);
                 assert!(matches!(reply, Reply::Reloaded(_)), "reload failed: {}", reply.render_plain("/"));
             }

@@ -5,8 +5,8 @@
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -41,6 +41,30 @@ pub struct Bot {
     in_flight: AtomicUsize,
     /// The sentence-embedding model; `None` matches by words alone.
     encoder: Option<Arc<dyn Encoder>>,
+    /// Held for the whole of a reload, so reloads (watcher, SIGHUP, /reload,
+    /// !reload) run one at a time: each reads the files after the one before
+    /// it swapped, and none that read older files can finish last and win.
+    reloading: Mutex<()>,
+}
+
+/// Why a reload runs. A save seen by the watcher may be a file caught
+/// half-written, so a watcher reload that would drop a large share of the
+/// entries is held back; a moderator or operator who asks is obeyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Watcher,
+    Asked,
+}
+
+/// A watcher reload that would remove more than this share of the entries
+/// (and at least [`HOLD_BACK_MIN`] of them) is held back.
+pub const HOLD_BACK_SHARE: f64 = 0.25;
+pub const HOLD_BACK_MIN: usize = 2;
+
+/// Whether removing `removed` of `before` entries is the kind of drop a
+/// half-written save makes.
+pub fn large_drop(removed: usize, before: usize) -> bool {
+    removed >= HOLD_BACK_MIN && removed as f64 > before as f64 * HOLD_BACK_SHARE
 }
 
 /// Counts one message as in flight until dropped.
@@ -75,6 +99,7 @@ impl Bot {
             metrics: Arc::default(),
             in_flight: AtomicUsize::new(0),
             encoder,
+            reloading: Mutex::new(()),
         })
     }
 
@@ -119,7 +144,7 @@ impl Bot {
             Command::Unanswered if !sender.is_moderator => Reply::error(format!(
                 "{prefix}unanswered is for moderators only; the questions people ask stay between them and the moderators"
             )),
-            Command::Reload => self.reload(),
+            Command::Reload => self.reload(Trigger::Asked),
             Command::Unanswered => self.unanswered(),
             other => {
                 let started = Instant::now();
@@ -218,8 +243,11 @@ impl Bot {
     }
 
     /// Loads and validates everything, then swaps it in. On any error the
-    /// old knowledge stays in use and the reply lists every problem.
-    pub fn reload(&self) -> Reply {
+    /// old knowledge stays in use and the reply lists every problem; so it
+    /// does when the watcher saw a save that would remove a large share of
+    /// the entries (see [`Trigger`]).
+    pub fn reload(&self, trigger: Trigger) -> Reply {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         // One snapshot for both reuse and the report, so the report compares
         // with the knowledge the new one was built from.
         let current = self.knowledge();
@@ -227,6 +255,18 @@ impl Bot {
         match loaded {
             Ok(new) => {
                 let report = diff(&current, &new, &self.config);
+                let (removed, before) = (report.removed.len(), current.entries.len());
+                if trigger == Trigger::Watcher && large_drop(removed, before) {
+                    tracing::warn!(
+                        removed,
+                        before,
+                        "a saved change would remove {removed} of {before} entries; held back in case a file was caught half-written (reload by hand to apply it)"
+                    );
+                    self.metrics.reloaded(false);
+                    return Reply::error(format!(
+                        "Reload held back; still serving the previous knowledge. The saved files would remove {removed} of {before} entries, which looks like a file caught half-written. If that is what you meant, reload by hand."
+                    ));
+                }
                 drop(current);
                 let old = self.knowledge.swap(Arc::new(new));
                 // Freeing 100,000 entries takes a while; the moderator need
@@ -296,6 +336,13 @@ pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> Reload
         .iter()
         .map(|c| format!("{} is dated differently by {} sentences", c.subject, c.mentions.len()))
         .collect();
+    if large_drop(report.removed.len(), old.entries.len()) {
+        report.warnings.push(format!(
+            "this removed {} of {} entries; saved by an editor, a change like this is held back until someone reloads by hand",
+            report.removed.len(),
+            old.entries.len()
+        ));
+    }
     // Only what this reload brought in can have become confusable with
     // something; `policybot check` reviews the whole knowledge.
     let touched: std::collections::BTreeSet<&str> =

@@ -147,7 +147,7 @@ async fn reload_on_sighup(bot: Arc<Bot>) {
         };
         while hup.recv().await.is_some() {
             let bot = bot.clone();
-            match tokio::task::spawn_blocking(move || bot.reload()).await {
+            match tokio::task::spawn_blocking(move || bot.reload(crate::bot::Trigger::Asked)).await {
                 Ok(Reply::Reloaded(_)) => tracing::info!("reloaded on SIGHUP"),
                 Ok(_) => tracing::warn!("reload on SIGHUP refused; still serving the previous knowledge"),
                 Err(e) => tracing::error!(error = %e, "reload on SIGHUP crashed"),

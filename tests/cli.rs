@@ -153,7 +153,7 @@ fn console_chat_works_over_piped_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, format!("[data]\ndir = \"{}\"\n", dir.path().join("data").display())).unwrap();
-    let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\nwhere is the best pizza in jackson?\nbest pizza place in jackson\n/unanswered\n/quit\nnever read\n";
+    let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\nBest pizza place in Jackson?\nbest pizza place in jackson\n/unanswered\n/quit\nnever read\n";
     let mut cmd = bot();
     cmd.arg("--config").arg(&config);
     let out = run_with_stdin(cmd, script.as_bytes());

@@ -214,3 +214,128 @@ fn the_watcher_reloads_once_per_save_and_never_for_reads() {
     assert_eq!(reloads(&bot), (1, 1));
     assert!(!answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).is_empty());
 }
+
+/// The first `n` entries of the shipped file: a valid file, as a save caught
+/// half-way through would be.
+fn first_entries(original: &str, n: usize) -> String {
+    let cut = original.match_indices("\n[[entry]]").nth(n).unwrap().0;
+    original[..cut].to_owned()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_save_written_in_pieces_is_read_once_whole_and_a_large_drop_waits_for_a_moderator() {
+    let dir = shipped_copy();
+    // Without a regression set nothing else stands between a prefix and the users.
+    std::fs::remove_file(dir.path().join("tests.toml")).unwrap();
+    let bot = std::sync::Arc::new(Bot::load(Config::default(), dir.path().to_path_buf()).unwrap());
+    let _watcher = policybot::watch::start(bot.clone(), dir.path()).unwrap();
+    let original = std::fs::read_to_string(file(dir.path())).unwrap();
+    let edited = format!("{original}\n# edited\n");
+
+    // A writer that pauses mid-file: the first half, a pause, the rest.
+    let watching = AtomicBool::new(true);
+    let smallest = AtomicUsize::new(usize::MAX);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while watching.load(Ordering::SeqCst) {
+                smallest.fetch_min(bot.knowledge().entries.len(), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let mut f = std::fs::File::create(file(dir.path())).unwrap();
+        let half = first_entries(&edited, 10);
+        std::io::Write::write_all(&mut f, half.as_bytes()).unwrap();
+        f.sync_all().unwrap();
+        std::thread::sleep(Duration::from_millis(250));
+        std::io::Write::write_all(&mut f, &edited.as_bytes()[half.len()..]).unwrap();
+        drop(f);
+        wait_until("the edit is served", || reloads(&bot) != (0, 0));
+        std::thread::sleep(Duration::from_millis(1_500));
+        watching.store(false, Ordering::SeqCst);
+    });
+    assert_eq!(reloads(&bot), (1, 0), "one reload for one save");
+    assert_eq!(smallest.load(Ordering::SeqCst), 20, "a prefix of the file was served");
+
+    // A valid save that drops half the entries is held back...
+    std::fs::write(file(dir.path()), first_entries(&original, 10)).unwrap();
+    wait_until("the save is seen", || reloads(&bot) != (1, 0));
+    assert_eq!(reloads(&bot), (1, 1));
+    assert_eq!(bot.knowledge().entries.len(), 20);
+    // ...until a moderator asks, and the report gives the same numbers.
+    match bot.handle(&Command::Reload, sender(), "/") {
+        Reply::Reloaded(report) => {
+            assert_eq!((report.entries, report.removed.len()), (10, 10));
+            assert!(report.warnings.iter().any(|w| w.contains("removed 10 of 20 entries")), "{:?}", report.warnings);
+        }
+        other => panic!("{}", other.render_plain("/")),
+    }
+    assert_eq!(bot.knowledge().entries.len(), 10);
+}
+
+#[test]
+fn concurrent_reloads_never_leave_older_files_in_use() {
+    let dir = shipped_copy();
+    let bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
+    let original = std::fs::read_to_string(file(dir.path())).unwrap();
+    let version = |n: usize| original.replacen("What are the current", &format!("(v{n}) What are the current"), 1);
+    let question = |bot: &Bot| {
+        bot.knowledge().entries.iter().find(|e| e.question.contains("What are the current")).unwrap().question.clone()
+    };
+    // Each round: a save, then reloads from four triggers at once; one more
+    // save lands while they run. Whatever finishes last must have read the
+    // newest files.
+    for round in 0..8 {
+        std::fs::write(file(dir.path()), version(2 * round)).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| reload(&bot).unwrap());
+            }
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                std::fs::write(file(dir.path()), version(2 * round + 1)).unwrap();
+                reload(&bot).unwrap();
+            });
+        });
+        assert!(question(&bot).starts_with(&format!("(v{}) ", 2 * round + 1)), "round {round}: {}", question(&bot));
+    }
+}
+
+#[test]
+fn a_knowledge_directory_deleted_and_made_again_is_watched_again() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("knowledge");
+    std::fs::create_dir(&dir).unwrap();
+    let shipped = shipped_copy();
+    let copy_into = |to: &Path| {
+        for name in ["mississippi-ice.toml", "tests.toml"] {
+            std::fs::copy(shipped.path().join(name), to.join(name)).unwrap();
+        }
+    };
+    copy_into(&dir);
+    let bot = std::sync::Arc::new(Bot::load(Config::default(), dir.clone()).unwrap());
+    let _watcher = policybot::watch::start(bot.clone(), &dir).unwrap();
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::thread::sleep(Duration::from_millis(2_500));
+    assert_eq!(bot.knowledge().entries.len(), 20, "the last good knowledge stays");
+    std::fs::create_dir(&dir).unwrap();
+    copy_into(&dir);
+    let original = std::fs::read_to_string(file(&dir)).unwrap();
+    std::fs::write(file(&dir), original.replacen("What are the current", "(back) What are the current", 1)).unwrap();
+    let served = |bot: &Bot| bot.knowledge().entries.iter().any(|e| e.question.starts_with("(back) "));
+    wait_until("the recreated directory is read", || served(&bot));
+    let (ok, _) = reloads(&bot);
+    // And a later save there is seen, once.
+    std::fs::write(file(&dir), original.replacen("What are the current", "(again) What are the current", 1)).unwrap();
+    wait_until("a save in it is read", || bot.knowledge().entries.iter().any(|e| e.question.starts_with("(again) ")));
+    std::thread::sleep(Duration::from_millis(2_000));
+    assert_eq!(reloads(&bot).0, ok + 1);
+}

@@ -118,7 +118,7 @@ fn questions_during_repeated_reloads_always_see_a_whole_knowledge_base() {
         }
         for round in 0..6 {
             write_version(if round % 2 == 0 { 3_000 } else { 2_000 });
-            match bot.reload() {
+            match bot.reload(policybot::bot::Trigger::Asked) {
                 Reply::Reloaded(report) => {
                     assert_eq!(report.entries, if round % 2 == 0 { 3_000 } else { 2_000 });
                     assert_eq!(report.added.len() + report.removed.len(), 1_000);
