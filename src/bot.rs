@@ -36,6 +36,9 @@ pub struct Bot {
     /// The records database; `None` for one-shot commands (`ask`, `topics`)
     /// that keep no records.
     store: Option<Store>,
+    /// Why there is no store while the bot runs (a broken records file), for
+    /// moderators who ask for records.
+    records_off: Option<String>,
     pub metrics: Arc<Metrics>,
     /// Messages being handled right now, so a stop can wait for them.
     in_flight: AtomicUsize,
@@ -96,6 +99,7 @@ impl Bot {
             config,
             dir,
             store: None,
+            records_off: None,
             metrics: Arc::default(),
             in_flight: AtomicUsize::new(0),
             encoder,
@@ -106,6 +110,12 @@ impl Bot {
     /// Keeps records (unanswered questions, outcomes, feedback) in `store`.
     pub fn set_store(&mut self, store: Store) {
         self.store = Some(store);
+    }
+
+    /// Runs without records, for `reason` (shown to moderators who ask for
+    /// them): bookkeeping that fails must not stop the answering.
+    pub fn set_records_off(&mut self, reason: String) {
+        self.records_off = Some(reason);
     }
 
     pub fn store(&self) -> Option<&Store> {
@@ -230,7 +240,10 @@ impl Bot {
     /// The most asked unanswered questions within the retention period.
     fn unanswered(&self) -> Reply {
         let Some(store) = &self.store else {
-            return Reply::error("unanswered questions are recorded only while the bot runs (policybot run)");
+            return Reply::error(match &self.records_off {
+                Some(reason) => format!("records are off: {reason}"),
+                None => "unanswered questions are recorded only while the bot runs (policybot run)".to_owned(),
+            });
         };
         store.flush();
         match store.reader().and_then(|r| r.unanswered(None)) {

@@ -195,7 +195,16 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
     match cli.command.unwrap_or(Cmd::Run { console: false }) {
         Cmd::Run { console } => {
             let mut bot = setup.bot()?;
-            bot.set_store(Store::open(&setup.config.data.dir, setup.config.data.retention())?);
+            match Store::open(&setup.config.data.dir, setup.config.data.retention()) {
+                Ok(store) => bot.set_store(store),
+                // Answering matters more than bookkeeping: run without
+                // records and say so once, naming the file.
+                Err(e) => {
+                    let reason = format!("{e:#}; move the file aside (or fix [data] dir) and restart to keep records");
+                    tracing::warn!("records are off: {reason}");
+                    bot.set_records_off(reason);
+                }
+            }
             let platforms = if console { Platforms::default() } else { Platforms::from_env(&bot)? };
             let bot = std::sync::Arc::new(bot);
             if let Some(addr) = setup.config.metrics.listen {

@@ -3,7 +3,9 @@
 //!
 //! Writes go through a channel to one writer thread that commits them in
 //! batches, so a slow disk never delays a reply; WAL mode lets `policybot
-//! unanswered` / `stats` read while the bot runs. The schema is versioned
+//! unanswered` / `stats` read while the bot runs. A batch that cannot be
+//! written (the database locked by another process, a full disk) stays in
+//! memory, bounded, and is retried with backoff until it is written. The schema is versioned
 //! (`PRAGMA user_version`) and migrated forward on open. Records older than
 //! the retention period are deleted by the writer (at start and hourly).
 
@@ -53,6 +55,16 @@ const MIGRATIONS: &[&str] = &[
 
 /// Most operations committed in one transaction.
 const BATCH: usize = 512;
+/// Most records kept in memory while the database cannot be written; past
+/// this the oldest are dropped (and counted in the log). At ~200 bytes a
+/// record, 8 MB.
+const MAX_PENDING: usize = 40_000;
+/// Waits between attempts to write while the database is locked or full.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_MOST: Duration = Duration::from_secs(5);
+/// How long closing keeps trying to write what is still held, so a stop is
+/// not held up for long by a database that stays locked.
+const CLOSE_TRYING: Duration = Duration::from_secs(4);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Op {
@@ -78,15 +90,17 @@ fn millis(t: SystemTime) -> i64 {
 }
 
 fn open_rw(path: &Path) -> Result<Connection> {
-    let conn =
-        Connection::open(path).with_context(|| format!("cannot open the records database {}", path.display()))?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    // WAL: readers never block the writer; NORMAL: a kill -9 loses nothing
-    // committed (only a power cut may lose the last transactions).
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    migrate(&conn).with_context(|| format!("cannot prepare the records database {}", path.display()))?;
-    Ok(conn)
+    let prepare = || -> Result<Connection> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // WAL: readers never block the writer; NORMAL: a kill -9 loses
+        // nothing committed (only a power cut may lose the last transactions).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrate(&conn)?;
+        Ok(conn)
+    };
+    prepare().with_context(|| format!("cannot open the records database {}", path.display()))
 }
 
 fn migrate(conn: &Connection) -> Result<()> {
@@ -114,7 +128,18 @@ impl Store {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data directory {}; check [data] dir", dir.display()))?;
         let path = dir.join(FILE);
+        // SQLite takes an empty file for a new database without a word; an
+        // operator whose records vanished should hear about it.
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            tracing::warn!(
+                file = %path.display(),
+                "the records database is an empty file (truncated?); starting new records in it"
+            );
+        }
         let conn = open_rw(&path)?;
+        // The writer retries on its own (see write_loop); a short wait per
+        // try keeps it taking new records and lets a stop finish quickly.
+        conn.busy_timeout(Duration::from_secs(1))?;
         let (tx, rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("records-writer".into())
@@ -180,42 +205,121 @@ impl Drop for Store {
     }
 }
 
+/// The writer: takes records off the channel into a bounded queue and
+/// commits them a batch at a time, retrying with backoff while it cannot.
 fn write_loop(mut conn: Connection, rx: mpsc::Receiver<Op>, retention: Duration) {
     let mut last_prune = Instant::now();
     prune(&conn, retention);
-    loop {
-        let first = match rx.recv_timeout(PRUNE_EVERY) {
-            Ok(op) => op,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                prune(&conn, retention);
-                last_prune = Instant::now();
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        };
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
-            }
+    let mut queue = Pending::default();
+    let mut retry = RETRY_FIRST;
+    let mut open = true;
+    while open {
+        // Wait for records when nothing is held, else only until the next try.
+        let wait = if queue.is_empty() { PRUNE_EVERY } else { retry };
+        match rx.recv_timeout(wait) {
+            Ok(op) => queue.push(op),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
         }
-        let mut acks = Vec::new();
-        if let Err(e) = write_batch(&mut conn, batch, &mut acks) {
-            tracing::warn!(error = %e, "records not saved; replies are not affected");
+        while let Ok(op) = rx.try_recv() {
+            queue.push(op);
         }
-        for ack in acks {
-            let _ = ack.send(());
+        while !queue.is_empty() {
+            match queue.write(&mut conn) {
+                Ok(()) => retry = RETRY_FIRST,
+                Err(e) => {
+                    queue.failed(&e);
+                    retry = (retry * 2).min(RETRY_MOST);
+                    break;
+                }
+            }
         }
         if last_prune.elapsed() > PRUNE_EVERY {
             prune(&conn, retention);
             last_prune = Instant::now();
         }
     }
+    // Closing: a last bounded effort for what is still held.
+    let closing = Instant::now();
+    while !queue.is_empty() && closing.elapsed() < CLOSE_TRYING {
+        if let Err(e) = queue.write(&mut conn) {
+            queue.failed(&e);
+            std::thread::sleep(RETRY_FIRST);
+        }
+    }
+    if !queue.is_empty() {
+        tracing::error!(
+            lost = queue.ops.len(),
+            "records could not be written before the stop and are lost; is another process holding the database?"
+        );
+    }
 }
 
-fn write_batch(conn: &mut Connection, batch: Vec<Op>, acks: &mut Vec<mpsc::Sender<()>>) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
+/// Records received but not yet committed, oldest first.
+#[derive(Default)]
+struct Pending {
+    ops: std::collections::VecDeque<Op>,
+    /// Records dropped because the queue was full, since the last report.
+    dropped: usize,
+    /// The last write failed (logged once per outage, not once per retry).
+    failing: bool,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    fn push(&mut self, op: Op) {
+        if self.ops.len() >= MAX_PENDING
+            && let Some(i) = self.ops.iter().position(|o| !matches!(o, Op::Flush(_)))
+        {
+            self.ops.remove(i);
+            self.dropped += 1;
+        }
+        self.ops.push_back(op);
+    }
+
+    /// Commits the oldest batch; on success it leaves the queue and the
+    /// flushes waiting on it are answered.
+    fn write(&mut self, conn: &mut Connection) -> rusqlite::Result<()> {
+        let n = self.ops.len().min(BATCH);
+        write_batch(conn, self.ops.range(..n))?;
+        for op in self.ops.drain(..n) {
+            if let Op::Flush(ack) = op {
+                let _ = ack.send(());
+            }
+        }
+        if self.failing {
+            self.failing = false;
+            tracing::warn!(still_held = self.ops.len(), "the records database takes writes again; held records saved");
+        }
+        if self.dropped > 0 {
+            tracing::error!(
+                dropped = self.dropped,
+                "records were dropped while the database could not be written (more than {MAX_PENDING} held)"
+            );
+            self.dropped = 0;
+        }
+        Ok(())
+    }
+
+    fn failed(&mut self, e: &rusqlite::Error) {
+        if !self.failing {
+            self.failing = true;
+            tracing::warn!(
+                error = %e,
+                held = self.ops.len(),
+                "records not saved yet; held in memory and retried (replies are not affected)"
+            );
+        }
+    }
+}
+
+fn write_batch<'a>(conn: &mut Connection, batch: impl Iterator<Item = &'a Op>) -> rusqlite::Result<()> {
+    // IMMEDIATE takes the write lock first, so a lock held elsewhere fails
+    // the batch before any of it is done rather than part-way.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for op in batch {
         match op {
             Op::Unanswered { time, origin, text, declined } => {
@@ -237,7 +341,7 @@ fn write_batch(conn: &mut Connection, batch: Vec<Op>, acks: &mut Vec<mpsc::Sende
                 )?
                 .execute(params![time, platform, entry, helpful, vote])?;
             }
-            Op::Flush(ack) => acks.push(ack),
+            Op::Flush(_) => {}
         }
     }
     tx.commit()
@@ -268,6 +372,7 @@ pub struct Stats {
 /// A reading connection (the CLI's, or the bot's for /unanswered).
 pub struct Reader {
     conn: Connection,
+    path: PathBuf,
 }
 
 impl Reader {
@@ -285,19 +390,35 @@ impl Reader {
     }
 
     fn open_file(path: &Path) -> Result<Reader> {
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .with_context(|| format!("cannot open the records database {}", path.display()))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-        if version > MIGRATIONS.len() {
-            bail!("{} was written by a newer policybot (schema {version}); upgrade policybot", path.display());
-        }
-        Ok(Reader { conn })
+        let open = || -> Result<Connection> {
+            let conn =
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+            if version > MIGRATIONS.len() {
+                bail!("it was written by a newer policybot (schema {version}); upgrade policybot");
+            }
+            Ok(conn)
+        };
+        let conn = open().with_context(|| format!("cannot open the records database {}", path.display()))?;
+        Ok(Reader { conn, path: path.to_owned() })
     }
 
     /// Unanswered questions since `since` (all kept ones when `None`), oldest first.
     pub fn unanswered(&self, since: Option<SystemTime>) -> Result<Vec<Unanswered>> {
+        self.unanswered_rows(since).with_context(|| self.cannot_read())
+    }
+
+    /// Answer counts and feedback since `since`.
+    pub fn stats(&self, since: Option<SystemTime>) -> Result<Stats> {
+        self.stats_rows(since).with_context(|| self.cannot_read())
+    }
+
+    fn cannot_read(&self) -> String {
+        format!("cannot read the records database {}", self.path.display())
+    }
+
+    fn unanswered_rows(&self, since: Option<SystemTime>) -> Result<Vec<Unanswered>> {
         let mut stmt = self.conn.prepare(
             "SELECT time_ms, platform, room, text, declined FROM unanswered WHERE time_ms >= ?1 ORDER BY time_ms, id",
         )?;
@@ -313,7 +434,7 @@ impl Reader {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    pub fn stats(&self, since: Option<SystemTime>) -> Result<Stats> {
+    fn stats_rows(&self, since: Option<SystemTime>) -> Result<Stats> {
         let since = since.map_or(0, millis);
         let mut stats = Stats::default();
         let mut stmt = self.conn.prepare(
@@ -393,7 +514,7 @@ mod tests {
         drop(conn);
         let err = Store::open(dir.path(), Duration::from_secs(60)).err().unwrap();
         assert!(format!("{err:#}").contains("newer policybot"), "{err:#}");
-        assert!(Reader::open(dir.path()).err().unwrap().to_string().contains("newer policybot"));
+        assert!(format!("{:#}", Reader::open(dir.path()).err().unwrap()).contains("newer policybot"));
         let empty = tempfile::tempdir().unwrap();
         assert!(Reader::open(empty.path()).err().unwrap().to_string().contains("no records yet"));
     }

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 fn bot() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_policybot"));
@@ -11,6 +12,12 @@ fn bot() -> Command {
         .env_remove("DISCORD_TOKEN")
         .env_remove("MATRIX_PASSWORD")
         .env_remove("MATRIX_ACCESS_TOKEN");
+    c
+}
+
+fn bot_with(config: &std::path::Path) -> Command {
+    let mut c = bot();
+    c.arg("--config").arg(config);
     c
 }
 
@@ -244,4 +251,112 @@ fn console_help_in_any_spelling_shows_the_help() {
     let stdout = text(&out.stdout);
     assert_eq!(stdout.matches("show this help").count(), 4, "{stdout}");
     assert!(!stdout.contains("Q: "), "{stdout}");
+}
+
+fn data_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(&config, format!("[data]\ndir = \"{}\"\n", dir.join("data").display())).unwrap();
+    config
+}
+
+/// Another process holding the records database's write lock for 12 s
+/// (a backup, a sqlite3 shell left open) delays the records, loses none.
+#[test]
+fn records_written_while_another_process_holds_the_lock_are_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = data_config(dir.path());
+    // The database exists (a first run made it) before the lock is taken.
+    let out = run_with_stdin(bot_with(&config), b"hello\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let db = dir.path().join("data").join("policybot.db");
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder
+        .execute_batch(
+            "BEGIN IMMEDIATE; INSERT INTO answers (time_ms, platform, outcome, confidence) VALUES (0, 'x', 'x', 0);",
+        )
+        .unwrap();
+
+    let mut child = bot_with(&config)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..9 {
+        writeln!(stdin, "pizza question number {i}").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(9));
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    std::thread::sleep(Duration::from_secs(3));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.matches("records not saved yet").count(), 1, "{stderr}");
+    assert!(stderr.contains("held records saved"), "{stderr}");
+
+    let out = bot_with(&config).args(["unanswered", "--json"]).output().unwrap();
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Near-identical questions are grouped; every one is counted.
+    let kept: u64 = listing["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["question"].as_str().unwrap().starts_with("pizza question number"))
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(kept, 9, "{listing:#}");
+}
+
+/// A records database that cannot be used stops the records, not the
+/// answers: one warning naming the file, and moderators asking are told why.
+#[test]
+fn a_broken_records_database_leaves_the_bot_answering_with_records_off() {
+    fn newer(db: &std::path::Path) {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    fn garbage(db: &std::path::Path) {
+        std::fs::write(db, vec![0x5a; 4096]).unwrap();
+    }
+    fn directory(db: &std::path::Path) {
+        std::fs::create_dir(db).unwrap();
+    }
+    type Make = fn(&std::path::Path);
+    for (case, make) in [("newer", newer as Make), ("garbage", garbage), ("directory", directory)] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = data_config(dir.path());
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let db = dir.path().join("data").join("policybot.db");
+        make(&db);
+        let out = run_with_stdin(bot_with(&config), b"does ms have sanctuary cities?\n/unanswered\n");
+        assert!(out.status.success(), "{case}: {}", text(&out.stderr));
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(stdout.contains("Q: "), "{case}: not answered:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("records are off: cannot open the records database {}", db.display())),
+            "{case}: {stdout}"
+        );
+        let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("records are off")).collect();
+        assert_eq!(warnings.len(), 1, "{case}: {stderr}");
+        assert!(warnings[0].contains(&db.display().to_string()), "{case}: {stderr}");
+        // The CLI names the file too.
+        let out = bot_with(&config).args(["stats"]).output().unwrap();
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(&db.display().to_string()), "{case}: {}", text(&out.stderr));
+    }
+
+    // A file truncated to nothing is started afresh, with a warning.
+    let dir = tempfile::tempdir().unwrap();
+    let config = data_config(dir.path());
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data").join("policybot.db"), b"").unwrap();
+    let out = run_with_stdin(bot_with(&config), b"pizza?\n");
+    assert!(text(&out.stderr).contains("empty file (truncated?)"), "{}", text(&out.stderr));
+    let out = bot_with(&config).args(["stats", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
