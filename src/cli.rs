@@ -517,6 +517,13 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
     for u in &unused {
         say!("warning: {u}");
     }
+    let unlinted = lint::unlinted_phrasings(&kb);
+    if unlinted > 0 {
+        say!(
+            "note: {unlinted} aliases were not checked for near-duplicates (at most {} phrasings per entry are)",
+            lint::LINT_PHRASINGS
+        );
+    }
     let warnings = kb.contradictions.len() + confusables.len() + unused.len();
     say!("{warnings} warning{}", if warnings == 1 { "" } else { "s" });
     match knowledge::regression::check(dir, &kb, &setup.config.matching) {
