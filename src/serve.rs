@@ -1,6 +1,14 @@
 //! Running the chat platforms: one tokio runtime, each configured platform
 //! as a task over the same [`Bot`], SIGHUP to reload the knowledge, and
 //! ctrl-c / SIGTERM to stop taking messages and exit cleanly.
+//!
+//! A stop ends the process within [`STOP_WITHIN`] whatever the platforms are
+//! doing (connecting, retrying, replying): they are asked to stop, given
+//! [`STOP_GRACE`], then cut off; replies in flight get what time is left. A
+//! second signal exits at once. A platform that fails (its credentials
+//! rejected, its task ending in an error) stops the others too and the
+//! process exits non-zero naming it: a half-working bot that looks healthy
+//! to its service manager is worse than a loud restart.
 
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -28,6 +36,7 @@ impl Platforms {
             && let Some(token) = crate::secrets::from_env("DISCORD_TOKEN")?
         {
             if cfg!(feature = "discord") {
+                check_discord_token(&token)?;
                 platforms.discord = Some(token);
             } else {
                 tracing::warn!("DISCORD_TOKEN is set but this build has no Discord support (feature `discord`)");
@@ -57,62 +66,141 @@ impl Platforms {
     }
 }
 
+/// Resolves once a stop has been asked for. Cheap to clone and to await
+/// any number of times, so an adapter can watch it in every phase.
+#[derive(Clone)]
+pub struct Stop(tokio::sync::watch::Receiver<bool>);
+
+impl Stop {
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Stop) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Stop(rx))
+    }
+
+    pub async fn wait(&self) {
+        let mut rx = self.0.clone();
+        // A dropped sender also means stop.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// From a stop signal to the process's end, at most (with nothing stuck in
+/// the records database).
+pub const STOP_WITHIN: Duration = Duration::from_secs(8);
+/// How long platforms get to stop on their own before they are cut off.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// A token is sent as an HTTP header: one with spaces, quotes, line breaks
+/// or non-ASCII (a bad copy) cannot be, and would otherwise fail deep in the
+/// HTTP client on every retry. Found here it is one clear line at start.
+fn check_discord_token(token: &Secret) -> Result<()> {
+    let bare = token.expose().strip_prefix("Bot ").unwrap_or(token.expose());
+    if bare.is_empty() || !bare.bytes().all(|b| b.is_ascii_graphic()) || bare.contains(['"', '\'']) {
+        anyhow::bail!(
+            "DISCORD_TOKEN has characters a Discord token never has (spaces, quotes, line breaks or non-ASCII); copy it again from the developer portal (your application → Bot → Reset Token)"
+        );
+    }
+    Ok(())
+}
+
 /// Serves every platform in `platforms` until a stop signal or until one of
 /// them fails.
 pub fn serve(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = move || {
-            let mut rx = stop_rx.clone();
-            async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            }
-        };
-        let mut tasks: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
-        #[cfg(feature = "discord")]
-        if let Some(token) = platforms.discord {
-            tasks.spawn(crate::adapters::discord::run(bot.clone(), token, stopped()));
-        }
-        #[cfg(feature = "matrix")]
-        if let Some(credential) = platforms.matrix {
-            tasks.spawn(crate::adapters::matrix::run(bot.clone(), credential, stopped()));
-        }
-        #[cfg(not(all(feature = "discord", feature = "matrix")))]
-        let _ = &stopped;
-        #[cfg(not(any(feature = "discord", feature = "matrix")))]
-        let _ = platforms;
-        tokio::spawn(reload_on_sighup(bot.clone()));
-        tokio::select! {
-            () = stop_signal() => {
-                tracing::info!("stop signal received; finishing replies in flight");
-                let _ = stop_tx.send(true);
-            }
-            Some(done) = tasks.join_next() => {
-                let _ = stop_tx.send(true);
-                done.context("a platform task crashed")??;
-            }
-        }
-        while let Some(done) = tasks.join_next().await {
-            done.context("a platform task crashed")??;
-        }
-        // No new messages arrive now; let the replies being written finish.
-        let deadline = tokio::time::Instant::now() + DRAIN;
-        while bot.in_flight() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        if bot.in_flight() > 0 {
-            tracing::warn!(in_flight = bot.in_flight(), "stopping with replies still unsent");
-        }
-        bot.close();
-        tracing::info!("stopped");
-        Ok(())
-    })
+    let result = runtime.block_on(run(bot, platforms));
+    // A reload still running on a blocking thread must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result
 }
 
-/// Longest wait for replies in flight at a stop.
-const DRAIN: Duration = Duration::from_secs(10);
+type Ended = (&'static str, Result<()>);
+
+async fn run(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
+    let (stop_tx, stop) = Stop::new();
+    let mut tasks: tokio::task::JoinSet<Ended> = tokio::task::JoinSet::new();
+    #[cfg(feature = "discord")]
+    if let Some(token) = platforms.discord {
+        let run = crate::adapters::discord::run(bot.clone(), token, stop.clone());
+        tasks.spawn(async move { ("Discord", run.await) });
+    }
+    #[cfg(feature = "matrix")]
+    if let Some(credential) = platforms.matrix {
+        let run = crate::adapters::matrix::run(bot.clone(), credential, stop.clone());
+        tasks.spawn(async move { ("Matrix", run.await) });
+    }
+    #[cfg(not(any(feature = "discord", feature = "matrix")))]
+    let _ = (platforms, &stop);
+    tokio::spawn(reload_on_sighup(bot.clone()));
+    let mut failure: Option<anyhow::Error> = None;
+    tokio::select! {
+        () = stop_signal() => tracing::info!("stop signal received; finishing replies in flight"),
+        Some(ended) = tasks.join_next() => {
+            note(ended, &mut failure);
+            if !tasks.is_empty() {
+                tracing::warn!("stopping the other platform too, so the failure is seen");
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    let deadline = tokio::time::Instant::now() + STOP_WITHIN;
+    let grace = tokio::time::Instant::now() + STOP_GRACE;
+    let second = stop_signal();
+    tokio::pin!(second);
+    loop {
+        tokio::select! {
+            ended = tasks.join_next() => match ended {
+                Some(ended) => note(ended, &mut failure),
+                None => break,
+            },
+            () = tokio::time::sleep_until(grace) => {
+                tracing::warn!("platforms still busy {} s after the stop (connecting or retrying); cutting them off", STOP_GRACE.as_secs());
+                tasks.shutdown().await;
+                break;
+            }
+            () = &mut second => {
+                tracing::warn!("second stop signal; exiting now");
+                tasks.shutdown().await;
+                break;
+            }
+        }
+    }
+    // No new messages arrive now; let the replies being written finish.
+    while bot.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(20)) => {}
+            () = &mut second => break,
+        }
+    }
+    if bot.in_flight() > 0 {
+        tracing::warn!(in_flight = bot.in_flight(), "stopping with replies still unsent");
+    }
+    bot.close();
+    match failure {
+        Some(e) => Err(e),
+        None => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+/// Logs how a platform's task ended; keeps the first failure.
+fn note(ended: Result<Ended, tokio::task::JoinError>, failure: &mut Option<anyhow::Error>) {
+    let (name, result) = match ended {
+        Ok(ended) => ended,
+        // Cut off at a stop: already logged.
+        Err(e) if e.is_cancelled() => return,
+        Err(e) => ("a platform", Err(anyhow::anyhow!("its task crashed: {e}"))),
+    };
+    match result {
+        Ok(()) => tracing::info!("{name} stopped"),
+        // The first failure is the process's error, printed once by main
+        // as its last line; later ones are logged here.
+        Err(e) if failure.is_some() => tracing::error!("{name} failed too: {e:#}"),
+        Err(e) => *failure = Some(e.context(format!("{name} failed"))),
+    }
+}
 
 /// ctrl-c, or SIGTERM (what service managers send).
 async fn stop_signal() {

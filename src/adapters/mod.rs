@@ -8,3 +8,52 @@ pub mod discord;
 pub mod matrix;
 #[cfg(any(feature = "discord", feature = "matrix"))]
 pub mod recent;
+
+/// An error with its causes, "error sending request: connection refused":
+/// HTTP clients put the part an operator needs in the source chain.
+#[cfg(any(feature = "discord", feature = "matrix"))]
+pub(crate) fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Waits between retries of a platform connection: 1 s doubling to a minute.
+#[cfg(any(feature = "discord", feature = "matrix"))]
+#[derive(Default)]
+pub(crate) struct Backoff(u32);
+
+#[cfg(any(feature = "discord", feature = "matrix"))]
+impl Backoff {
+    pub(crate) fn next(&mut self) -> std::time::Duration {
+        let wait = std::time::Duration::from_secs(1 << self.0.min(6)).min(std::time::Duration::from_secs(60));
+        self.0 += 1;
+        wait
+    }
+
+    pub(crate) async fn wait(&mut self) {
+        tokio::time::sleep(self.next()).await;
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.0 = 0;
+    }
+}
+
+#[cfg(all(test, any(feature = "discord", feature = "matrix")))]
+mod tests {
+    #[test]
+    fn backoff_grows_to_a_minute() {
+        let mut b = super::Backoff::default();
+        let waits: Vec<u64> = (0..8).map(|_| b.next().as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+}

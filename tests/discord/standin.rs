@@ -293,6 +293,8 @@ fn route(method: &str, path: &str, body: &Value, ws_url: &str, ids: &AtomicU64) 
         m
     };
     match (method, segments.as_slice()) {
+        // The bot checks its token before connecting.
+        ("GET", ["users", "@me"]) => (200, Some(user(BOT_ID, "policybot", true))),
         ("GET", ["gateway"]) => (200, Some(json!({"url": ws_url}))),
         ("GET", ["gateway", "bot"]) => (
             200,

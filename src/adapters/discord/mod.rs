@@ -29,6 +29,7 @@ use crate::core::Command;
 use crate::records::Origin;
 use crate::reply::Reply;
 use crate::secrets::Secret;
+use crate::serve::Stop;
 use render::{Action, Out};
 
 const PLATFORM: &str = "discord";
@@ -38,12 +39,10 @@ const ENTRY_VALUE: &str = "entry:";
 const CHOICES: usize = 25;
 
 /// Connects to Discord and serves until `stop` resolves or the gateway gives
-/// up. The token is only handed to serenity, never logged.
-pub async fn run(
-    bot: Arc<Bot>,
-    token: Secret,
-    stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<()> {
+/// up. The token is only handed to serenity, never logged. A token Discord
+/// rejects ends the task with an error naming DISCORD_TOKEN; while Discord
+/// cannot be reached it retries with backoff, and a stop ends it in any phase.
+pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
     let cfg = bot.config.discord.clone();
     let mut http = HttpBuilder::new(token.expose());
     if let Some(base) = &cfg.api_base {
@@ -52,28 +51,72 @@ pub async fn run(
         tracing::warn!(api_base = %base, "sending Discord REST calls to a proxy, with the rate limiter off");
         http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
     }
+    let http = http.build();
+    tokio::select! {
+        checked = check_token(&http) => checked?,
+        () = stop.wait() => {
+            tracing::info!("stopped while connecting to Discord");
+            return Ok(());
+        }
+    }
     let mut intents = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
     if cfg.message_content_intent {
         intents |= GatewayIntents::MESSAGE_CONTENT;
     }
     let handler = Handler::new(bot, cfg.clone());
-    let mut client = ClientBuilder::new_with_http(http.build(), intents)
+    let mut client = ClientBuilder::new_with_http(http, intents)
         .event_handler(handler)
         .await
         .context("cannot set up the Discord client")?;
     let shards = client.shard_manager.clone();
-    tokio::spawn(async move {
-        stop.await;
-        tracing::info!("stopping Discord shards");
-        shards.shutdown_all().await;
-    });
-    let started = match &cfg.shards {
-        None => client.start().await,
-        Some(s) if s.auto => client.start_autosharded().await,
-        // serenity's range end is inclusive ("up to and including").
-        Some(s) => client.start_shard_range(s.first..s.last, s.total).await,
+    let started = async {
+        match &cfg.shards {
+            None => client.start().await,
+            Some(s) if s.auto => client.start_autosharded().await,
+            // serenity's range end is inclusive ("up to and including").
+            Some(s) => client.start_shard_range(s.first..s.last, s.total).await,
+        }
     };
-    started.context("the Discord connection failed; check DISCORD_TOKEN and that the bot's intents are enabled in the developer portal")
+    tokio::select! {
+        started = started => started.context(
+            "the Discord connection failed; check DISCORD_TOKEN and that the bot's intents are enabled in the developer portal",
+        ),
+        () = stop.wait() => {
+            tracing::info!("stopping Discord shards");
+            // Shards that are connected close cleanly; one still retrying a
+            // connection is dropped with this task.
+            shards.shutdown_all().await;
+            Ok(())
+        }
+    }
+}
+
+/// Asks Discord who the token belongs to before connecting: a rejected
+/// token is an error at once (serenity would retry it forever), and an
+/// unreachable Discord is said plainly and retried.
+async fn check_token(http: &serenity::http::Http) -> Result<()> {
+    let mut backoff = super::Backoff::default();
+    loop {
+        match http.get_current_user().await {
+            Ok(me) => {
+                tracing::info!(bot = %me.name, "DISCORD_TOKEN accepted");
+                return Ok(());
+            }
+            Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e)))
+                if e.status_code.as_u16() == 401 || e.status_code.as_u16() == 403 =>
+            {
+                anyhow::bail!(
+                    "Discord rejected DISCORD_TOKEN ({}); copy the bot token again from the developer portal (your application → Bot → Reset Token)",
+                    e.status_code
+                );
+            }
+            Err(e) => {
+                let wait = backoff.next();
+                tracing::warn!(error = %super::causes(&e), retry_in_s = wait.as_secs(), "cannot reach Discord; retrying");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
 }
 
 /// The reply sent for a question, so an edit of the question edits it.

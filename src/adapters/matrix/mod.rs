@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::Backoff;
 use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::MatrixConfig;
@@ -33,6 +34,7 @@ use crate::core::Command;
 use crate::records::Origin;
 use crate::reply::Reply;
 use crate::secrets::Secret;
+use crate::serve::Stop;
 
 const PLATFORM: &str = "matrix";
 /// A "did you mean" list can be answered by number for this long.
@@ -41,6 +43,7 @@ const SESSION_FILE: &str = "session.json";
 const SYNC_TOKEN_FILE: &str = "sync-token";
 
 /// How the bot proves who it is.
+#[derive(Clone)]
 pub enum Credential {
     Password(Secret),
     AccessToken(Secret),
@@ -69,11 +72,7 @@ pub fn session_dir(cfg: &MatrixConfig, data_dir: &Path) -> PathBuf {
 
 /// Connects and serves until `stop` resolves. Never gives up on a lost
 /// homeserver: sync errors are logged and retried with backoff.
-pub async fn run(
-    bot: Arc<Bot>,
-    credential: Credential,
-    stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<()> {
+pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()> {
     let cfg = bot.config.matrix.clone();
     let (Some(homeserver), Some(user)) = (cfg.homeserver.clone(), cfg.user_id.clone()) else {
         bail!("[matrix] needs homeserver and user_id in config.toml");
@@ -81,41 +80,16 @@ pub async fn run(
     let user = UserId::parse(&user).with_context(|| format!("[matrix] user_id \"{user}\" is not a Matrix user id"))?;
     let dir = session_dir(&cfg, &bot.config.data.dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let client = Client::builder()
-        .homeserver_url(&homeserver)
-        // Rate limits (M_LIMIT_EXCEEDED with retry-after) and server errors
-        // are retried by the SDK with backoff; so are network failures,
-        // given a retry limit.
-        .request_config(RequestConfig::new().retry_limit(8).timeout(Duration::from_secs(60)))
-        .build()
-        .await
-        .with_context(|| format!("cannot set up a Matrix client for {homeserver}"))?;
-    log_in(&client, &user, credential, &dir).await?;
-    tracing::info!(user = %user, homeserver = %homeserver, "logged in to Matrix");
-
-    // The first sync catches up (from the saved position, with full room
-    // state) before any handler exists: nothing from before start-up, or
-    // from while the bot was away, is answered.
     let token_path = dir.join(SYNC_TOKEN_FILE);
-    let mut settings = SyncSettings::default().timeout(Duration::from_secs(0));
-    if let Ok(token) = std::fs::read_to_string(&token_path) {
-        settings = settings.token(token.trim()).full_state(true);
-    }
-    let mut backoff = Backoff::default();
-    let first = loop {
-        match client.sync_once(settings.clone()).await {
-            Ok(response) => break response,
-            Err(e) if is_unknown_token(&e) => bail!(
-                "the homeserver no longer accepts the saved Matrix session; delete {} and set MATRIX_PASSWORD",
-                dir.join(SESSION_FILE).display()
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "first Matrix sync failed; retrying");
-                backoff.wait().await;
-            }
+    // Connecting can wait on the network for minutes (a homeserver that
+    // takes connections and never answers); a stop ends it at any point.
+    let (client, first) = tokio::select! {
+        connected = connect(&homeserver, &user, credential, &dir, &token_path) => connected?,
+        () = stop.wait() => {
+            tracing::info!("stopped while connecting to Matrix");
+            return Ok(());
         }
     };
-    save_token(&token_path, &first.next_batch);
 
     let state = Arc::new(State::new(bot, cfg, user.clone()));
     state.clone().install(&client);
@@ -127,7 +101,7 @@ pub async fn run(
     let sync = {
         let client = client.clone();
         async move {
-            let mut settings = SyncSettings::default().token(first.next_batch).timeout(Duration::from_secs(30));
+            let mut settings = SyncSettings::default().token(first).timeout(Duration::from_secs(30));
             let mut backoff = Backoff::default();
             loop {
                 let started = Instant::now();
@@ -150,11 +124,112 @@ pub async fn run(
     };
     tokio::select! {
         () = sync => Ok(()),
-        () = stop => {
+        () = stop.wait() => {
             tracing::info!("stopping Matrix");
             Ok(())
         }
     }
+}
+
+/// How long one request may wait for the homeserver while connecting.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a login (with the SDK's own retries) may take.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(45);
+
+fn request_config() -> RequestConfig {
+    RequestConfig::new().retry_limit(8).timeout(Duration::from_secs(60))
+}
+
+/// Reaches the homeserver, logs in and catches up; returns the client and
+/// the sync position to go on from.
+async fn connect(
+    homeserver: &str,
+    user: &UserId,
+    credential: Credential,
+    dir: &Path,
+    token_path: &Path,
+) -> Result<(Client, String)> {
+    let client = Client::builder()
+        .homeserver_url(homeserver)
+        // Rate limits (M_LIMIT_EXCEEDED with retry-after) and server errors
+        // are retried by the SDK with backoff; so are network failures,
+        // given a retry limit.
+        .request_config(request_config())
+        .build()
+        .await
+        .with_context(|| format!("cannot set up a Matrix client for {homeserver}"))?;
+    let mut backoff = Backoff::default();
+    loop {
+        reachable(&client, homeserver).await;
+        // The SDK's retries make a login to a server that takes requests
+        // and never answers last many minutes without a word.
+        match tokio::time::timeout(LOGIN_TIMEOUT, log_in(&client, user, credential.clone(), dir)).await {
+            Ok(logged_in) => break logged_in?,
+            Err(_) => {
+                let wait = backoff.next();
+                tracing::warn!(
+                    homeserver,
+                    retry_in_s = wait.as_secs(),
+                    "the Matrix homeserver did not answer the login within {} s; retrying",
+                    LOGIN_TIMEOUT.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+    tracing::info!(user = %user, homeserver = %homeserver, "logged in to Matrix");
+
+    // The first sync catches up (from the saved position, with full room
+    // state) before any handler exists: nothing from before start-up, or
+    // from while the bot was away, is answered.
+    let mut settings = SyncSettings::default().timeout(Duration::from_secs(0));
+    if let Ok(token) = std::fs::read_to_string(token_path) {
+        settings = settings.token(token.trim()).full_state(true);
+    }
+    let mut backoff = Backoff::default();
+    let first = loop {
+        match client.sync_once(settings.clone()).await {
+            Ok(response) => break response,
+            Err(e) if is_unknown_token(&e) => bail!(
+                "the homeserver no longer accepts the saved Matrix session; delete {} and set MATRIX_PASSWORD",
+                dir.join(SESSION_FILE).display()
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "first Matrix sync failed; retrying");
+                backoff.wait().await;
+            }
+        }
+    };
+    save_token(token_path, &first.next_batch);
+    Ok((client, first.next_batch))
+}
+
+/// Waits until the homeserver answers, saying each time it does not: the
+/// SDK's own retries are silent, and an operator with a wrong URL or a
+/// server down should read that, not a credentials error.
+async fn reachable(client: &Client, homeserver: &str) {
+    let mut backoff = Backoff::default();
+    let once = RequestConfig::new().disable_retry().timeout(CONNECT_TIMEOUT);
+    loop {
+        match client.fetch_server_versions(Some(once)).await {
+            Ok(_) => return,
+            Err(e) => {
+                let wait = backoff.next();
+                tracing::warn!(
+                    homeserver,
+                    error = %super::causes(&e),
+                    retry_in_s = wait.as_secs(),
+                    "cannot reach the Matrix homeserver; check [matrix] homeserver (the client-API URL) and that the server is up"
+                );
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// Whether a failed request never got an answer from the server.
+fn is_unreachable(e: &matrix_sdk::Error) -> bool {
+    matches!(e, matrix_sdk::Error::Http(h) if matches!(**h, matrix_sdk::HttpError::Reqwest(_)))
 }
 
 fn is_unknown_token(e: &matrix_sdk::Error) -> bool {
@@ -189,7 +264,16 @@ async fn log_in(client: &Client, user: &UserId, credential: Credential, dir: &Pa
                 .initial_device_display_name("policybot")
                 .send()
                 .await
-                .context("Matrix login failed; check [matrix] user_id and MATRIX_PASSWORD")?;
+                .map_err(|e| {
+                    if is_unreachable(&e) {
+                        anyhow::anyhow!(
+                            "the Matrix homeserver stopped answering during login ({}); check that it is up",
+                            super::causes(&e)
+                        )
+                    } else {
+                        anyhow::anyhow!("Matrix login failed ({e}); check [matrix] user_id and MATRIX_PASSWORD")
+                    }
+                })?;
             tracing::info!(device = %response.device_id, "new Matrix session");
         }
         Credential::AccessToken(token) => {
@@ -212,11 +296,7 @@ async fn log_in(client: &Client, user: &UserId, credential: Credential, dir: &Pa
 
 /// A new client for the same homeserver (a failed restore cannot be undone).
 async fn fresh(client: &Client) -> Result<Client> {
-    Ok(Client::builder()
-        .homeserver_url(client.homeserver())
-        .request_config(RequestConfig::new().retry_limit(8).timeout(Duration::from_secs(60)))
-        .build()
-        .await?)
+    Ok(Client::builder().homeserver_url(client.homeserver()).request_config(request_config()).build().await?)
 }
 
 /// Writes a file only the owner can read (it holds an access token),
@@ -240,26 +320,6 @@ fn save_private(path: &Path, text: &str) -> Result<()> {
 fn save_token(path: &Path, token: &str) {
     if let Err(e) = save_private(path, token) {
         tracing::warn!(error = %format!("{e:#}"), "cannot save the Matrix sync position; a restart will catch up from further back");
-    }
-}
-
-/// 1 s, 2 s, 4 s … up to 60 s between retries.
-#[derive(Default)]
-struct Backoff(u32);
-
-impl Backoff {
-    fn next(&mut self) -> Duration {
-        let wait = Duration::from_secs(1 << self.0.min(6)).min(Duration::from_secs(60));
-        self.0 += 1;
-        wait
-    }
-
-    async fn wait(&mut self) {
-        tokio::time::sleep(self.next()).await;
-    }
-
-    fn reset(&mut self) {
-        self.0 = 0;
     }
 }
 
@@ -557,12 +617,5 @@ mod tests {
         assert_eq!(strip_mention("PolicyBot, hi", "@policybot:hs", "policybot"), "hi");
         assert_eq!(strip_mention("no mention", "@policybot:hs", "policybot"), "no mention");
         assert_eq!(strip_mention("\u{212a}é policybot", "@policybot:hs", "policybot"), "\u{212a}é policybot");
-    }
-
-    #[test]
-    fn backoff_grows_to_a_minute() {
-        let mut b = Backoff::default();
-        let waits: Vec<u64> = (0..8).map(|_| b.next().as_secs()).collect();
-        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
     }
 }
