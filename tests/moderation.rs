@@ -200,18 +200,23 @@ fn the_watcher_reloads_once_per_save_and_never_for_reads() {
     }
     settle();
     assert_eq!(reloads(&bot), (0, 0), "reloaded without a change");
+    // A /reload with nothing changed reads every file: that one reload, and
+    // the watcher starts none after it.
+    reload(&bot).unwrap();
+    settle();
+    assert_eq!(reloads(&bot), (1, 0), "the watcher reloaded after /reload's reads");
     // A save reloads once, and the reload's own reads start no other.
     let original = std::fs::read_to_string(file(dir.path())).unwrap();
     std::fs::write(file(dir.path()), format!("{original}\n# edited\n")).unwrap();
     settle();
     settle();
-    assert_eq!(reloads(&bot), (1, 0));
+    assert_eq!(reloads(&bot), (2, 0));
     // A broken save is refused once, not again on every read after it.
     std::fs::write(file(dir.path()), original.replacen("[[entry]]", "[[entry]", 1)).unwrap();
     settle();
     std::fs::read_to_string(file(dir.path())).unwrap();
     settle();
-    assert_eq!(reloads(&bot), (1, 1));
+    assert_eq!(reloads(&bot), (2, 1));
     assert!(!answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).is_empty());
 }
 
