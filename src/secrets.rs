@@ -31,7 +31,12 @@ impl std::fmt::Display for Secret {
 /// are set or the file cannot be read, naming the variable, never the value.
 pub fn from_env(name: &str) -> Result<Option<Secret>> {
     let file_var = format!("{name}_FILE");
-    let direct = std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let direct = match std::env::var(name) {
+        Ok(v) => Some(v).filter(|v| !v.trim().is_empty()),
+        Err(std::env::VarError::NotPresent) => None,
+        // Ignoring it would start the bot as if no secret were set.
+        Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8; set it again"),
+    };
     let file = std::env::var_os(&file_var).filter(|v| !v.is_empty());
     match (direct, file) {
         (Some(_), Some(_)) => bail!("both {name} and {file_var} are set; unset one of them"),

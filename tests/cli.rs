@@ -360,3 +360,18 @@ fn a_broken_records_database_leaves_the_bot_answering_with_records_off() {
     let out = bot_with(&config).args(["stats", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// A secret that is not UTF-8 is an error naming it, not a silent "unset".
+#[cfg(all(unix, feature = "discord"))]
+#[test]
+fn a_secret_that_is_not_utf8_is_named_not_ignored() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = bot()
+        .env("DISCORD_TOKEN", std::ffi::OsStr::from_bytes(b"tok\xffen"))
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr).trim(), "error: DISCORD_TOKEN is not valid UTF-8; set it again");
+}
