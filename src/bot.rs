@@ -14,7 +14,7 @@ use crate::core::{self, Command};
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
 use crate::matcher::Encoder;
 use crate::metrics::Metrics;
-use crate::records::Origin;
+use crate::records::{Keys, Origin};
 use crate::reply::{ReloadReport, Reply};
 use crate::store::Store;
 
@@ -36,6 +36,8 @@ pub struct Bot {
     /// The records database; `None` for one-shot commands (`ask`, `topics`)
     /// that keep no records.
     store: Option<Store>,
+    /// The key of every hash the records keep (see [`Keys`]).
+    keys: Keys,
     /// Why there is no store while the bot runs (a broken records file), for
     /// moderators who ask for records.
     records_off: Option<String>,
@@ -99,6 +101,7 @@ impl Bot {
             config,
             dir,
             store: None,
+            keys: Keys::ephemeral(),
             records_off: None,
             metrics: Arc::default(),
             in_flight: AtomicUsize::new(0),
@@ -107,9 +110,21 @@ impl Bot {
         })
     }
 
-    /// Keeps records (unanswered questions, outcomes, feedback) in `store`.
-    pub fn set_store(&mut self, store: Store) {
+    /// Keeps records (unanswered questions, outcomes, feedback) in `store`,
+    /// hashing ids with `keys` (kept beside it).
+    pub fn set_store(&mut self, store: Store, keys: Keys) {
         self.store = Some(store);
+        self.keys = keys;
+    }
+
+    /// Where a message came from: `community` is whose moderators may read
+    /// it (a Discord server, a Matrix room), `room` the channel or room.
+    pub fn origin(&self, platform: &'static str, community: &str, room: &str) -> Origin {
+        self.keys.origin(platform, community, room)
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// Runs without records, for `reason` (shown to moderators who ask for
@@ -155,7 +170,7 @@ impl Bot {
                 "{prefix}unanswered is for moderators only; the questions people ask stay between them and the moderators"
             )),
             Command::Reload => self.reload(Trigger::Asked),
-            Command::Unanswered => self.unanswered(),
+            Command::Unanswered => self.unanswered(sender.origin),
             other => {
                 let started = Instant::now();
                 let reply = core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix);
@@ -201,8 +216,8 @@ impl Bot {
     /// the same answer replaces the earlier vote.
     pub fn feedback(&self, origin: Origin, entry: &str, helpful: bool, answer: &str, voter: &str) {
         if let Some(store) = &self.store {
-            let vote = crate::records::vote_key(origin.platform, answer, voter);
-            store.record_feedback(origin.platform, entry, helpful, &vote);
+            let vote = self.keys.vote_key(origin.platform, answer, voter);
+            store.record_feedback(origin, entry, helpful, &vote);
         }
     }
 
@@ -233,12 +248,13 @@ impl Bot {
     ) {
         self.metrics.answered(origin.platform, outcome, took);
         if let Some(store) = &self.store {
-            store.record_answer(origin.platform, outcome, entry, confidence);
+            store.record_answer(origin, outcome, entry, confidence);
         }
     }
 
-    /// The most asked unanswered questions within the retention period.
-    fn unanswered(&self) -> Reply {
+    /// The most asked unanswered questions within the retention period, of
+    /// the community asked from (the console sees every community's).
+    fn unanswered(&self, from: Origin) -> Reply {
         let Some(store) = &self.store else {
             return Reply::error(match &self.records_off {
                 Some(reason) => format!("records are off: {reason}"),
@@ -246,7 +262,8 @@ impl Bot {
             });
         };
         store.flush();
-        match store.reader().and_then(|r| r.unanswered(None)) {
+        let community = (!from.sees_all()).then_some(from.community);
+        match store.reader().and_then(|r| r.unanswered(None, community)) {
             Ok(records) => core::unanswered(&self.knowledge(), &records, UNANSWERED_SHOWN),
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "cannot read the unanswered questions");

@@ -12,6 +12,7 @@ use crate::bot::Bot;
 use crate::config::Config;
 use crate::core;
 use crate::knowledge::{self, Claim, import, lint};
+use crate::records::Keys;
 use crate::reply::{EntryRef, Reply, Suggestion};
 use crate::serve::{self, Platforms};
 use crate::store::{Reader, Store};
@@ -83,6 +84,7 @@ pub enum Cmd {
     },
     /// List topics and their questions.
     Topics {
+        /// Print JSON: [{"name", "entries": [{"id", "question"}]}].
         #[arg(long)]
         json: bool,
     },
@@ -91,6 +93,7 @@ pub enum Cmd {
         /// Only claims with this status (unverified, disputed or verified).
         #[arg(long, value_parser = parse_status)]
         status: Option<knowledge::ClaimStatus>,
+        /// Print JSON: [{"claim": {"text", "status", "source", …}, "entries"}].
         #[arg(long)]
         json: bool,
     },
@@ -102,6 +105,11 @@ pub enum Cmd {
         /// How many groups to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Only one community's: discord:SERVER_ID (or discord:direct for
+        /// direct messages), matrix:!ROOM_ID, or console.
+        #[arg(long, value_name = "PLATFORM:ID")]
+        community: Option<String>,
+        /// Print JSON: {"total", "groups": [{"question", "count", "nearest": {"entry", "score"}}]}.
         #[arg(long)]
         json: bool,
     },
@@ -110,6 +118,11 @@ pub enum Cmd {
         /// Only records from within this long, e.g. 7d.
         #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
         since: Option<std::time::Duration>,
+        /// Only one community's (as for unanswered).
+        #[arg(long, value_name = "PLATFORM:ID")]
+        community: Option<String>,
+        /// Print JSON: {"outcomes": [{"platform", "outcome", "count"}],
+        /// "entries": [{"entry", "answered", "helpful", "not_helpful"}], "unanswered", "declined"}.
         #[arg(long)]
         json: bool,
     },
@@ -195,8 +208,10 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
     match cli.command.unwrap_or(Cmd::Run { console: false }) {
         Cmd::Run { console } => {
             let mut bot = setup.bot()?;
-            match Store::open(&setup.config.data.dir, setup.config.data.retention()) {
-                Ok(store) => bot.set_store(store),
+            let opened = Store::open(&setup.config.data.dir, setup.config.data.retention())
+                .and_then(|store| Ok((store, Keys::load_or_create(&setup.config.data.dir)?)));
+            match opened {
+                Ok((store, keys)) => bot.set_store(store, keys),
                 // Answering matters more than bookkeeping: run without
                 // records and say so once, naming the file.
                 Err(e) => {
@@ -231,8 +246,10 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         Cmd::Ask { json, question } => ask(&setup.bot()?, json, &question),
         Cmd::Topics { json } => topics(&setup.listing_bot()?, json),
         Cmd::Claims { status, json } => claims(&setup.listing_bot()?, status, json),
-        Cmd::Unanswered { since, limit, json } => unanswered(&setup, since, limit, json),
-        Cmd::Stats { since, json } => stats(&setup, since, json),
+        Cmd::Unanswered { since, limit, community, json } => {
+            unanswered(&setup, since, limit, community.as_deref(), json)
+        }
+        Cmd::Stats { since, community, json } => stats(&setup, since, community.as_deref(), json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
         Cmd::Import { file, out, title, force } => import_file(&file, &out, title, force),
         Cmd::Model { action } => model(&setup, action),
@@ -374,8 +391,33 @@ fn since(since: Option<std::time::Duration>) -> Option<std::time::SystemTime> {
     since.map(|d| std::time::SystemTime::now().checked_sub(d).unwrap_or(std::time::UNIX_EPOCH))
 }
 
-fn unanswered(setup: &Setup, within: Option<std::time::Duration>, limit: usize, json: bool) -> Result<()> {
-    let records = Reader::open(&setup.config.data.dir)?.unanswered(since(within))?;
+/// The community hash `--community` names, with the data directory's key.
+fn community(setup: &Setup, community: Option<&str>) -> Result<Option<u64>> {
+    let Some(community) = community else { return Ok(None) };
+    let (platform, id) = match community.split_once(':') {
+        Some(("discord", id)) => (crate::adapters::DISCORD, id),
+        Some(("matrix", id)) => (crate::adapters::MATRIX, id),
+        None if community == crate::records::CONSOLE => (crate::records::CONSOLE, community),
+        _ => {
+            bail!("--community takes discord:SERVER_ID, discord:direct, matrix:!ROOM_ID or console; not {community:?}")
+        }
+    };
+    if id.is_empty() {
+        bail!("--community {community}: the id is missing");
+    }
+    let keys = Keys::load(&setup.config.data.dir)?;
+    Ok(Some(keys.community(platform, id)))
+}
+
+fn unanswered(
+    setup: &Setup,
+    within: Option<std::time::Duration>,
+    limit: usize,
+    only: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    let reader = Reader::open(&setup.config.data.dir)?;
+    let records = reader.unanswered(since(within), community(setup, only)?)?;
     // The nearest entry shown for each group is found by words alone.
     let bot = setup.listing_bot()?;
     let reply = core::unanswered(&bot.knowledge(), &records, limit);
@@ -388,21 +430,22 @@ fn unanswered(setup: &Setup, within: Option<std::time::Duration>, limit: usize, 
     Ok(())
 }
 
-fn stats(setup: &Setup, within: Option<std::time::Duration>, json: bool) -> Result<()> {
-    let stats = Reader::open(&setup.config.data.dir)?.stats(since(within))?;
+fn stats(setup: &Setup, within: Option<std::time::Duration>, only: Option<&str>, json: bool) -> Result<()> {
+    let reader = Reader::open(&setup.config.data.dir)?;
+    let stats = reader.stats(since(within), community(setup, only)?)?;
     if json {
         say!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(());
     }
-    let total: u64 = stats.outcomes.iter().map(|(_, _, n)| n).sum();
+    let total: u64 = stats.outcomes.iter().map(|o| o.count).sum();
     say!("{total} questions; unanswered {} (of which {} turned down suggestions)", stats.unanswered, stats.declined);
-    for (platform, outcome, n) in &stats.outcomes {
-        say!("  {platform:<10} {outcome:<10} {n}");
+    for o in &stats.outcomes {
+        say!("  {:<10} {:<10} {}", o.platform, o.outcome, o.count);
     }
     if !stats.entries.is_empty() {
         say!("{:<30} {:>8} {:>8} {:>12}", "entry", "answered", "helpful", "not helpful");
-        for (entry, answered, helpful, unhelpful) in &stats.entries {
-            say!("{entry:<30} {answered:>8} {helpful:>8} {unhelpful:>12}");
+        for e in &stats.entries {
+            say!("{:<30} {:>8} {:>8} {:>12}", e.entry, e.answered, e.helpful, e.not_helpful);
         }
     }
     Ok(())

@@ -73,7 +73,11 @@ pub struct MatrixConfig {
     /// Users who may use !reload and !unanswered anywhere; their invites are
     /// accepted too.
     pub moderators: Vec<String>,
-    /// Members with at least this power level in a room are its moderators.
+    /// Rooms (ids) whose members with at least `moderator_power_level` are
+    /// its moderators. Only rooms listed here: anyone who creates a room or
+    /// a DM with the bot holds full power there.
+    pub moderator_rooms: Vec<String>,
+    /// The least power level that makes a moderator in `moderator_rooms`.
     pub moderator_power_level: i64,
     /// Where the session and sync position are kept (default: `<[data] dir>/matrix`).
     pub data_dir: Option<PathBuf>,
@@ -91,6 +95,7 @@ impl Default for MatrixConfig {
             invite_rooms: Vec::new(),
             invite_servers: Vec::new(),
             moderators: Vec::new(),
+            moderator_rooms: Vec::new(),
             moderator_power_level: 50,
             data_dir: None,
             edit_window_seconds: 600,

@@ -6,7 +6,7 @@ use crate::config::ReplyConfig;
 use crate::knowledge::{Entry, KnowledgeBase};
 use crate::matcher::{Outcome, Thresholds};
 use crate::records::Unanswered;
-use crate::reply::{EntryRef, Footer, Reply, Suggestion, TopicSummary, UnansweredGroup};
+use crate::reply::{EntryRef, Footer, Nearest, Reply, Suggestion, TopicSummary, UnansweredGroup};
 
 /// What a user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +109,38 @@ fn example(name: &str) -> &'static str {
         "ask" => "how do I renew my permit?",
         "topic" => "state law",
         _ => "ENTRY-ID",
+    }
+}
+
+/// What a number typed after a "did you mean" list of `offered` means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// The entry at this index of the list.
+    Entry(usize),
+    /// 0: none of these (the question goes to the moderators' list).
+    Decline,
+    /// Not on the list: say which numbers are, record nothing.
+    Outside,
+}
+
+impl Pick {
+    pub fn of(number: usize, offered: usize) -> Pick {
+        match number {
+            0 => Pick::Decline,
+            n if n <= offered => Pick::Entry(n - 1),
+            _ => Pick::Outside,
+        }
+    }
+
+    /// The reply to a number not on a list of `offered`.
+    pub fn outside(offered: usize) -> Reply {
+        let range = if offered == 1 { "1".to_owned() } else { format!("1 to {offered}") };
+        Reply::error(format!("Pick {range} from the list, or 0 for none of these."))
+    }
+
+    /// The reply to "none of these".
+    pub fn declined(prefix: &str) -> Reply {
+        Reply::error(format!("Thanks — I've noted the question for the moderators. {prefix}topics shows what I know."))
     }
 }
 
@@ -243,7 +275,8 @@ pub fn unanswered(kb: &KnowledgeBase, records: &[Unanswered], limit: usize) -> R
         .take(limit)
         .map(|g| {
             let (ranked, _) = kb.matcher().score(g.text);
-            let nearest = ranked.first().map(|s| (EntryRef::from(&kb.entries[s.entry]), round(s.score)));
+            let nearest =
+                ranked.first().map(|s| Nearest { entry: EntryRef::from(&kb.entries[s.entry]), score: round(s.score) });
             UnansweredGroup { question: g.text.to_owned(), count: g.count, nearest }
         })
         .collect();

@@ -1,43 +1,172 @@
 //! What the records say about a question, independent of where they are
 //! kept ([`crate::store`]): where a message came from and an unanswered
-//! question. No user ids: a room is kept only as a hash.
+//! question. No user ids: a community (Discord server, Matrix room), a room
+//! and a vote are kept only as hashes keyed by a secret that never leaves
+//! the data directory, so nobody holding the records can find which server
+//! or person they name by trying ids, and hashes stay the same across
+//! versions of this program (blake3 keyed mode, which is specified).
 
-use std::hash::{BuildHasher, BuildHasherDefault};
+use anyhow::{Context, Result, bail};
+use std::path::Path;
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unanswered {
     pub time: SystemTime,
     pub platform: String,
-    /// A hash of the platform's room or channel id: enough to tell that two
-    /// questions came from the same place, not which place.
+    /// A keyed hash of the platform's room or channel id: enough to tell
+    /// that two questions came from the same place, not which place.
     pub room: u64,
     pub text: String,
 }
+
+/// The platform name of the operator's own chat (the console): it sees the
+/// records of every community.
+pub const CONSOLE: &str = "console";
 
 /// Where a message came from, as far as the records care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
     pub platform: &'static str,
+    /// Whose moderators may read the question: a Discord server (or all
+    /// direct messages), a Matrix room. Keyed hash; 0 for records kept
+    /// before communities were (only the operator sees those).
+    pub community: u64,
     pub room: u64,
 }
 
 impl Origin {
-    pub fn new(platform: &'static str, room: &str) -> Origin {
-        Origin { platform, room: room_hash(platform, room) }
+    /// The operator's console: one community of its own.
+    pub fn console(keys: &Keys) -> Origin {
+        keys.origin(CONSOLE, CONSOLE, CONSOLE)
+    }
+
+    /// Whether a moderator asking from here sees every community's records.
+    pub fn sees_all(&self) -> bool {
+        self.platform == CONSOLE
     }
 }
 
-/// A stable hash of a room id (the same on every run and machine).
-pub fn room_hash(platform: &str, room: &str) -> u64 {
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one((platform, room))
+/// The secret behind every hash in the records: 32 random bytes kept in
+/// `<data dir>/hash.key`, owner-only, made on first use and never replaced
+/// (a new key would split every count in two).
+pub struct Keys([u8; 32]);
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(…)")
+    }
 }
 
-/// The key of one person's vote on one answer: hashed, so the records
-/// never hold the ids themselves, and the same for a repeated vote, which
-/// then replaces the first.
-pub fn vote_key(platform: &str, answer: &str, voter: &str) -> String {
-    format!("{:016x}", room_hash(platform, &format!("{answer}:{voter}")))
+impl Keys {
+    pub const FILE: &'static str = "hash.key";
+
+    /// Reads the key in `dir`, making it when there is none.
+    pub fn load_or_create(dir: &Path) -> Result<Keys> {
+        let path = dir.join(Keys::FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let bytes = decode_hex(text.trim())
+                    .with_context(|| format!("{} is damaged; restore it from a backup", path.display()))?;
+                Ok(Keys(bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                let keys = Keys::random()?;
+                let hex: String = keys.0.iter().map(|b| format!("{b:02x}")).collect();
+                write_new_private(&path, &hex)?;
+                tracing::info!(file = %path.display(), "made the key for the records' hashes");
+                Ok(keys)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Reads the key in `dir`; an error when there is none (nothing was
+    /// recorded with communities yet).
+    pub fn load(dir: &Path) -> Result<Keys> {
+        let path = dir.join(Keys::FILE);
+        if !path.exists() {
+            bail!(
+                "{} does not exist: no records were kept by community yet (the bot makes it when it runs)",
+                path.display()
+            );
+        }
+        Keys::load_or_create(dir)
+    }
+
+    /// A key for this process only: hashes that need not outlive it (one-shot
+    /// commands, a bot whose records are off).
+    pub fn ephemeral() -> Keys {
+        // getrandom fails only without an OS random source; then hashes
+        // are merely unkeyed, and nothing they hash is kept.
+        Keys::random().unwrap_or(Keys([0; 32]))
+    }
+
+    fn random() -> Result<Keys> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
+        Ok(Keys(key))
+    }
+
+    /// A keyed hash of `parts`; each is length-prefixed so ("ab", "c") and
+    /// ("a", "bc") differ.
+    fn hash(&self, parts: &[&str]) -> u64 {
+        let mut hasher = blake3::Hasher::new_keyed(&self.0);
+        for part in parts {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let mut out = [0u8; 8];
+        hasher.finalize_xof().fill(&mut out);
+        // Stored in SQLite INTEGER (i64); 0 is kept for "no community".
+        u64::from_le_bytes(out).max(1)
+    }
+
+    /// The community hash of a Discord server or Matrix room id.
+    pub fn community(&self, platform: &str, community: &str) -> u64 {
+        self.hash(&["community", platform, community])
+    }
+
+    pub fn origin(&self, platform: &'static str, community: &str, room: &str) -> Origin {
+        Origin { platform, community: self.community(platform, community), room: self.hash(&["room", platform, room]) }
+    }
+
+    /// The key of one person's vote on one answer: hashed, so the records
+    /// never hold the ids themselves, and the same for a repeated vote,
+    /// which then replaces the first.
+    pub fn vote_key(&self, platform: &str, answer: &str, voter: &str) -> String {
+        format!("{:016x}", self.hash(&["vote", platform, answer, voter]))
+    }
+}
+
+fn decode_hex(text: &str) -> Result<[u8; 32]> {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("it should hold 64 hexadecimal digits");
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)?;
+    }
+    Ok(key)
+}
+
+/// Creates `path` owner-only; fails if it exists (two processes starting at
+/// once must not each make a key: the loser reads the winner's).
+fn write_new_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+    };
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -45,9 +174,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn room_hashes_are_stable_and_distinct() {
-        assert_eq!(room_hash("test", "room"), Origin::new("test", "room").room);
-        assert_ne!(room_hash("test", "room"), room_hash("test", "other"));
-        assert_ne!(room_hash("discord", "1"), room_hash("matrix", "1"));
+    fn hashes_are_keyed_stable_and_distinct() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load_or_create(dir.path()).unwrap();
+        let again = Keys::load_or_create(dir.path()).unwrap();
+        assert_eq!(keys.origin("discord", "1", "2"), again.origin("discord", "1", "2"));
+        assert_ne!(keys.community("discord", "1"), keys.community("matrix", "1"));
+        assert_ne!(keys.origin("t", "a", "bc").room, keys.origin("t", "a", "b").room);
+        assert_ne!(keys.vote_key("discord", "5", "6"), keys.vote_key("discord", "56", ""));
+        let other = tempfile::tempdir().unwrap();
+        let elsewhere = Keys::load_or_create(other.path()).unwrap();
+        assert_ne!(keys.community("discord", "1"), elsewhere.community("discord", "1"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(Keys::FILE)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_damaged_key_file_is_an_error_not_a_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(Keys::FILE), "not hex").unwrap();
+        let err = Keys::load_or_create(dir.path()).unwrap_err();
+        assert!(format!("{err:#}").contains("is damaged"), "{err:#}");
     }
 }

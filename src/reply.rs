@@ -121,7 +121,14 @@ pub struct ReloadReport {
 pub struct UnansweredGroup {
     pub question: String,
     pub count: usize,
-    pub nearest: Option<(EntryRef, f64)>,
+    pub nearest: Option<Nearest>,
+}
+
+/// The entry closest to an unanswered question, and how close.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Nearest {
+    pub entry: EntryRef,
+    pub score: f64,
 }
 
 /// Everything the core can say back.
@@ -201,7 +208,7 @@ impl Reply {
                 for (i, s) in suggestions.iter().enumerate() {
                     let _ = writeln!(out, "  {}. {}", i + 1, s.question);
                 }
-                let _ = write!(out, "Reply with a number, or ask again in other words.");
+                let _ = write!(out, "Reply with a number (0 for none of these), or ask again in other words.");
             }
             Reply::NoMatch { topics, .. } => {
                 let _ = write!(
@@ -278,7 +285,7 @@ impl Reply {
                 }
                 for g in groups {
                     let _ = write!(out, "\n  {}× \"{}\"", g.count, g.question);
-                    if let Some((entry, score)) = &g.nearest {
+                    if let Some(Nearest { entry, score }) = &g.nearest {
                         let _ = write!(out, " (nearest: {} at {score:.2})", entry.id);
                     }
                 }

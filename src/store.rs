@@ -51,6 +51,14 @@ const MIGRATIONS: &[&str] = &[
          vote TEXT NOT NULL UNIQUE
      );
      CREATE INDEX feedback_time ON feedback(time_ms);",
+    // 2: every record names its community (keyed hash), so a moderator sees
+    // only their own; records from before stay with community 0, which only
+    // the operator sees.
+    "ALTER TABLE unanswered ADD COLUMN community INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE answers ADD COLUMN community INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE feedback ADD COLUMN community INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX unanswered_community ON unanswered(community, time_ms);
+     CREATE INDEX answers_community ON answers(community, time_ms);",
 ];
 
 /// Most operations committed in one transaction.
@@ -69,8 +77,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Op {
     Unanswered { time: i64, origin: Origin, text: String, declined: bool },
-    Answer { time: i64, platform: &'static str, outcome: &'static str, entry: Option<String>, confidence: f64 },
-    Feedback { time: i64, platform: &'static str, entry: String, helpful: bool, vote: String },
+    Answer { time: i64, origin: Origin, outcome: &'static str, entry: Option<String>, confidence: f64 },
+    Feedback { time: i64, origin: Origin, entry: String, helpful: bool, vote: String },
     Flush(mpsc::Sender<()>),
 }
 
@@ -168,13 +176,13 @@ impl Store {
         }
     }
 
-    pub fn record_answer(&self, platform: &'static str, outcome: &'static str, entry: Option<&str>, confidence: f64) {
-        self.send(Op::Answer { time: now_ms(), platform, outcome, entry: entry.map(str::to_owned), confidence });
+    pub fn record_answer(&self, origin: Origin, outcome: &'static str, entry: Option<&str>, confidence: f64) {
+        self.send(Op::Answer { time: now_ms(), origin, outcome, entry: entry.map(str::to_owned), confidence });
     }
 
     /// One vote per `vote` key: voting again on the same answer replaces it.
-    pub fn record_feedback(&self, platform: &'static str, entry: &str, helpful: bool, vote: &str) {
-        self.send(Op::Feedback { time: now_ms(), platform, entry: entry.to_owned(), helpful, vote: vote.to_owned() });
+    pub fn record_feedback(&self, origin: Origin, entry: &str, helpful: bool, vote: &str) {
+        self.send(Op::Feedback { time: now_ms(), origin, entry: entry.to_owned(), helpful, vote: vote.to_owned() });
     }
 
     /// Waits until everything sent so far is committed.
@@ -324,22 +332,46 @@ fn write_batch<'a>(conn: &mut Connection, batch: impl Iterator<Item = &'a Op>) -
         match op {
             Op::Unanswered { time, origin, text, declined } => {
                 tx.prepare_cached(
-                    "INSERT INTO unanswered (time_ms, platform, room, text, declined) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO unanswered (time_ms, platform, community, room, text, declined)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
-                .execute(params![time, origin.platform, origin.room as i64, text, declined])?;
+                .execute(params![
+                    time,
+                    origin.platform,
+                    origin.community as i64,
+                    origin.room as i64,
+                    text,
+                    declined
+                ])?;
             }
-            Op::Answer { time, platform, outcome, entry, confidence } => {
+            Op::Answer { time, origin, outcome, entry, confidence } => {
                 tx.prepare_cached(
-                    "INSERT INTO answers (time_ms, platform, outcome, entry, confidence) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO answers (time_ms, platform, community, outcome, entry, confidence)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
-                .execute(params![time, platform, outcome, entry, confidence])?;
+                .execute(params![
+                    time,
+                    origin.platform,
+                    origin.community as i64,
+                    outcome,
+                    entry,
+                    confidence
+                ])?;
             }
-            Op::Feedback { time, platform, entry, helpful, vote } => {
+            Op::Feedback { time, origin, entry, helpful, vote } => {
                 tx.prepare_cached(
-                    "INSERT INTO feedback (time_ms, platform, entry, helpful, vote) VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO feedback (time_ms, platform, community, entry, helpful, vote)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT(vote) DO UPDATE SET helpful = excluded.helpful, time_ms = excluded.time_ms",
                 )?
-                .execute(params![time, platform, entry, helpful, vote])?;
+                .execute(params![
+                    time,
+                    origin.platform,
+                    origin.community as i64,
+                    entry,
+                    helpful,
+                    vote
+                ])?;
             }
             Op::Flush(_) => {}
         }
@@ -358,15 +390,32 @@ fn prune(conn: &Connection, retention: Duration) {
     }
 }
 
-/// Answer counts and feedback, for `policybot stats`.
+/// Answer counts and feedback, for `policybot stats` (its `--json` is this).
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Stats {
-    /// (platform, outcome, count), most first.
-    pub outcomes: Vec<(String, String, u64)>,
-    /// (entry, times answered, helpful, not helpful), most answered first.
-    pub entries: Vec<(String, u64, u64, u64)>,
+    /// Questions by platform and outcome, most first.
+    pub outcomes: Vec<OutcomeCount>,
+    /// Entries by times answered, most first, with their votes.
+    pub entries: Vec<EntryCount>,
     pub unanswered: u64,
+    /// Of the unanswered, how many turned down suggestions.
     pub declined: u64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct OutcomeCount {
+    pub platform: String,
+    /// answer, suggest, none, picked or declined.
+    pub outcome: String,
+    pub count: u64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct EntryCount {
+    pub entry: String,
+    pub answered: u64,
+    pub helpful: u64,
+    pub not_helpful: u64,
 }
 
 /// A reading connection (the CLI's, or the bot's for /unanswered).
@@ -404,25 +453,28 @@ impl Reader {
         Ok(Reader { conn, path: path.to_owned() })
     }
 
-    /// Unanswered questions since `since` (all kept ones when `None`), oldest first.
-    pub fn unanswered(&self, since: Option<SystemTime>) -> Result<Vec<Unanswered>> {
-        self.unanswered_rows(since).with_context(|| self.cannot_read())
+    /// Unanswered questions since `since` (all kept ones when `None`), of
+    /// one community (every one when `None`), oldest first.
+    pub fn unanswered(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Vec<Unanswered>> {
+        self.unanswered_rows(since, community).with_context(|| self.cannot_read())
     }
 
-    /// Answer counts and feedback since `since`.
-    pub fn stats(&self, since: Option<SystemTime>) -> Result<Stats> {
-        self.stats_rows(since).with_context(|| self.cannot_read())
+    /// Answer counts and feedback since `since`, of one community (every
+    /// one when `None`).
+    pub fn stats(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Stats> {
+        self.stats_rows(since, community).with_context(|| self.cannot_read())
     }
 
     fn cannot_read(&self) -> String {
         format!("cannot read the records database {}", self.path.display())
     }
 
-    fn unanswered_rows(&self, since: Option<SystemTime>) -> Result<Vec<Unanswered>> {
+    fn unanswered_rows(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Vec<Unanswered>> {
         let mut stmt = self.conn.prepare(
-            "SELECT time_ms, platform, room, text, declined FROM unanswered WHERE time_ms >= ?1 ORDER BY time_ms, id",
+            "SELECT time_ms, platform, room, text, declined FROM unanswered
+             WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2) ORDER BY time_ms, id",
         )?;
-        let rows = stmt.query_map(params![since.map_or(0, millis)], |r| {
+        let rows = stmt.query_map(params![since.map_or(0, millis), community.map(|c| c as i64)], |r| {
             let time: i64 = r.get(0)?;
             Ok(Unanswered {
                 time: UNIX_EPOCH + Duration::from_millis(time.max(0) as u64),
@@ -434,32 +486,43 @@ impl Reader {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    fn stats_rows(&self, since: Option<SystemTime>) -> Result<Stats> {
-        let since = since.map_or(0, millis);
+    fn stats_rows(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Stats> {
+        let scope = params![since.map_or(0, millis), community.map(|c| c as i64)];
         let mut stats = Stats::default();
         let mut stmt = self.conn.prepare(
-            "SELECT platform, outcome, COUNT(*) AS n FROM answers WHERE time_ms >= ?1
+            "SELECT platform, outcome, COUNT(*) AS n FROM answers
+             WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2)
              GROUP BY platform, outcome ORDER BY n DESC, platform, outcome",
         )?;
         stats.outcomes = stmt
-            .query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?
+            .query_map(scope, |r| {
+                Ok(OutcomeCount { platform: r.get(0)?, outcome: r.get(1)?, count: r.get::<_, i64>(2)? as u64 })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let mut stmt = self.conn.prepare(
             "SELECT entry, SUM(answered), SUM(helpful), SUM(unhelpful) FROM (
                  SELECT entry, 1 AS answered, 0 AS helpful, 0 AS unhelpful FROM answers
-                     WHERE time_ms >= ?1 AND outcome = 'answer' AND entry IS NOT NULL
+                     WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2)
+                     AND outcome = 'answer' AND entry IS NOT NULL
                  UNION ALL
-                 SELECT entry, 0, helpful, 1 - helpful FROM feedback WHERE time_ms >= ?1
+                 SELECT entry, 0, helpful, 1 - helpful FROM feedback
+                     WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2)
              ) GROUP BY entry ORDER BY SUM(answered) DESC, entry",
         )?;
         stats.entries = stmt
-            .query_map(params![since], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64))
+            .query_map(scope, |r| {
+                Ok(EntryCount {
+                    entry: r.get(0)?,
+                    answered: r.get::<_, i64>(1)? as u64,
+                    helpful: r.get::<_, i64>(2)? as u64,
+                    not_helpful: r.get::<_, i64>(3)? as u64,
+                })
             })?
             .collect::<rusqlite::Result<_>>()?;
         let (unanswered, declined): (i64, i64) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(declined), 0) FROM unanswered WHERE time_ms >= ?1",
-            params![since],
+            "SELECT COUNT(*), COALESCE(SUM(declined), 0) FROM unanswered
+             WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2)",
+            scope,
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         stats.unanswered = unanswered as u64;
@@ -475,34 +538,79 @@ mod tests {
     #[test]
     fn records_survive_reopening_and_retention_deletes_old_ones() {
         let dir = tempfile::tempdir().unwrap();
-        let origin = Origin::new("discord", "channel-1");
+        let keys = crate::records::Keys::ephemeral();
+        let origin = keys.origin("discord", "guild-1", "channel-1");
         {
             let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
             store.record_unanswered(origin, "what about pizza?", false);
             store.record_unanswered(origin, "   ", false);
-            store.record_answer("discord", "answer", Some("training"), 0.9);
-            store.record_answer("discord", "none", None, 0.1);
-            store.record_feedback("discord", "training", true, "v1");
-            store.record_feedback("discord", "training", false, "v1");
-            store.record_feedback("discord", "training", true, "v2");
+            store.record_answer(origin, "answer", Some("training"), 0.9);
+            store.record_answer(origin, "none", None, 0.1);
+            store.record_feedback(origin, "training", true, "v1");
+            store.record_feedback(origin, "training", false, "v1");
+            store.record_feedback(origin, "training", true, "v2");
         }
         let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
         let reader = store.reader().unwrap();
-        let unanswered = reader.unanswered(None).unwrap();
+        let unanswered = reader.unanswered(None, None).unwrap();
         assert_eq!(unanswered.len(), 1);
         assert_eq!((unanswered[0].text.as_str(), unanswered[0].platform.as_str()), ("what about pizza?", "discord"));
         assert_eq!(unanswered[0].room, origin.room);
-        let stats = reader.stats(None).unwrap();
+        let stats = reader.stats(None, None).unwrap();
         assert_eq!(stats.unanswered, 1);
-        assert_eq!(stats.entries, vec![("training".to_owned(), 1, 1, 1)]);
+        let e = &stats.entries[0];
+        assert_eq!((e.entry.as_str(), e.answered, e.helpful, e.not_helpful), ("training", 1, 1, 1));
         assert_eq!(stats.outcomes.len(), 2);
-        assert!(reader.unanswered(Some(SystemTime::now() + Duration::from_secs(60))).unwrap().is_empty());
+        assert!(reader.unanswered(Some(SystemTime::now() + Duration::from_secs(60)), None).unwrap().is_empty());
         drop(store);
 
         // A retention of zero deletes everything at the next open.
         let store = Store::open(dir.path(), Duration::ZERO).unwrap();
         store.flush();
-        assert!(store.reader().unwrap().unanswered(None).unwrap().is_empty());
+        assert!(store.reader().unwrap().unanswered(None, None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn each_community_reads_only_its_own_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = crate::records::Keys::ephemeral();
+        let (a, b) = (keys.origin("discord", "guild-a", "1"), keys.origin("discord", "guild-b", "2"));
+        let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        store.record_unanswered(a, "asked in a", false);
+        store.record_answer(a, "none", None, 0.1);
+        store.record_unanswered(b, "asked in b", false);
+        store.record_answer(b, "answer", Some("x"), 0.9);
+        store.record_feedback(b, "x", true, "v");
+        store.flush();
+        let reader = store.reader().unwrap();
+        let texts = |c| reader.unanswered(None, c).unwrap().into_iter().map(|u| u.text).collect::<Vec<_>>();
+        assert_eq!(texts(Some(a.community)), ["asked in a"]);
+        assert_eq!(texts(Some(b.community)), ["asked in b"]);
+        assert_eq!(texts(None), ["asked in a", "asked in b"]);
+        let stats = reader.stats(None, Some(a.community)).unwrap();
+        assert_eq!((stats.unanswered, stats.entries.len()), (1, 0));
+        let stats = reader.stats(None, Some(b.community)).unwrap();
+        assert_eq!((stats.unanswered, stats.entries[0].helpful), (1, 1));
+    }
+
+    #[test]
+    fn records_from_the_first_schema_are_kept_and_seen_by_the_operator_only() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE)).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO unanswered (time_ms, platform, room, text) VALUES (?1, 'discord', 7, 'old question')",
+                params![now_ms()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        let reader = store.reader().unwrap();
+        assert_eq!(reader.unanswered(None, None).unwrap()[0].text, "old question");
+        let someone = crate::records::Keys::ephemeral().origin("discord", "guild", "1");
+        assert!(reader.unanswered(None, Some(someone.community)).unwrap().is_empty());
     }
 
     #[test]

@@ -197,7 +197,7 @@ fn console_chat_works_over_piped_stdin() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (o[1].as_str().unwrap().to_owned(), o[2].as_u64().unwrap()))
+        .map(|o| (o["outcome"].as_str().unwrap().to_owned(), o["count"].as_u64().unwrap()))
         .collect();
     for outcome in ["answer", "suggest", "none"] {
         assert!(outcomes.iter().any(|(o, n)| o == outcome && *n > 0), "{outcomes:?}");
@@ -374,4 +374,22 @@ fn a_secret_that_is_not_utf8_is_named_not_ignored() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stderr).trim(), "error: DISCORD_TOKEN is not valid UTF-8; set it again");
+}
+
+/// After "did you mean": a number off the list gets the valid range and is
+/// not taken as a question; 0 turns the list down and notes the question.
+#[test]
+fn console_picks_take_zero_for_none_and_explain_an_out_of_range_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = data_config(dir.path());
+    let out = run_with_stdin(bot_with(&config), b"training and trust\n9\n0\n7\n/unanswered\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Did you mean:") || stdout.contains("did you mean"), "{stdout}");
+    assert!(stdout.contains("from the list, or 0 for none of these."), "{stdout}");
+    assert!(stdout.contains("noted the question for the moderators"), "{stdout}");
+    let listing = stdout.split("Unanswered questions").nth(1).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(listing.contains("1× \"training and trust\""), "{listing}");
+    // "9" was not a question; "7" after the list closed is one (no list is open).
+    assert!(!listing.contains("\"9\""), "{listing}");
 }

@@ -678,9 +678,9 @@ async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let row = stats["entries"].as_array().unwrap().iter().find(|e| e[0] == json!(id)).cloned();
-        // (entry, answered, helpful, not helpful): one answer, one vote each way.
-        if row == Some(json!([id, 1, 1, 1])) {
+        let row = stats["entries"].as_array().unwrap().iter().find(|e| e["entry"] == json!(id)).cloned();
+        // One answer, one vote each way.
+        if row == Some(json!({"entry": id, "answered": 1, "helpful": 1, "not_helpful": 1})) {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "stats never showed the votes: {stats:#}");
@@ -723,4 +723,63 @@ async fn a_saved_knowledge_file_is_served_within_two_seconds_and_a_broken_save_c
     assert!(text_of(&cb.body["data"]).contains("WATCHMARKER"), "the broken save replaced the knowledge");
     let log = std::fs::read_to_string(&h.log).unwrap();
     assert!(log.contains("mississippi-ice.toml:1:"), "the refusal is not located in the log:\n{log}");
+}
+
+/// A moderator's /unanswered of another guild.
+async fn unanswered_in(h: &Harness, guild: u64) -> String {
+    let moderator = member(user(300, "mod", false), MEMBER_PERMS | MANAGE_GUILD, &[]);
+    let (_, token, mut interaction) = h.standin.interaction(2, slash("unanswered", json!([])), moderator, None);
+    interaction["guild_id"] = json!(guild.to_string());
+    h.standin.dispatch("INTERACTION_CREATE", interaction);
+    let listing =
+        h.standin.wait_for("the unanswered list", WAIT, |c| c.method == "PATCH" && c.path.contains(&token)).await;
+    text_of(&listing.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_servers_moderators_see_only_their_servers_questions_and_the_operator_sees_all() {
+    const OTHER_GUILD: u64 = 900_000_000_000_000_077;
+    const OTHER_CHANNEL: u64 = 900_000_000_000_000_078;
+    let h = Harness::start("", &[]).await;
+    let (here, there) = ("asdf qwerty zxcv in the first server", "lorem ipsum dolor in the second server");
+    h.say(&alice(), &format!("<@{BOT_ID}> {here}"), true, true).await;
+    let (id, mut message) = h.standin.message(&alice(), &format!("<@{BOT_ID}> {there}"), true, true);
+    message["guild_id"] = json!(OTHER_GUILD.to_string());
+    message["channel_id"] = json!(OTHER_CHANNEL.to_string());
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    h.reply_to(id).await;
+
+    let first = unanswered_in(&h, GUILD_ID).await;
+    assert!(first.contains(here) && !first.contains(there), "{first}");
+    let second = unanswered_in(&h, OTHER_GUILD).await;
+    assert!(second.contains(there) && !second.contains(here), "{second}");
+
+    // The operator sees both, and can pick one server.
+    let config = h.dir.path().join("config.toml");
+    let listing = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_policybot"))
+            .arg("--config")
+            .arg(&config)
+            .args(["unanswered", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+        listing["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["question"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let all = listing(&[]);
+    assert!(all.iter().any(|q| q == here) && all.iter().any(|q| q == there), "{all:?}");
+    assert_eq!(listing(&["--community", &format!("discord:{OTHER_GUILD}")]), [there]);
+    // The records hold neither id, only keyed hashes.
+    for name in ["policybot.db", "policybot.db-wal"] {
+        let bytes = std::fs::read(h.dir.path().join("data").join(name)).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(&GUILD_ID.to_string()) && !text.contains(&OTHER_GUILD.to_string()), "{name}");
+    }
 }

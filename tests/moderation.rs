@@ -10,14 +10,13 @@ use std::time::Duration;
 use policybot::bot::{Bot, Sender};
 use policybot::config::Config;
 use policybot::core::Command;
-use policybot::records::Origin;
 use policybot::reply::Reply;
 use policybot::store::{Reader, Store};
 
 const QUESTION: &str = "does ms have sanctuary cities?";
 
 fn sender() -> Sender {
-    Sender { is_moderator: true, origin: Origin::new("test", "room") }
+    Sender { is_moderator: true, origin: policybot::records::Keys::ephemeral().origin("test", "room", "room") }
 }
 
 /// A copy of the shipped knowledge (with its regression set) in a temp dir.
@@ -125,11 +124,11 @@ fn many_questions_during_repeated_reloads_each_see_one_whole_knowledge_base() {
 fn child_writes_records_until_killed() {
     let Ok(dir) = std::env::var("POLICYBOT_TEST_DATA") else { return };
     let store = Store::open(Path::new(&dir), Duration::from_secs(86_400)).unwrap();
-    let origin = Origin::new("test", "room");
+    let origin = policybot::records::Keys::ephemeral().origin("test", "room", "room");
     for i in 0u64.. {
         store.record_unanswered(origin, &format!("question number {i}"), false);
-        store.record_feedback("test", "training", i % 2 == 0, &format!("vote-{i}"));
-        store.record_answer("test", "none", None, 0.1);
+        store.record_feedback(origin, "training", i % 2 == 0, &format!("vote-{i}"));
+        store.record_answer(origin, "none", None, 0.1);
         if i % 64 == 0 {
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -148,7 +147,7 @@ fn records_survive_a_kill_9_mid_write() {
     // Let it write for a while, then kill it without warning (SIGKILL).
     let db = data.path().join(policybot::store::FILE);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while Reader::open(data.path()).and_then(|r| r.unanswered(None)).map_or(0, |u| u.len()) < 1_000 {
+    while Reader::open(data.path()).and_then(|r| r.unanswered(None, None)).map_or(0, |u| u.len()) < 1_000 {
         assert!(std::time::Instant::now() < deadline, "the child wrote nothing");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -161,17 +160,21 @@ fn records_survive_a_kill_9_mid_write() {
     assert_eq!(check, "ok");
     drop(conn);
     let reader = Reader::open(data.path()).unwrap();
-    let kept = reader.unanswered(None).unwrap().len();
-    let stats = reader.stats(None).unwrap();
+    let kept = reader.unanswered(None, None).unwrap().len();
+    let stats = reader.stats(None, None).unwrap();
     assert!(kept >= 1_000, "{kept}");
-    let votes = &stats.entries.iter().find(|e| e.0 == "training").unwrap();
-    assert!(votes.2 + votes.3 >= 1_000, "{votes:?}");
+    let votes = &stats.entries.iter().find(|e| e.entry == "training").unwrap();
+    assert!(votes.helpful + votes.not_helpful >= 1_000, "{votes:?}");
 
     // A restart opens it and keeps recording.
     let store = Store::open(data.path(), Duration::from_secs(86_400)).unwrap();
-    store.record_unanswered(Origin::new("test", "room"), "after the restart", false);
+    store.record_unanswered(
+        policybot::records::Keys::ephemeral().origin("test", "room", "room"),
+        "after the restart",
+        false,
+    );
     store.flush();
-    let after = store.reader().unwrap().unanswered(None).unwrap();
+    let after = store.reader().unwrap().unanswered(None, None).unwrap();
     assert_eq!(after.len(), kept + 1);
     assert_eq!(after.last().unwrap().text, "after the restart");
 }

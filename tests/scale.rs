@@ -107,7 +107,10 @@ fn questions_during_repeated_reloads_always_see_a_whole_knowledge_base() {
                     assert!(m.ranked.iter().all(|r| r.entry < kb.entries.len()));
                     let reply = bot.handle(
                         &Command::Topics,
-                        Sender { is_moderator: false, origin: policybot::records::Origin::new("test", "room") },
+                        Sender {
+                            is_moderator: false,
+                            origin: policybot::records::Keys::ephemeral().origin("test", "room", "room"),
+                        },
                         "/",
                     );
                     assert!(matches!(reply, Reply::Topics { .. }));

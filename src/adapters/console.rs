@@ -5,19 +5,19 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::bot::{Bot, Sender};
-use crate::core::Command;
+use crate::core::{Command, Pick};
 use crate::records::Origin;
 use crate::reply::Reply;
 
 const PREFIX: &str = "/";
-/// The console is one room; its hash is computed once.
-const ORIGIN: Origin = Origin { platform: "console", room: 0 };
 
-/// What the console remembers between lines: the last suggestions, so that
-/// typing "2" picks the second one.
+/// What the console remembers between lines: the last suggestions and the
+/// question they answer, so that typing "2" picks the second one and "0"
+/// turns them all down.
 #[derive(Default)]
 pub struct Session {
     suggestions: Vec<String>,
+    question: String,
 }
 
 impl Session {
@@ -30,10 +30,19 @@ impl Session {
         if matches!(line, "/quit" | "/exit" | "/q") {
             return None;
         }
+        let origin = Origin::console(bot.keys());
         if let Ok(n) = line.parse::<usize>()
-            && let Some(id) = n.checked_sub(1).and_then(|i| self.suggestions.get(i))
+            && !self.suggestions.is_empty()
         {
-            let reply = bot.picked(ORIGIN, id);
+            let reply = match Pick::of(n, self.suggestions.len()) {
+                Pick::Entry(i) => bot.picked(origin, &self.suggestions[i]),
+                Pick::Decline => {
+                    bot.declined(origin, &self.question);
+                    Pick::declined(PREFIX)
+                }
+                // The list stays open for a number that is on it.
+                Pick::Outside => return Some(Pick::outside(self.suggestions.len()).render_plain(PREFIX)),
+            };
             self.suggestions.clear();
             return Some(reply.render_plain(PREFIX));
         }
@@ -41,12 +50,12 @@ impl Session {
             Ok(c) => c,
             Err(message) => return Some(message),
         };
-        let reply =
-            bot.handle(&command, Sender { is_moderator: true, origin: Origin::new("console", "console") }, PREFIX);
+        let reply = bot.handle(&command, Sender { is_moderator: true, origin }, PREFIX);
         self.suggestions = match &reply {
             Reply::Suggest { suggestions, .. } => suggestions.iter().map(|s| s.id.clone()).collect(),
             _ => Vec::new(),
         };
+        line.clone_into(&mut self.question);
         Some(reply.render_plain(PREFIX))
     }
 }

@@ -2,6 +2,11 @@
 //! bot and renders replies within that platform's limits.
 
 pub mod console;
+
+/// Platform names as the records and metrics keep them. Named here, not in
+/// the adapters, so the CLI can filter records of a platform built out.
+pub const DISCORD: &str = "discord";
+pub const MATRIX: &str = "matrix";
 #[cfg(feature = "discord")]
 pub mod discord;
 #[cfg(feature = "matrix")]

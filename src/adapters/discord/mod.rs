@@ -32,7 +32,9 @@ use crate::secrets::Secret;
 use crate::serve::Stop;
 use render::{Action, Out};
 
-const PLATFORM: &str = "discord";
+const PLATFORM: &str = super::DISCORD;
+/// The community of direct messages (they have no server).
+const DIRECT: &str = "direct";
 /// Autocomplete values that name a stored entry rather than typed text.
 const ENTRY_VALUE: &str = "entry:";
 /// Discord's limit on autocomplete choices.
@@ -122,6 +124,7 @@ async fn check_token(http: &serenity::http::Http) -> Result<()> {
 /// The reply sent for a question, so an edit of the question edits it.
 #[derive(Debug, Clone, Copy)]
 struct Sent {
+    guild: Option<GuildId>,
     channel: ChannelId,
     /// `None` while Discord has not yet answered the POST of the reply.
     reply: Option<MessageId>,
@@ -170,23 +173,39 @@ impl Handler {
         })
     }
 
-    fn sender(&self, channel: ChannelId, member: Option<&Member>) -> Sender {
-        Sender { is_moderator: self.is_moderator(member), origin: origin(channel) }
+    fn sender(&self, guild: Option<GuildId>, channel: ChannelId, member: Option<&Member>) -> Sender {
+        Sender { is_moderator: self.is_moderator(member), origin: self.origin(guild, channel) }
+    }
+
+    /// Where a Discord message came from, for the records: its server is
+    /// the community whose moderators may read it; direct messages are one
+    /// community that only the operator reads.
+    fn origin(&self, guild: Option<GuildId>, channel: ChannelId) -> Origin {
+        let community = guild.map_or_else(|| DIRECT.to_owned(), |g| g.to_string());
+        self.bot.origin(PLATFORM, &community, &channel.to_string())
     }
 
     /// The reply to a question typed in a message; `None` when the bot should
     /// stay quiet (a passive channel and no confident answer).
-    fn answer_text(&self, text: &str, asker: UserId, channel: ChannelId, passive: bool) -> Option<Out> {
+    fn answer_text(
+        &self,
+        text: &str,
+        asker: UserId,
+        (guild, channel): (Option<GuildId>, ChannelId),
+        passive: bool,
+    ) -> Option<Out> {
         let bot = &self.bot;
         let command = Command::from_message(text, "/");
         if passive {
             // Overheard, "help" or "/topics" is not a question for the FAQ;
             // the bot answers only confident matches to real questions.
             let Ok(Command::Ask(question)) = command else { return None };
-            return bot.ask_passive(origin(channel), &question).map(|reply| render::render(&reply, asker.get(), text));
+            return bot
+                .ask_passive(self.origin(guild, channel), &question)
+                .map(|reply| render::render(&reply, asker.get(), text));
         }
         let reply = match command {
-            Ok(command) => bot.handle(&command, self.sender(channel, None), "/"),
+            Ok(command) => bot.handle(&command, self.sender(guild, channel, None), "/"),
             Err(message) => Reply::error(message),
         };
         Some(render::render(&reply, asker.get(), text))
@@ -217,11 +236,13 @@ impl Handler {
         }
         let text = strip_mention(&msg.content, me);
         let started = Instant::now();
-        let Some(out) = self.answer_text(&text, msg.author.id, msg.channel_id, passive) else { return Ok(()) };
+        let Some(out) = self.answer_text(&text, msg.author.id, (msg.guild_id, msg.channel_id), passive) else {
+            return Ok(());
+        };
         tracing::debug!(passive, micros = started.elapsed().as_micros() as u64, "message answered");
         // Noted before sending, so an edit that arrives while the reply is
         // on its way waits for it instead of being missed.
-        let mut log = Sent { channel: msg.channel_id, reply: None, passive };
+        let mut log = Sent { guild: msg.guild_id, channel: msg.channel_id, reply: None, passive };
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).insert(msg.id, log);
         let sent = msg.channel_id.send_message(&ctx.http, to_message(&out).reference_message(msg)).await;
         let mut sent_log = self.sent.lock().unwrap_or_else(|e| e.into_inner());
@@ -261,7 +282,7 @@ impl Handler {
             return Ok(());
         }
         let text = strip_mention(content, me);
-        match self.answer_text(&text, asker, sent.channel, sent.passive) {
+        match self.answer_text(&text, asker, (sent.guild, sent.channel), sent.passive) {
             Some(out) => {
                 sent.channel.edit_message(&ctx.http, reply, to_edit(&out)).await.context("cannot edit the reply")?;
             }
@@ -273,7 +294,7 @@ impl Handler {
     }
 
     async fn on_command(&self, ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
-        let sender = self.sender(cmd.channel_id, cmd.member.as_deref());
+        let sender = self.sender(cmd.guild_id, cmd.channel_id, cmd.member.as_deref());
         let option = |name: &str| {
             cmd.data.options.iter().find(|o| o.name == name).and_then(|o| match &o.value {
                 CommandDataOptionValue::String(s) => Some(s.as_str()),
@@ -372,7 +393,7 @@ impl Handler {
         let bot = &self.bot;
         match action {
             Action::Pick { asker, entry } => {
-                let reply = bot.picked(origin(click.channel_id), &entry);
+                let reply = bot.picked(self.origin(click.guild_id, click.channel_id), &entry);
                 let mut out = render::render(&reply, clicker, "");
                 // Someone else's suggestions: answer them privately and
                 // leave the asker's message as it is.
@@ -381,7 +402,7 @@ impl Handler {
             }
             Action::Feedback { helpful, entry } => {
                 let (answer, voter) = (click.message.id.to_string(), click.user.id.to_string());
-                bot.feedback(origin(click.channel_id), &entry, helpful, &answer, &voter);
+                bot.feedback(self.origin(click.guild_id, click.channel_id), &entry, helpful, &answer, &voter);
                 let thanks = if helpful {
                     "Thanks — glad it helped."
                 } else {
@@ -390,7 +411,7 @@ impl Handler {
                 respond_component(ctx, click, &render::notice(thanks), false).await
             }
             Action::Claims { entry } => {
-                let sender = self.sender(click.channel_id, click.member.as_ref());
+                let sender = self.sender(click.guild_id, click.channel_id, click.member.as_ref());
                 let reply = bot.handle(&Command::Claims(entry), sender, "/");
                 let out = Out { ephemeral: true, ..render::render(&reply, clicker, "") };
                 respond_component(ctx, click, &out, false).await
@@ -403,7 +424,7 @@ impl Handler {
             Action::NoneOfThese { .. } => {
                 let footer = click.message.embeds.first().and_then(|e| e.footer.as_ref()).map(|f| f.text.as_str());
                 if let Some(question) = footer.and_then(render::asked_question) {
-                    bot.declined(origin(click.channel_id), question);
+                    bot.declined(self.origin(click.guild_id, click.channel_id), question);
                 }
                 let out = Out {
                     content: Some(
@@ -504,11 +525,6 @@ impl EventHandler for Handler {
             tracing::warn!(error = %format!("{e:#}"), id = %interaction.id(), "interaction not answered");
         }
     }
-}
-
-/// Where a Discord message came from, for the records.
-fn origin(channel: ChannelId) -> Origin {
-    Origin::new(PLATFORM, &channel.to_string())
 }
 
 /// The bot's own mention (`<@id>` or `<@!id>`) taken out of a message.

@@ -30,13 +30,13 @@ use super::Backoff;
 use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::MatrixConfig;
-use crate::core::Command;
+use crate::core::{Command, Pick};
 use crate::records::Origin;
 use crate::reply::Reply;
 use crate::secrets::Secret;
 use crate::serve::Stop;
 
-const PLATFORM: &str = "matrix";
+const PLATFORM: &str = super::MATRIX;
 /// A "did you mean" list can be answered by number for this long.
 const PICK_WINDOW: Duration = Duration::from_secs(600);
 const SESSION_FILE: &str = "session.json";
@@ -397,18 +397,14 @@ impl State {
     }
 
     async fn is_moderator(&self, room: &Room, user: &UserId) -> bool {
-        if self.cfg.moderators.iter().any(|m| m == user.as_str()) {
-            return true;
-        }
-        match room.get_member(user).await {
-            Ok(Some(member)) => match member.power_level() {
-                UserPowerLevel::Infinite => true,
-                UserPowerLevel::Int(level) => i64::from(level) >= self.cfg.moderator_power_level,
-                // A kind of power this version does not know: not a moderator.
-                _ => false,
-            },
-            _ => false,
-        }
+        let listed_room = self.cfg.moderator_rooms.iter().any(|r| r == room.room_id().as_str());
+        // The power level is looked up only where it can count.
+        let power = if listed_room && !self.cfg.moderators.iter().any(|m| m == user.as_str()) {
+            room.get_member(user).await.ok().flatten().map(|m| m.power_level())
+        } else {
+            None
+        };
+        moderates(&self.cfg, room.room_id().as_str(), user.as_str(), power)
     }
 
     /// The text addressed to the bot, or `None` when the message is not for it.
@@ -442,7 +438,7 @@ impl State {
         }
         // Notices are what bots send: never answer one.
         let MessageType::Text(text) = &ev.content.msgtype else { return Ok(()) };
-        let origin = Origin::new(PLATFORM, room.room_id().as_str());
+        let origin = self.origin(&room);
         let body = text.body.trim();
         let key = (room.room_id().to_owned(), ev.sender.clone());
 
@@ -450,17 +446,16 @@ impl State {
         if let Ok(n) = body.parse::<usize>() {
             let pending = lock(&self.pending).get(&key, PICK_WINDOW);
             if let Some((ids, question)) = pending {
-                lock(&self.pending).remove(&key);
-                let reply = match n.checked_sub(1).and_then(|i| ids.get(i)) {
-                    Some(id) => self.bot.picked(origin, id),
-                    None => {
+                let reply = match Pick::of(n, ids.len()) {
+                    Pick::Entry(i) => self.bot.picked(origin, &ids[i]),
+                    Pick::Decline => {
                         self.bot.declined(origin, &question);
-                        Reply::error(format!(
-                            "Thanks — I've noted the question for the moderators. {}topics shows what I know.",
-                            self.cfg.prefix
-                        ))
+                        Pick::declined(&self.cfg.prefix)
                     }
+                    // The list stays open for a number that is on it.
+                    Pick::Outside => return self.send_reply(&room, &ev, &Pick::outside(ids.len())).await,
                 };
+                lock(&self.pending).remove(&key);
                 return self.send_reply(&room, &ev, &reply).await;
             }
         }
@@ -480,6 +475,11 @@ impl State {
         reply
     }
 
+    /// Where a Matrix message came from: the room is its own community.
+    fn origin(&self, room: &Room) -> Origin {
+        self.bot.origin(PLATFORM, room.room_id().as_str(), room.room_id().as_str())
+    }
+
     async fn command_reply(&self, room: &Room, sender: &UserId, text: &str) -> Reply {
         let prefix = self.cfg.prefix.as_str();
         let command = match Command::from_message(text, prefix) {
@@ -489,7 +489,7 @@ impl State {
         let needs_moderator = matches!(command, Command::Reload | Command::Unanswered);
         let sender = Sender {
             is_moderator: needs_moderator && self.is_moderator(room, sender).await,
-            origin: Origin::new(PLATFORM, room.room_id().as_str()),
+            origin: self.origin(room),
         };
         if matches!(command, Command::Reload) && sender.is_moderator {
             let bot = self.bot.clone();
@@ -556,7 +556,7 @@ impl State {
         let answered = lock(&self.answers).get(&ev.content.relates_to.event_id, Duration::MAX);
         let Some(entry) = answered else { return };
         let (answer, voter) = (ev.content.relates_to.event_id.as_str(), ev.sender.as_str());
-        self.bot.feedback(Origin::new(PLATFORM, room.room_id().as_str()), &entry, helpful, answer, voter);
+        self.bot.feedback(self.origin(&room), &entry, helpful, answer, voter);
     }
 
     /// Joins invites from allowed rooms, servers or moderators; declines others.
@@ -603,9 +603,48 @@ fn starts_with_name(text: &str, name: &str) -> bool {
     text.get(..name.len()).is_some_and(|head| head.eq_ignore_ascii_case(name))
 }
 
+/// Who may use moderator commands in a room: a user the operator listed
+/// in `moderators` (anywhere), or a member with enough power in a room the
+/// operator listed in `moderator_rooms`. Power alone is not enough: whoever
+/// creates a room or a DM with the bot holds full power in it.
+fn moderates(cfg: &MatrixConfig, room: &str, user: &str, power: Option<UserPowerLevel>) -> bool {
+    if cfg.moderators.iter().any(|m| m == user) {
+        return true;
+    }
+    if !cfg.moderator_rooms.iter().any(|r| r == room) {
+        return false;
+    }
+    match power {
+        Some(UserPowerLevel::Infinite) => true,
+        Some(UserPowerLevel::Int(level)) => i64::from(level) >= cfg.moderator_power_level,
+        // No member, or a kind of power this version does not know.
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn power_makes_a_moderator_only_in_a_room_the_operator_listed() {
+        let cfg = MatrixConfig {
+            moderators: vec!["@op:hs".into()],
+            moderator_rooms: vec!["!listed:hs".into()],
+            ..MatrixConfig::default()
+        };
+        let full = Some(UserPowerLevel::Infinite);
+        let fifty = Some(UserPowerLevel::Int(50.into()));
+        let low = Some(UserPowerLevel::Int(49.into()));
+        // A room someone made with the bot: its creator holds full power.
+        assert!(!moderates(&cfg, "!theirs:hs", "@creator:hs", full));
+        assert!(!moderates(&cfg, "!theirs:hs", "@creator:hs", Some(UserPowerLevel::Int(100.into()))));
+        assert!(moderates(&cfg, "!listed:hs", "@mod:hs", fifty));
+        assert!(!moderates(&cfg, "!listed:hs", "@member:hs", low));
+        assert!(!moderates(&cfg, "!listed:hs", "@gone:hs", None));
+        // The operator's list counts everywhere.
+        assert!(moderates(&cfg, "!theirs:hs", "@op:hs", None));
+    }
 
     #[test]
     fn mentions_are_stripped() {
