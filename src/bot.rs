@@ -184,12 +184,15 @@ impl Bot {
 
     /// Answers a message in a channel where the bot listens without being
     /// asked: only a confident answer is returned (and recorded); chatter
-    /// that does not match is neither answered nor kept.
-    pub fn ask_passive(&self, origin: Origin, question: &str) -> Option<Reply> {
+    /// that does not match is neither answered nor kept. `admit` is asked
+    /// only when there is an answer (a cooldown that counts only answers);
+    /// when it says no, nothing is returned or kept.
+    pub fn ask_passive(&self, origin: Origin, question: &str, admit: impl FnOnce() -> bool) -> Option<Reply> {
         let started = Instant::now();
         let reply = core::ask(&self.knowledge(), question, &self.config.matching, &self.config.reply);
-        matches!(reply, Reply::Answer { .. }).then(|| {
-            self.note(origin, question, &reply, started.elapsed());
+        let took = started.elapsed();
+        (matches!(reply, Reply::Answer { .. }) && admit()).then(|| {
+            self.note(origin, question, &reply, took);
             reply
         })
     }

@@ -107,8 +107,8 @@ impl Default for MatrixConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// Directory of the records database (`policybot.db`), relative to the
-    /// working directory.
+    /// Directory of the records database (`policybot.db`); a relative path
+    /// is relative to the config file.
     pub dir: PathBuf,
     /// Records older than this many days are deleted.
     pub retention_days: u64,
@@ -129,7 +129,8 @@ impl DataConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KnowledgeConfig {
-    /// Directory of knowledge files, relative to the working directory.
+    /// Directory of knowledge files; a relative path is relative to the
+    /// config file.
     pub dir: PathBuf,
     /// Reload when a file in it changes (while `policybot run` runs).
     pub watch: bool,
@@ -298,7 +299,28 @@ impl Config {
             let (line, column) = locate_key(&text, &message);
             ConfigError::Invalid { path: path.to_path_buf(), line, column, message }
         })?;
+        let mut config = config;
+        config.resolve_paths(path.parent().unwrap_or(Path::new("")));
         Ok(config)
+    }
+
+    /// Relative paths in a config file mean relative to that file, so a
+    /// service started from any working directory (systemd starts in /)
+    /// finds the same knowledge and data as `cargo run` beside the file.
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() && !base.as_os_str().is_empty() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.knowledge.dir);
+        resolve(&mut self.data.dir);
+        if let Some(model) = &mut self.semantic.model {
+            resolve(model);
+        }
+        if let Some(dir) = &mut self.matrix.data_dir {
+            resolve(dir);
+        }
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -369,6 +391,18 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_are_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[knowledge]\ndir = \"kb\"\n[data]\ndir = \"/var/lib/policybot\"\n").unwrap();
+        let config = Config::load(&path, true).unwrap();
+        assert_eq!(config.knowledge.dir, dir.path().join("kb"));
+        assert_eq!(config.data.dir, PathBuf::from("/var/lib/policybot"));
+        // A file in the working directory keeps its paths as written.
+        assert_eq!(Config::load(Path::new("config.toml"), true).unwrap().knowledge.dir, PathBuf::from("knowledge"));
+    }
 
     #[test]
     fn missing_default_file_means_defaults_but_explicit_one_is_an_error() {

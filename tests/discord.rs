@@ -123,12 +123,16 @@ impl Harness {
         (id, self.reply_to(id).await)
     }
 
+    /// The reply to `message`, which Discord accepted.
     async fn reply_to(&self, message: u64) -> Call {
-        self.standin
+        let call = self
+            .standin
             .wait_for(&format!("a reply to message {message}"), WAIT, |c| {
                 c.method == "POST" && c.body["message_reference"]["message_id"] == json!(message.to_string())
             })
-            .await
+            .await;
+        assert_eq!(call.status, 200, "Discord refused the reply: {call:#?}");
+        call
     }
 
     /// Asserts that nothing answers `message` within [`QUIET`].
@@ -147,11 +151,14 @@ impl Harness {
     async fn interact(&self, kind: u8, data: Value, member: Value, message: Option<Value>) -> Call {
         let (id, _, interaction) = self.standin.interaction(kind, data, member, message);
         self.standin.dispatch("INTERACTION_CREATE", interaction);
-        self.standin
+        let call = self
+            .standin
             .wait_for(&format!("the callback of interaction {id}"), WAIT, |c| {
                 c.method == "POST" && c.path.starts_with(&format!("/api/v10/interactions/{id}/"))
             })
-            .await
+            .await;
+        assert_eq!(call.status, 204, "Discord refused the callback: {call:#?}");
+        call
     }
 }
 
@@ -782,4 +789,129 @@ async fn each_servers_moderators_see_only_their_servers_questions_and_the_operat
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(&GUILD_ID.to_string()) && !text.contains(&OTHER_GUILD.to_string()), "{name}");
     }
+}
+
+/// The stand-in's rules, each shown to catch a broken request: a test that
+/// leans on the stand-in must fail where Discord would refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standin_refuses_what_discord_refuses() {
+    let standin = StandIn::start().await;
+    let post = |body: Value| standin.answer("POST", &format!("/api/v10/channels/{CHANNEL_ID}/messages"), &body);
+    let fine = json!({"content": "hi", "embeds": [{"title": "t", "description": "d"}]});
+    assert_eq!(post(fine).0, 200);
+    let code = |answer: (u16, Option<Value>)| (answer.0, answer.1.unwrap()["code"].as_u64().unwrap());
+    for broken in [
+        json!({"content": "x".repeat(2001)}),
+        json!({"embeds": [{"description": "x".repeat(4097)}]}),
+        json!({"embeds": [{"title": "x".repeat(257)}]}),
+        json!({"embeds": [{"footer": {"text": "x".repeat(2049)}}]}),
+        json!({"embeds": [{"fields": [{"name": "n", "value": "x".repeat(1025)}]}]}),
+        json!({"embeds": [{"description": "x".repeat(4000)}, {"description": "x".repeat(2001)}]}),
+        json!({"components": (0..6).map(|_| json!({"type": 1, "components": [{"type": 2, "label": "b", "custom_id": "c"}]})).collect::<Vec<_>>()}),
+        json!({"components": [{"type": 1, "components": (0..6).map(|i| json!({"type": 2, "label": "b", "custom_id": format!("c{i}")})).collect::<Vec<_>>()}]}),
+        json!({"components": [{"type": 1, "components": [{"type": 2, "label": "x".repeat(81), "custom_id": "c"}]}]}),
+    ] {
+        assert_eq!(code(post(broken.clone())), (400, 50035), "accepted {broken:#}");
+    }
+    // One acknowledgement per interaction.
+    let callback = "/api/v10/interactions/77/token-77/callback";
+    assert_eq!(standin.answer("POST", callback, &json!({"type": 5})).0, 204);
+    assert_eq!(code(standin.answer("POST", callback, &json!({"type": 4, "data": {"content": "again"}}))), (400, 40060));
+    // A reply to a deleted message, unless it says not to fail.
+    standin.delete_message(55);
+    let reply = |fail: Option<bool>| {
+        let mut reference = json!({"message_id": "55", "channel_id": CHANNEL_ID.to_string()});
+        if let Some(fail) = fail {
+            reference["fail_if_not_exists"] = json!(fail);
+        }
+        post(json!({"content": "answer", "message_reference": reference}))
+    };
+    assert_eq!(code(reply(None)), (400, 50035));
+    assert_eq!(code(reply(Some(true))), (400, 50035));
+    assert_eq!(reply(Some(false)).0, 200);
+    // Threads it was told about, and no others.
+    standin.add_thread(66, CHANNEL_ID);
+    let (status, thread) = standin.answer("GET", "/api/v10/channels/66", &Value::Null);
+    assert_eq!((status, thread.unwrap()["parent_id"].clone()), (200, json!(CHANNEL_ID.to_string())));
+    assert_eq!(standin.answer("GET", "/api/v10/channels/67", &Value::Null).0, 404);
+}
+
+const THREAD_ID: u64 = 900_000_000_000_000_090;
+
+/// A message in a thread (or forum post) of the test guild.
+fn in_thread(h: &Harness, content: &str, mention: bool) -> (u64, Value) {
+    let (id, mut message) = h.standin.message(&alice(), content, mention, true);
+    message["channel_id"] = json!(THREAD_ID.to_string());
+    (id, message)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn threads_are_answered_in_the_thread_and_a_passive_channels_threads_are_passive() {
+    let h = Harness::start(&format!("message_content_intent = true\npassive_channels = [{CHANNEL_ID}]"), &[]).await;
+    let question = "does ms have sanctuary cities?";
+    let expected = h.ask_expected(question);
+    let (_, stored) = expected_answer(&expected);
+    // A thread under another channel: answered when mentioned, in the thread.
+    let (id, message) = in_thread(&h, &format!("<@{BOT_ID}> {question}"), true);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    let call = h.reply_to(id).await;
+    assert_eq!(call.path, format!("/api/v10/channels/{THREAD_ID}/messages"));
+    assert_eq!(embed(&call.body)["title"], json!(stored));
+    // Unmentioned there, it is not a passive channel's thread: quiet.
+    let (id, message) = in_thread(&h, question, false);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    h.assert_no_reply(id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_under_a_passive_channel_is_answered_without_a_mention() {
+    let h = Harness::start(&format!("message_content_intent = true\npassive_channels = [{CHANNEL_ID}]"), &[]).await;
+    h.standin.add_thread(THREAD_ID, CHANNEL_ID);
+    let question = "does ms have sanctuary cities?";
+    let expected = h.ask_expected(question);
+    let (_, stored) = expected_answer(&expected);
+    let (id, message) = in_thread(&h, question, false);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    let call = h.reply_to(id).await;
+    assert_eq!(call.path, format!("/api/v10/channels/{THREAD_ID}/messages"));
+    assert_eq!(embed(&call.body)["title"], json!(stored));
+    // The parent was asked once, however many messages come.
+    let (id, message) = in_thread(&h, "lol same", false);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    h.assert_no_reply(id).await;
+    let lookups = h.standin.calls().iter().filter(|c| c.path == format!("/api/v10/channels/{THREAD_ID}")).count();
+    assert_eq!(lookups, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_deleted_before_the_reply_still_gets_it() {
+    let h = Harness::start("", &[]).await;
+    let (id, message) = h.standin.message(&alice(), &format!("<@{BOT_ID}> does ms have sanctuary cities?"), true, true);
+    h.standin.delete_message(id);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    let call = h.reply_to(id).await;
+    assert_eq!(call.body["message_reference"]["fail_if_not_exists"], json!(false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_passive_channel_only_answered_messages_count_against_the_cooldown() {
+    let h = Harness::start(
+        &format!("message_content_intent = true\npassive_channels = [{CHANNEL_ID}]\ncooldown_seconds = 600\ncooldown_burst = 1"),
+        &[],
+    )
+    .await;
+    // Chatter the bot stays quiet on...
+    for chatter in ["lol same", "anyone up for lunch?", "brb"] {
+        let (id, message) = h.standin.message(&alice(), chatter, false, true);
+        h.standin.dispatch("MESSAGE_CREATE", message);
+        h.assert_no_reply(id).await;
+    }
+    // ...leaves the one answer of the burst.
+    let (_, call) = h.say(&alice(), "does ms have sanctuary cities?", false, true).await;
+    assert!(embed(&call.body)["title"].is_string());
+    // The next question is within the cooldown: quiet, no ⏳ in a passive channel.
+    let (id, message) = h.standin.message(&alice(), "does ms have sanctuary cities?", false, true);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    h.assert_no_reply(id).await;
+    assert!(!h.standin.calls().iter().any(|c| c.path.contains("/reactions/")));
 }

@@ -4,6 +4,13 @@
 //! makes is recorded, so tests assert on exactly what Discord would receive.
 //!
 //! Payload shapes follow Discord's API v10 as serenity 0.12.5 reads them.
+//! The rules the tests rely on are enforced as Discord does, so a request
+//! that breaks one fails where the bot would fail in production:
+//! - embeds and components within Discord's limits (else 400, code 50035);
+//! - one acknowledgement per interaction (else 400, code 40060);
+//! - a reply to a deleted message only with `fail_if_not_exists: false`
+//!   (else 400, code 50035);
+//! - `GET /channels/{id}` knows the threads a test registers.
 
 #![allow(dead_code)]
 
@@ -35,6 +42,8 @@ pub struct Call {
     pub method: String,
     pub path: String,
     pub body: Value,
+    /// What the stand-in answered.
+    pub status: u16,
 }
 
 #[derive(Default)]
@@ -45,6 +54,18 @@ struct Shared {
     identify: Mutex<Option<Value>>,
     /// How long to hold every message POST before answering it (a slow Discord).
     post_delay: Mutex<Duration>,
+    /// Rules and state that outlive one request.
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Messages deleted (by their author) before the bot replied.
+    deleted: std::collections::HashSet<String>,
+    /// Interactions already acknowledged.
+    acknowledged: std::collections::HashSet<String>,
+    /// Thread id → (parent channel, guild).
+    threads: std::collections::HashMap<String, (u64, u64)>,
 }
 
 pub struct StandIn {
@@ -95,6 +116,22 @@ impl StandIn {
     /// Holds every message POST this long before answering it.
     pub fn set_post_delay(&self, delay: Duration) {
         *self.shared.post_delay.lock().unwrap() = delay;
+    }
+
+    /// Marks a message as deleted: a reply that insists on it now fails.
+    pub fn delete_message(&self, id: u64) {
+        self.shared.state.lock().unwrap().deleted.insert(id.to_string());
+    }
+
+    /// Makes `thread` a public thread under `parent`.
+    pub fn add_thread(&self, thread: u64, parent: u64) {
+        self.shared.state.lock().unwrap().threads.insert(thread.to_string(), (parent, GUILD_ID));
+    }
+
+    /// Answers one request as Discord would, without a bot: for unit tests
+    /// of the stand-in's own rules.
+    pub fn answer(&self, method: &str, path: &str, body: &Value) -> (u16, Option<Value>) {
+        route(method, path, body, "ws://unused", &AtomicU64::new(1), &self.shared)
     }
 
     pub fn identify(&self) -> Option<Value> {
@@ -257,16 +294,15 @@ async fn serve_http(stream: TcpStream, shared: Arc<Shared>, ws_url: String, ids:
         if method == "POST" && path.ends_with("/messages") && !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let (status, reply) = route(&method, &path, &body, &ws_url, &ids);
-        shared.calls.lock().unwrap().push(Call { method, path, body });
+        let (status, reply) = route(&method, &path, &body, &ws_url, &ids, &shared);
+        shared.calls.lock().unwrap().push(Call { method, path, body, status });
         shared.changed.notify_waiters();
         let text = reply.map(|r| r.to_string()).unwrap_or_default();
-        let reason = if status == 204 {
-            "No Content"
-        } else if status == 200 {
-            "OK"
-        } else {
-            "Not Found"
+        let reason = match status {
+            200 => "OK",
+            204 => "No Content",
+            400 => "Bad Request",
+            _ => "Not Found",
         };
         let head = format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
@@ -280,7 +316,14 @@ async fn serve_http(stream: TcpStream, shared: Arc<Shared>, ws_url: String, ids:
 }
 
 /// Discord's answer to each call the bot makes; unknown calls get a 404.
-fn route(method: &str, path: &str, body: &Value, ws_url: &str, ids: &AtomicU64) -> (u16, Option<Value>) {
+fn route(
+    method: &str,
+    path: &str,
+    body: &Value,
+    ws_url: &str,
+    ids: &AtomicU64,
+    shared: &Shared,
+) -> (u16, Option<Value>) {
     let path = path.split('?').next().unwrap_or_default();
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     let bot_message = |channel: &str, id: u64| {
@@ -292,6 +335,7 @@ fn route(method: &str, path: &str, body: &Value, ws_url: &str, ids: &AtomicU64) 
         }
         m
     };
+    let mut state = shared.state.lock().unwrap();
     match (method, segments.as_slice()) {
         // The bot checks its token before connecting.
         ("GET", ["users", "@me"]) => (200, Some(user(BOT_ID, "policybot", true))),
@@ -301,17 +345,116 @@ fn route(method: &str, path: &str, body: &Value, ws_url: &str, ids: &AtomicU64) 
             Some(json!({"url": ws_url, "shards": 1, "session_start_limit":
                 {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})),
         ),
+        ("GET", ["channels", id]) => match state.threads.get(*id) {
+            Some((parent, guild)) => (200, Some(thread_json(id, *parent, *guild))),
+            None => (404, Some(json!({"message": "Unknown Channel", "code": 10003}))),
+        },
         ("PUT", [.., "commands"]) => (200, Some(json!([]))),
         ("POST", ["channels", channel, "messages"]) => {
+            if let Some(problem) = invalid_message(body) {
+                return invalid(&problem);
+            }
+            let reference = &body["message_reference"];
+            if let Some(id) = reference["message_id"].as_str()
+                && state.deleted.contains(id)
+                && reference["fail_if_not_exists"] != json!(false)
+            {
+                return invalid("message_reference: Unknown message (REPLIES_UNKNOWN_MESSAGE)");
+            }
             (200, Some(bot_message(channel, ids.fetch_add(1, Ordering::SeqCst))))
         }
-        ("PATCH", ["channels", channel, "messages", id]) => (200, Some(bot_message(channel, id.parse().unwrap_or(0)))),
+        ("PATCH", ["channels", channel, "messages", id]) => match invalid_message(body) {
+            Some(problem) => invalid(&problem),
+            None => (200, Some(bot_message(channel, id.parse().unwrap_or(0)))),
+        },
         ("DELETE", ["channels", _, "messages", _]) => (204, None),
         ("PUT", ["channels", _, "messages", _, "reactions", ..]) => (204, None),
-        ("POST", ["interactions", _, _, "callback"]) => (204, None),
-        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
-            (200, Some(bot_message(&CHANNEL_ID.to_string(), ids.fetch_add(1, Ordering::SeqCst))))
+        ("POST", ["interactions", id, _, "callback"]) => {
+            if !state.acknowledged.insert((*id).to_owned()) {
+                return (400, Some(json!({"message": "Interaction has already been acknowledged.", "code": 40060})));
+            }
+            match invalid_message(&body["data"]) {
+                Some(problem) => invalid(&problem),
+                None => (204, None),
+            }
         }
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => match invalid_message(body) {
+            Some(problem) => invalid(&problem),
+            None => (200, Some(bot_message(&CHANNEL_ID.to_string(), ids.fetch_add(1, Ordering::SeqCst)))),
+        },
         _ => (404, Some(json!({"message": "Unknown", "code": 0}))),
     }
+}
+
+fn invalid(problem: &str) -> (u16, Option<Value>) {
+    (400, Some(json!({"message": "Invalid Form Body", "code": 50035, "errors": problem})))
+}
+
+/// What in a message body breaks Discord's limits, if anything
+/// (https://discord.com/developers/docs/resources/message#create-message,
+/// .../resources/message#embed-object-embed-limits, .../interactions/message-components).
+fn invalid_message(body: &Value) -> Option<String> {
+    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    if chars(&body["content"]) > 2000 {
+        return Some("content: longer than 2000".into());
+    }
+    let embeds = body["embeds"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if embeds.len() > 10 {
+        return Some("embeds: more than 10".into());
+    }
+    let mut total = 0;
+    for (i, e) in embeds.iter().enumerate() {
+        let fields = e["fields"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let checks = [
+            ("title", chars(&e["title"]), 256),
+            ("description", chars(&e["description"]), 4096),
+            ("footer.text", chars(&e["footer"]["text"]), 2048),
+            ("author.name", chars(&e["author"]["name"]), 256),
+            ("fields", fields.len(), 25),
+        ];
+        for (what, n, most) in checks {
+            if n > most {
+                return Some(format!("embeds.{i}.{what}: {n} > {most}"));
+            }
+        }
+        total +=
+            chars(&e["title"]) + chars(&e["description"]) + chars(&e["footer"]["text"]) + chars(&e["author"]["name"]);
+        for (j, f) in fields.iter().enumerate() {
+            if chars(&f["name"]) > 256 || chars(&f["value"]) > 1024 || chars(&f["name"]) == 0 || chars(&f["value"]) == 0
+            {
+                return Some(format!("embeds.{i}.fields.{j}: name 1-256, value 1-1024"));
+            }
+            total += chars(&f["name"]) + chars(&f["value"]);
+        }
+    }
+    if total > 6000 {
+        return Some(format!("embeds: {total} characters in all > 6000"));
+    }
+    let rows = body["components"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if rows.len() > 5 {
+        return Some("components: more than 5 rows".into());
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let items = row["components"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if items.is_empty() || items.len() > 5 {
+            return Some(format!("components.{i}: 1-5 buttons"));
+        }
+        for (j, b) in items.iter().enumerate() {
+            if chars(&b["label"]) > 80 || chars(&b["custom_id"]) > 100 {
+                return Some(format!("components.{i}.components.{j}: label <= 80, custom_id <= 100"));
+            }
+        }
+    }
+    None
+}
+
+/// A public thread (type 11) under `parent`.
+fn thread_json(id: &str, parent: u64, guild: u64) -> Value {
+    json!({
+        "id": id, "type": 11, "guild_id": guild.to_string(), "parent_id": parent.to_string(),
+        "name": "a thread", "owner_id": "1", "message_count": 1, "member_count": 1,
+        "rate_limit_per_user": 0, "flags": 0, "permission_overwrites": [], "position": 0, "nsfw": false,
+        "thread_metadata": {"archived": false, "auto_archive_duration": 1440,
+            "archive_timestamp": "2026-11-30T00:00:00.000000+00:00", "locked": false},
+    })
 }

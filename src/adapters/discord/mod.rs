@@ -15,8 +15,8 @@ use serenity::all::{
     CommandOptionType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
     CreateAutocompleteResponse, CreateButton, CreateCommand, CreateCommandOption, CreateEmbed, CreateEmbedFooter,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, EditMessage,
-    EventHandler, GatewayIntents, GuildId, HttpBuilder, Interaction, Member, Message, MessageId, MessageType,
-    MessageUpdateEvent, Permissions, Ready, UserId,
+    EventHandler, GatewayIntents, GuildId, HttpBuilder, Interaction, Member, Message, MessageId, MessageReference,
+    MessageType, MessageUpdateEvent, Permissions, Ready, UserId,
 };
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -39,6 +39,8 @@ const DIRECT: &str = "direct";
 const ENTRY_VALUE: &str = "entry:";
 /// Discord's limit on autocomplete choices.
 const CHOICES: usize = 25;
+/// How long a thread's parent is remembered (a thread never moves).
+const PARENT_KEPT: Duration = Duration::from_secs(24 * 3600);
 
 /// Connects to Discord and serves until `stop` resolves or the gateway gives
 /// up. The token is only handed to serenity, never logged. A token Discord
@@ -137,6 +139,8 @@ struct Handler {
     cooldown: Option<DefaultKeyedRateLimiter<u64>>,
     /// Question message id → the reply to it.
     sent: Mutex<Recent<MessageId, Sent>>,
+    /// Channel → its parent when it is a thread (for passive channels).
+    parents: Mutex<Recent<ChannelId, Option<ChannelId>>>,
     me: OnceLock<UserId>,
     registered: std::sync::atomic::AtomicBool,
 }
@@ -146,7 +150,15 @@ impl Handler {
         let cooldown = Duration::from_secs(cfg.cooldown_seconds);
         let cooldown = Quota::with_period(cooldown)
             .map(|q| RateLimiter::keyed(q.allow_burst(NonZeroU32::new(cfg.cooldown_burst).unwrap_or(NonZeroU32::MIN))));
-        Handler { bot, cfg, cooldown, sent: Mutex::default(), me: OnceLock::new(), registered: Default::default() }
+        Handler {
+            bot,
+            cfg,
+            cooldown,
+            sent: Mutex::default(),
+            parents: Mutex::default(),
+            me: OnceLock::new(),
+            registered: Default::default(),
+        }
     }
 
     fn edit_window(&self) -> Duration {
@@ -164,6 +176,37 @@ impl Handler {
             self.bot.metrics.cooldown_hit(PLATFORM);
         }
         result.err().map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(limiter.clock())))
+    }
+
+    /// Whether the bot listens in `channel` without being mentioned: a
+    /// passive channel, or a thread (or forum post) under one. A thread's
+    /// parent is asked of Discord once and remembered.
+    async fn is_passive(&self, ctx: &Context, channel: ChannelId) -> bool {
+        let passive = |c: ChannelId| self.cfg.passive_channels.contains(&c.get());
+        if self.cfg.passive_channels.is_empty() {
+            return false;
+        }
+        if passive(channel) {
+            return true;
+        }
+        let known = self.parents.lock().unwrap_or_else(|e| e.into_inner()).get(&channel, PARENT_KEPT);
+        let parent = match known {
+            Some(parent) => parent,
+            None => {
+                let parent = match channel.to_channel(&ctx.http).await {
+                    Ok(serenity::all::Channel::Guild(c)) if c.thread_metadata.is_some() => c.parent_id,
+                    Ok(_) => None,
+                    Err(e) => {
+                        // Not remembered: asked again next time.
+                        tracing::warn!(error = %e, "cannot look up a channel's parent; treating it as not passive");
+                        return false;
+                    }
+                };
+                self.parents.lock().unwrap_or_else(|e| e.into_inner()).insert(channel, parent);
+                parent
+            }
+        };
+        parent.is_some_and(passive)
     }
 
     fn is_moderator(&self, member: Option<&Member>) -> bool {
@@ -187,12 +230,15 @@ impl Handler {
 
     /// The reply to a question typed in a message; `None` when the bot should
     /// stay quiet (a passive channel and no confident answer).
+    /// In a passive channel `admit` is asked only when there is an answer
+    /// to send (the cooldown counts only what the bot answers).
     fn answer_text(
         &self,
         text: &str,
         asker: UserId,
         (guild, channel): (Option<GuildId>, ChannelId),
         passive: bool,
+        admit: impl FnOnce() -> bool,
     ) -> Option<Out> {
         let bot = &self.bot;
         let command = Command::from_message(text, "/");
@@ -201,7 +247,7 @@ impl Handler {
             // the bot answers only confident matches to real questions.
             let Ok(Command::Ask(question)) = command else { return None };
             return bot
-                .ask_passive(self.origin(guild, channel), &question)
+                .ask_passive(self.origin(guild, channel), &question, admit)
                 .map(|reply| render::render(&reply, asker.get(), text));
         }
         let reply = match command {
@@ -220,23 +266,24 @@ impl Handler {
             return Ok(());
         }
         let addressed = msg.guild_id.is_none() || msg.mentions.iter().any(|u| u.id == me);
-        let passive =
-            !addressed && self.cfg.message_content_intent && self.cfg.passive_channels.contains(&msg.channel_id.get());
+        let passive = !addressed && self.cfg.message_content_intent && self.is_passive(ctx, msg.channel_id).await;
         if !addressed && !passive {
             return Ok(());
         }
-        if let Some(wait) = self.cooling_down(msg.author.id) {
+        if addressed && let Some(wait) = self.cooling_down(msg.author.id) {
             tracing::debug!(wait_ms = wait.as_millis() as u64, "cooldown");
-            if addressed {
-                // A reaction rather than a message: a user being too quick
-                // should not make the channel noisier.
-                msg.react(&ctx.http, '⏳').await.context("cannot react")?;
-            }
+            // A reaction rather than a message: a user being too quick
+            // should not make the channel noisier.
+            msg.react(&ctx.http, '⏳').await.context("cannot react")?;
             return Ok(());
         }
         let text = strip_mention(&msg.content, me);
         let started = Instant::now();
-        let Some(out) = self.answer_text(&text, msg.author.id, (msg.guild_id, msg.channel_id), passive) else {
+        // Overheard chatter the bot stays quiet on costs no cooldown; an
+        // overheard question it would answer does, and is dropped quietly
+        // when the asker is too quick.
+        let admit = || self.cooling_down(msg.author.id).is_none();
+        let Some(out) = self.answer_text(&text, msg.author.id, (msg.guild_id, msg.channel_id), passive, admit) else {
             return Ok(());
         };
         tracing::debug!(passive, micros = started.elapsed().as_micros() as u64, "message answered");
@@ -244,7 +291,10 @@ impl Handler {
         // on its way waits for it instead of being missed.
         let mut log = Sent { guild: msg.guild_id, channel: msg.channel_id, reply: None, passive };
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).insert(msg.id, log);
-        let sent = msg.channel_id.send_message(&ctx.http, to_message(&out).reference_message(msg)).await;
+        // A question deleted while its answer was being made still gets the
+        // answer (Discord would refuse the reply otherwise).
+        let reference = MessageReference::from(msg).fail_if_not_exists(false);
+        let sent = msg.channel_id.send_message(&ctx.http, to_message(&out).reference_message(reference)).await;
         let mut sent_log = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         match sent {
             Ok(sent) => {
@@ -282,7 +332,7 @@ impl Handler {
             return Ok(());
         }
         let text = strip_mention(content, me);
-        match self.answer_text(&text, asker, (sent.guild, sent.channel), sent.passive) {
+        match self.answer_text(&text, asker, (sent.guild, sent.channel), sent.passive, || true) {
             Some(out) => {
                 sent.channel.edit_message(&ctx.http, reply, to_edit(&out)).await.context("cannot edit the reply")?;
             }
