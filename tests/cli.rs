@@ -158,8 +158,7 @@ fn import_turns_the_seed_into_twenty_loadable_entries() {
 #[test]
 fn console_chat_works_over_piped_stdin() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, format!("[data]\ndir = \"{}\"\n", dir.path().join("data").display())).unwrap();
+    let config = data_config(dir.path());
     let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\nBest pizza place in Jackson?\nbest pizza place in jackson\n/unanswered\n/quit\nnever read\n";
     let mut cmd = bot();
     cmd.arg("--config").arg(&config);
@@ -255,7 +254,14 @@ fn console_help_in_any_spelling_shows_the_help() {
 
 fn data_config(dir: &std::path::Path) -> std::path::PathBuf {
     let config = dir.join("config.toml");
-    std::fs::write(&config, format!("[data]\ndir = \"{}\"\n", dir.join("data").display())).unwrap();
+    // Relative paths in a config file are relative to it: name the shipped
+    // knowledge by its full path.
+    let knowledge = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    std::fs::write(
+        &config,
+        format!("[knowledge]\ndir = \"{}\"\n[data]\ndir = \"{}\"\n", knowledge.display(), dir.join("data").display()),
+    )
+    .unwrap();
     config
 }
 
