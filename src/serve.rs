@@ -121,11 +121,13 @@ async fn run(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
     let mut tasks: tokio::task::JoinSet<Ended> = tokio::task::JoinSet::new();
     #[cfg(feature = "discord")]
     if let Some(token) = platforms.discord {
+        bot.metrics.platform_started(crate::adapters::DISCORD);
         let run = crate::adapters::discord::run(bot.clone(), token, stop.clone());
         tasks.spawn(async move { ("Discord", run.await) });
     }
     #[cfg(feature = "matrix")]
     if let Some(credential) = platforms.matrix {
+        bot.metrics.platform_started(crate::adapters::MATRIX);
         let run = crate::adapters::matrix::run(bot.clone(), credential, stop.clone());
         tasks.spawn(async move { ("Matrix", run.await) });
     }

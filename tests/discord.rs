@@ -560,12 +560,20 @@ async fn a_user_asking_too_fast_gets_a_polite_ephemeral_notice() {
     let cb = h.interact(2, ask(), bob, None).await;
     assert!(cb.body["data"]["embeds"][0]["title"].is_string());
 
-    // Operators see it in the metrics.
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n").unwrap();
-    let mut metrics = String::new();
-    s.read_to_string(&mut metrics).unwrap();
+    // Operators see it in the metrics, and that Discord is connected.
+    let get = |path: &str| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        response
+    };
+    let ready = get("/ready");
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(ready.ends_with("{\"platforms\":{\"discord\":true},\"ready\":true}\n"), "{ready}");
+    let metrics = get("/metrics");
+    assert!(metrics.contains("policybot_platform_connected{platform=\"discord\"} 1"), "{metrics}");
     for line in [
         "policybot_cooldown_hits_total{platform=\"discord\"} 1",
         "policybot_answers_total{platform=\"discord\",outcome=\"answer\"} 3",

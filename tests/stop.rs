@@ -179,8 +179,17 @@ fn lines_naming<'a>(log: &'a str, what: &str) -> Vec<&'a str> {
 
 #[test]
 fn sigterm_ends_the_bot_while_discord_cannot_be_reached() {
-    let mut bot = start(&discord(refused_port()), &[("DISCORD_TOKEN", "standin-token")]);
+    let metrics = refused_port();
+    let config = format!("[metrics]\nlisten = \"127.0.0.1:{metrics}\"\n{}", discord(refused_port()));
+    let mut bot = start(&config, &[("DISCORD_TOKEN", "standin-token")]);
     bot.wait_for_log("cannot reach Discord; retrying", Duration::from_secs(20));
+    // Not ready while it retries, and the endpoint says which platform.
+    let mut s = TcpStream::connect(("127.0.0.1", metrics)).unwrap();
+    write!(s, "GET /ready HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+    let mut ready = String::new();
+    s.read_to_string(&mut ready).unwrap();
+    assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
+    assert!(ready.ends_with("{\"platforms\":{\"discord\":false},\"ready\":false}\n"), "{ready}");
     // Into the retry wait.
     std::thread::sleep(Duration::from_millis(1_500));
     let (status, took) = bot.terminate();

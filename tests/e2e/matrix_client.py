@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -203,6 +204,9 @@ async def main():
 
         knowledge = os.path.join(work, "knowledge")
         shutil.copytree(args.knowledge, knowledge)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            metrics_port = probe.getsockname()[1]
         with open(os.path.join(work, "config.toml"), "w") as f:
             # Watching off: here only !reload may apply a change.
             f.write(f"""[knowledge]
@@ -215,6 +219,8 @@ homeserver = "{hs}"
 user_id = "{BOT}"
 # Only the moderator's invites are joined; anyone else's are declined.
 moderators = ["@mod:localhost"]
+[metrics]
+listen = "127.0.0.1:{metrics_port}"
 [logging]
 format = "pretty"
 """)
@@ -223,6 +229,11 @@ format = "pretty"
         bot = Bot(args.binary, work, env)
         bot.start()
         bot.wait_ready()
+        # The readiness endpoint says Matrix is connected.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/ready", timeout=5) as r:
+            ready = json.loads(r.read())
+            check(r.status == 200 and ready == {"ready": True, "platforms": {"matrix": True}}, f"/ready: {ready}")
+        log("/ready: 200, matrix connected")
 
         alice = AsyncClient(hs, "@alice:localhost")
         await alice.login("alice-password")

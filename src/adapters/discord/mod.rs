@@ -141,6 +141,8 @@ struct Handler {
     sent: Mutex<Recent<MessageId, Sent>>,
     /// Channel → its parent when it is a thread (for passive channels).
     parents: Mutex<Recent<ChannelId, Option<ChannelId>>>,
+    /// Whether each shard this process runs is connected (for /ready).
+    shards: Mutex<std::collections::BTreeMap<u32, bool>>,
     me: OnceLock<UserId>,
     registered: std::sync::atomic::AtomicBool,
 }
@@ -156,9 +158,17 @@ impl Handler {
             cooldown,
             sent: Mutex::default(),
             parents: Mutex::default(),
+            shards: Mutex::default(),
             me: OnceLock::new(),
             registered: Default::default(),
         }
+    }
+
+    /// Discord is connected when every shard seen is.
+    fn shard_connected(&self, shard: u32, connected: bool) {
+        let mut shards = self.shards.lock().unwrap_or_else(|e| e.into_inner());
+        shards.insert(shard, connected);
+        self.bot.metrics.set_connected(PLATFORM, shards.values().all(|c| *c));
     }
 
     fn edit_window(&self) -> Duration {
@@ -533,6 +543,7 @@ impl Handler {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         let _ = self.me.set(ready.user.id);
+        self.shard_connected(ready.shard.map_or(0, |s| s.id.0), true);
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), shard = ?ready.shard, "connected to Discord");
         let first_shard = ready.shard.is_none_or(|s| s.id.0 == 0);
         if first_shard
@@ -542,6 +553,10 @@ impl EventHandler for Handler {
             self.registered.store(false, std::sync::atomic::Ordering::SeqCst);
             tracing::error!(error = %format!("{e:#}"), "cannot register slash commands; they will be retried on the next connection");
         }
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: serenity::all::ShardStageUpdateEvent) {
+        self.shard_connected(event.shard_id.0, event.new == serenity::all::ConnectionStage::Connected);
     }
 
     async fn message(&self, ctx: Context, msg: Message) {

@@ -91,6 +91,8 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
         }
     };
 
+    let metrics = bot.metrics.clone();
+    metrics.set_connected(PLATFORM, true);
     let state = Arc::new(State::new(bot, cfg, user.clone()));
     state.clone().install(&client);
     tracing::info!(rooms = client.joined_rooms().len(), "Matrix ready: answering new messages");
@@ -110,9 +112,11 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
                         save_token(&token_path, &response.next_batch);
                         settings = settings.token(response.next_batch);
                         backoff.reset();
+                        metrics.set_connected(PLATFORM, true);
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "Matrix sync failed; retrying");
+                        metrics.set_connected(PLATFORM, false);
                         backoff.wait().await;
                     }
                 }
