@@ -214,6 +214,10 @@ pub struct DiscordConfig {
     /// serenity's rate limiter off (it ignores the proxy). For tests and
     /// debugging proxies only.
     pub api_base: Option<String>,
+    /// A PEM file of root certificates trusted for Discord's API besides
+    /// the usual ones: for a TLS-inspecting proxy (set HTTPS_PROXY), and
+    /// for tests that stand in for discord.com with the rate limiter on.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for DiscordConfig {
@@ -229,6 +233,7 @@ impl Default for DiscordConfig {
             edit_window_seconds: 600,
             shards: None,
             api_base: None,
+            ca_file: None,
         }
     }
 }
@@ -320,6 +325,9 @@ impl Config {
         }
         if let Some(dir) = &mut self.matrix.data_dir {
             resolve(dir);
+        }
+        if let Some(file) = &mut self.discord.ca_file {
+            resolve(file);
         }
     }
 

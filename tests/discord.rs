@@ -40,15 +40,40 @@ impl Drop for Harness {
     }
 }
 
+/// How the bot reaches the stand-in's REST API.
+#[derive(Clone, Copy)]
+enum Route {
+    /// `[discord] api_base`: plain HTTP, serenity's rate limiter off.
+    Proxy,
+    /// https://discord.com through the stand-in's HTTPS proxy, rate limiter on.
+    DiscordCom,
+}
+
+fn registered(c: &Call) -> bool {
+    c.method == "PUT" && c.path.ends_with("/commands")
+}
+
 impl Harness {
     /// Starts the stand-in and the bot over a copy of the shipped knowledge
     /// plus `extra_files`, with `extra_config` appended to `[discord]`.
     async fn start(extra_config: &str, extra_files: &[(&str, String)]) -> Harness {
-        Harness::start_until(extra_config, extra_files, |c| c.method == "PUT" && c.path.ends_with("/commands")).await
+        Harness::start_until(extra_config, extra_files, registered, Route::Proxy).await
+    }
+
+    /// [`Harness::start`], with serenity's rate limiter on: the bot talks to
+    /// "https://discord.com" through the stand-in's HTTPS proxy and trusts
+    /// its CA.
+    async fn start_limited(extra_config: &str) -> Harness {
+        Harness::start_until(extra_config, &[], registered, Route::DiscordCom).await
     }
 
     /// [`Harness::start`], ready when a REST call satisfies `ready`.
-    async fn start_until(extra_config: &str, extra_files: &[(&str, String)], ready: fn(&Call) -> bool) -> Harness {
+    async fn start_until(
+        extra_config: &str,
+        extra_files: &[(&str, String)],
+        ready: fn(&Call) -> bool,
+        route: Route,
+    ) -> Harness {
         let standin = StandIn::start().await;
         let dir = tempfile::tempdir().unwrap();
         let knowledge = dir.path().join("knowledge");
@@ -62,11 +87,18 @@ impl Harness {
         }
         // No cooldown unless the test sets one.
         let cooldown = if extra_config.contains("cooldown_seconds") { "" } else { "cooldown_seconds = 0" };
+        let reach = match route {
+            Route::Proxy => format!("api_base = \"{}\"", standin.api_url),
+            Route::DiscordCom => {
+                let ca = dir.path().join("standin-ca.pem");
+                std::fs::write(&ca, &standin.ca_pem).unwrap();
+                format!("ca_file = \"{}\"", ca.display())
+            }
+        };
         let config = format!(
-            "[knowledge]\ndir = \"{}\"\n[data]\ndir = \"{}\"\n[discord]\napi_base = \"{}\"\ndev_guild = {GUILD_ID}\nmoderator_roles = [{MOD_ROLE}]\n{cooldown}\n{extra_config}\n",
+            "[knowledge]\ndir = \"{}\"\n[data]\ndir = \"{}\"\n[discord]\n{reach}\ndev_guild = {GUILD_ID}\nmoderator_roles = [{MOD_ROLE}]\n{cooldown}\n{extra_config}\n",
             knowledge.display(),
             dir.path().join("data").display(),
-            standin.api_url
         );
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
         let log = dir.path().join("bot.log");
@@ -76,6 +108,12 @@ impl Harness {
             .arg("run")
             .env("DISCORD_TOKEN", "standin-token")
             .env_remove("DISCORD_TOKEN_FILE")
+            .envs(match route {
+                Route::DiscordCom => vec![("HTTPS_PROXY", standin.proxy_url.clone())],
+                Route::Proxy => vec![],
+            })
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
             .env("RUST_LOG", "policybot=debug,serenity=warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -605,8 +643,13 @@ async fn a_passive_channel_gets_confident_answers_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_runs_only_its_shard_range() {
-    let h = Harness::start_until("shards = { total = 4, first = 2, last = 2 }", &[], |c| c.path == "/api/v10/gateway")
-        .await;
+    let h = Harness::start_until(
+        "shards = { total = 4, first = 2, last = 2 }",
+        &[],
+        |c| c.path == "/api/v10/gateway",
+        Route::Proxy,
+    )
+    .await;
     let deadline = std::time::Instant::now() + WAIT;
     while h.standin.identify().is_none() {
         assert!(std::time::Instant::now() < deadline, "no IDENTIFY");
@@ -922,4 +965,31 @@ async fn in_a_passive_channel_only_answered_messages_count_against_the_cooldown(
     h.standin.dispatch("MESSAGE_CREATE", message);
     h.assert_no_reply(id).await;
     assert!(!h.standin.calls().iter().any(|c| c.path.contains("/reactions/")));
+}
+
+/// With serenity's rate limiter on (the bot talking to "https://discord.com",
+/// here the stand-in behind an HTTPS proxy), a 429 is waited out and the
+/// reply is delivered exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_reply_is_retried_after_retry_after_and_sent_once() {
+    let h = Harness::start_limited("").await;
+    h.standin.rate_limit_next_post();
+    let (id, message) = h.standin.message(&alice(), &format!("<@{BOT_ID}> does ms have sanctuary cities?"), true, true);
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    let call = h
+        .standin
+        .wait_for("the reply, delivered", WAIT, |c| {
+            c.status == 200 && c.body["message_reference"]["message_id"] == json!(id.to_string())
+        })
+        .await;
+    assert!(embed(&call.body)["title"].is_string());
+    tokio::time::sleep(QUIET).await;
+    let attempts: Vec<u16> = h
+        .standin
+        .calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.body["message_reference"]["message_id"] == json!(id.to_string()))
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(attempts, [429, 200], "one refusal, then one delivery");
 }

@@ -10,7 +10,13 @@
 //! - one acknowledgement per interaction (else 400, code 40060);
 //! - a reply to a deleted message only with `fail_if_not_exists: false`
 //!   (else 400, code 50035);
-//! - `GET /channels/{id}` knows the threads a test registers.
+//! - `GET /channels/{id}` knows the threads a test registers;
+//! - a message POST can be rate limited once (429 with `retry-after`).
+//!
+//! It also stands in for discord.com itself: an HTTPS proxy (CONNECT) that
+//! answers TLS for discord.com with a certificate from a CA it makes, so
+//! the bot can run with serenity's rate limiter on (which always sends to
+//! https://discord.com) when given that CA and the proxy.
 
 #![allow(dead_code)]
 
@@ -66,10 +72,16 @@ struct State {
     acknowledged: std::collections::HashSet<String>,
     /// Thread id → (parent channel, guild).
     threads: std::collections::HashMap<String, (u64, u64)>,
+    /// Message POSTs still to answer with a 429.
+    rate_limited: usize,
 }
 
 pub struct StandIn {
     pub api_url: String,
+    /// `http://127.0.0.1:P`: an HTTPS proxy that is discord.com.
+    pub proxy_url: String,
+    /// PEM of the CA behind the proxy's certificate for discord.com.
+    pub ca_pem: String,
     shared: Arc<Shared>,
     seq: AtomicU64,
     ids: AtomicU64,
@@ -78,6 +90,9 @@ pub struct StandIn {
 impl StandIn {
     pub async fn start() -> StandIn {
         let api = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+        let (ca_pem, tls) = discord_com_tls();
         let ws = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_url = format!("http://{}", api.local_addr().unwrap());
         let ws_url = format!("ws://{}", ws.local_addr().unwrap());
@@ -94,6 +109,19 @@ impl StandIn {
             });
         }
         {
+            let (shared, ws_url, ids) = (shared.clone(), ws_url.clone(), ids.clone());
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = proxy.accept().await {
+                    let (shared, ws_url, ids, tls) = (shared.clone(), ws_url.clone(), ids.clone(), tls.clone());
+                    tokio::spawn(async move {
+                        if let Some(stream) = tunnel(stream, tls).await {
+                            serve_http(stream, shared, ws_url, ids).await;
+                        }
+                    });
+                }
+            });
+        }
+        {
             let shared = shared.clone();
             tokio::spawn(async move {
                 while let Ok((stream, _)) = ws.accept().await {
@@ -101,7 +129,14 @@ impl StandIn {
                 }
             });
         }
-        StandIn { api_url, shared, seq: AtomicU64::new(2), ids: AtomicU64::new(2_000_000_000_000_000_000) }
+        StandIn {
+            api_url,
+            proxy_url,
+            ca_pem,
+            shared,
+            seq: AtomicU64::new(2),
+            ids: AtomicU64::new(2_000_000_000_000_000_000),
+        }
     }
 
     /// A fresh snowflake for messages and interactions the test sends.
@@ -121,6 +156,11 @@ impl StandIn {
     /// Marks a message as deleted: a reply that insists on it now fails.
     pub fn delete_message(&self, id: u64) {
         self.shared.state.lock().unwrap().deleted.insert(id.to_string());
+    }
+
+    /// Answers the next message POST with a 429 (retry after 0.3 s).
+    pub fn rate_limit_next_post(&self) {
+        self.shared.state.lock().unwrap().rate_limited += 1;
     }
 
     /// Makes `thread` a public thread under `parent`.
@@ -259,7 +299,61 @@ async fn serve_gateway(stream: TcpStream, shared: Arc<Shared>, ws_url: String) {
     }
 }
 
-async fn serve_http(stream: TcpStream, shared: Arc<Shared>, ws_url: String, ids: Arc<AtomicU64>) {
+/// The retry-after a 429 carries, in seconds.
+pub const RETRY_AFTER: f64 = 0.3;
+
+/// A CA and, signed by it, a certificate for discord.com, as a TLS acceptor;
+/// the CA's PEM is what the bot is told to trust.
+fn discord_com_tls() -> (String, tokio_rustls::TlsAcceptor) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["discord.com".to_owned()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+        )
+        .unwrap();
+    (ca.pem(), tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Takes a CONNECT to discord.com:443 and answers the TLS inside it.
+async fn tunnel(
+    stream: TcpStream,
+    tls: tokio_rustls::TlsAcceptor,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).await.ok()?;
+    if !line.starts_with("CONNECT discord.com:443 ") {
+        return None;
+    }
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).await.ok()? == 0 {
+            return None;
+        }
+        if header.trim().is_empty() {
+            break;
+        }
+    }
+    let mut stream = reader.into_inner();
+    stream.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n").await.ok()?;
+    tls.accept(stream).await.ok()
+}
+
+async fn serve_http<S>(stream: S, shared: Arc<Shared>, ws_url: String, ids: Arc<AtomicU64>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut reader = BufReader::new(stream);
     loop {
         let mut request_line = String::new();
@@ -302,10 +396,17 @@ async fn serve_http(stream: TcpStream, shared: Arc<Shared>, ws_url: String, ids:
             200 => "OK",
             204 => "No Content",
             400 => "Bad Request",
+            429 => "Too Many Requests",
             _ => "Not Found",
         };
+        // What serenity's rate limiter reads off a 429.
+        let limited = if status == 429 {
+            format!("retry-after: {RETRY_AFTER}\r\nx-ratelimit-scope: user\r\n")
+        } else {
+            String::new()
+        };
         let head = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{limited}\r\n",
             text.len()
         );
         let stream = reader.get_mut();
@@ -351,6 +452,15 @@ fn route(
         },
         ("PUT", [.., "commands"]) => (200, Some(json!([]))),
         ("POST", ["channels", channel, "messages"]) => {
+            if state.rate_limited > 0 {
+                state.rate_limited -= 1;
+                return (
+                    429,
+                    Some(
+                        json!({"message": "You are being rate limited.", "retry_after": RETRY_AFTER, "global": false}),
+                    ),
+                );
+            }
             if let Some(problem) = invalid_message(body) {
                 return invalid(&problem);
             }

@@ -55,6 +55,9 @@ pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
         tracing::warn!(api_base = %base, "sending Discord REST calls to a proxy, with the rate limiter off");
         http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
     }
+    if let Some(file) = &cfg.ca_file {
+        http = http.client(client_trusting(file)?);
+    }
     let http = http.build();
     tokio::select! {
         checked = check_token(&http) => checked?,
@@ -93,6 +96,19 @@ pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// An HTTP client like serenity's own (rustls, the usual roots, proxies from
+/// the environment) that also trusts the certificates in `file`.
+fn client_trusting(file: &std::path::Path) -> Result<reqwest::Client> {
+    let pem = std::fs::read(file).with_context(|| format!("cannot read [discord] ca_file {}", file.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .with_context(|| format!("[discord] ca_file {} holds no PEM certificate", file.display()))?;
+    let mut builder = reqwest::Client::builder().use_rustls_tls();
+    for cert in certs {
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().context("cannot build the HTTP client for Discord")
 }
 
 /// Asks Discord who the token belongs to before connecting: a rejected
