@@ -364,11 +364,8 @@ pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> Reload
     report.unverified = counts.get(&ClaimStatus::Unverified).copied().unwrap_or(0);
     report.disputed = counts.get(&ClaimStatus::Disputed).copied().unwrap_or(0);
     report.verified = counts.get(&ClaimStatus::Verified).copied().unwrap_or(0);
-    report.warnings = new
-        .contradictions
-        .iter()
-        .map(|c| format!("{} is dated differently by {} sentences", c.subject, c.mentions.len()))
-        .collect();
+    // The same wording as `policybot check`: the entries and sentences.
+    report.warnings = new.contradictions.iter().map(ToString::to_string).collect();
     if large_drop(report.removed.len(), old.entries.len()) {
         report.warnings.push(format!(
             "this removed {} of {} entries; saved by an editor, a change like this is held back until someone reloads by hand",

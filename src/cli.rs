@@ -251,7 +251,9 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         }
         Cmd::Stats { since, community, json } => stats(&setup, since, community.as_deref(), json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
-        Cmd::Import { file, out, title, force } => import_file(&file, &out, title, force),
+        Cmd::Import { file, out, title, force } => {
+            import_file(&file, &out, title, force, setup.config.reply.footer_claim_chars)
+        }
         Cmd::Model { action } => model(&setup, action),
     }
 }
@@ -560,6 +562,10 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
     for u in &unused {
         say!("warning: {u}");
     }
+    let long = lint::long_claims(&kb.entries, setup.config.reply.footer_claim_chars);
+    for l in &long {
+        say!("warning: {l}");
+    }
     let unlinted = lint::unlinted_phrasings(&kb);
     if unlinted > 0 {
         say!(
@@ -567,7 +573,7 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
             lint::LINT_PHRASINGS
         );
     }
-    let warnings = kb.contradictions.len() + confusables.len() + unused.len();
+    let warnings = kb.contradictions.len() + confusables.len() + unused.len() + long.len();
     say!("{warnings} warning{}", if warnings == 1 { "" } else { "s" });
     match knowledge::regression::check(dir, &kb, &setup.config.matching) {
         Ok(0) => say!("no regression set ({} is optional)", knowledge::load::REGRESSION_FILE),
@@ -599,7 +605,7 @@ fn unused_shared_claims(kb: &knowledge::KnowledgeBase) -> Vec<String> {
         .collect()
 }
 
-fn import_file(file: &Path, out: &Path, title: Option<String>, force: bool) -> Result<()> {
+fn import_file(file: &Path, out: &Path, title: Option<String>, force: bool, claim_chars: usize) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let entries = import::parse(&text).with_context(|| format!("cannot import {}", file.display()))?;
     if out.exists() && !force {
@@ -619,5 +625,12 @@ fn import_file(file: &Path, out: &Path, title: Option<String>, force: bool) -> R
     std::fs::write(out, toml).with_context(|| format!("cannot write {}", out.display()))?;
     let claims: usize = entries.iter().map(|e| e.claims.len()).sum();
     say!("imported {} entries with {claims} unverified claims into {}", entries.len(), out.display());
+    let long = entries.iter().flat_map(|e| &e.claims).filter(|c| c.chars().count() > claim_chars).count();
+    if long > 0 {
+        say!(
+            "warning: {long} claim{} longer than {claim_chars} characters, cut in answers' footers; `policybot check` names them",
+            if long == 1 { " is" } else { "s are" }
+        );
+    }
     Ok(())
 }

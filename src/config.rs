@@ -158,7 +158,7 @@ impl Default for ReplyConfig {
         ReplyConfig {
             disclaimer: "This answer comes from an unreviewed community FAQ and is not legal advice.".to_owned(),
             footer_claims: 3,
-            footer_claim_chars: 90,
+            footer_claim_chars: 140,
         }
     }
 }

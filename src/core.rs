@@ -6,7 +6,9 @@ use crate::config::ReplyConfig;
 use crate::knowledge::{Entry, KnowledgeBase};
 use crate::matcher::{Outcome, Thresholds};
 use crate::records::Unanswered;
-use crate::reply::{EntryRef, Footer, Nearest, Reply, Suggestion, TopicSummary, UnansweredGroup};
+use crate::reply::{
+    EntryRef, Footer, FooterSettings, Found, Nearest, Reply, Suggestion, TopicSummary, UnansweredGroup,
+};
 
 /// What a user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +151,10 @@ impl Pick {
 pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &ReplyConfig) -> Reply {
     let found = kb.matcher().find(question, thresholds);
     match found.outcome {
-        Outcome::Answer => answer_with(&kb.entries[found.ranked[0].entry], found.confidence, reply),
+        Outcome::Answer => {
+            let how = if found.stored { Found::Stored } else { Found::Closest };
+            answer_with(kb, &kb.entries[found.ranked[0].entry], found.confidence, how, reply)
+        }
         Outcome::Suggest => Reply::Suggest {
             suggestions: found
                 .ranked
@@ -164,6 +169,8 @@ pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &
         Outcome::None => Reply::NoMatch {
             topics: kb.topics().keys().map(|t| (*t).to_owned()).collect(),
             confidence: round(found.confidence),
+            // A question in another language is told, in it, why.
+            language: crate::language::notice(question),
         },
     }
 }
@@ -171,7 +178,7 @@ pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &
 /// Answers with one entry by id: a chosen suggestion or a button click.
 pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig) -> Reply {
     match kb.entry(id) {
-        Some(entry) => answer_with(entry, 1.0, reply),
+        Some(entry) => answer_with(kb, entry, 1.0, Found::Picked, reply),
         None => Reply::error(format!(
             "there is no entry \"{}\" any more; the knowledge may have been reloaded, ask again",
             crate::reply::shorten(id, 64)
@@ -179,13 +186,18 @@ pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig) -> Reply 
     }
 }
 
-fn answer_with(entry: &Entry, confidence: f64, reply: &ReplyConfig) -> Reply {
+fn answer_with(kb: &KnowledgeBase, entry: &Entry, confidence: f64, how: Found, reply: &ReplyConfig) -> Reply {
+    let settings = FooterSettings {
+        disclaimer: entry.disclaimer.as_deref().unwrap_or(&reply.disclaimer),
+        max_claims: reply.footer_claims,
+        max_chars: reply.footer_claim_chars,
+    };
     Reply::Answer {
         entry: EntryRef::from(entry),
         answer: entry.answer.clone(),
         confidence: round(confidence),
         claims: entry.claims.clone(),
-        footer: Footer::new(entry, &reply.disclaimer, reply.footer_claims, reply.footer_claim_chars),
+        footer: Footer::new(entry, how, &kb.contradictions, &settings),
     }
 }
 

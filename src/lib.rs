@@ -11,6 +11,7 @@ pub mod core;
 pub mod embed;
 pub mod eval;
 pub mod knowledge;
+pub mod language;
 pub mod matcher;
 pub mod metrics;
 pub mod parallel;

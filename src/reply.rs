@@ -5,6 +5,7 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
+use crate::knowledge::lint::Contradiction;
 use crate::knowledge::{Claim, ClaimStatus, Entry};
 
 /// Enough of an entry to name it in a reply.
@@ -29,56 +30,201 @@ pub struct Suggestion {
     pub score: f64,
 }
 
-/// The caveat under an answer: the claims nobody has verified (disputed
-/// first), the disclaimer, and the entry id to ask for the full claim list.
+/// How an answer was found, said in words under it (the number stays in
+/// `--json`, the logs and the records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Found {
+    /// The message is one of the entry's stored phrasings: nothing to say.
+    Stored,
+    /// The nearest stored question to a message worded differently.
+    Closest,
+    /// The asker picked it from "did you mean".
+    Picked,
+}
+
+/// A claim on one side of a contradiction, with what the other side says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Disputed {
+    pub claim: String,
+    /// What is dated differently (e.g. a bill), when the contradiction was
+    /// found by the lint; `None` for a claim a moderator marked disputed.
+    pub subject: Option<String>,
+    /// The years this answer gives it.
+    pub here: Vec<u16>,
+    /// The other entries and the years they give.
+    pub elsewhere: Vec<(String, u16)>,
+}
+
+/// Everything under an answer: how it was found, the claims nobody has
+/// verified (disputed ones first, with the other side), or — when every
+/// claim is verified — when and against what; the knowledge's disclaimer;
+/// and the entry id to ask for the full claim list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Footer {
-    /// Shortened claim texts with their status, at most the configured number.
-    pub claims: Vec<(String, ClaimStatus)>,
+    pub found: Found,
+    pub disputed: Vec<Disputed>,
+    /// Unverified claim texts, each whole or cut at a clause or word.
+    pub unverified: Vec<String>,
     /// Unchecked claims not named for lack of room.
     pub more: usize,
-    pub disclaimer: String,
+    /// When every claim is verified: "2026-11-02: source" per check.
+    pub checked: Vec<String>,
+    /// `None` when every claim is verified: a checked answer is not an
+    /// unreviewed one.
+    pub disclaimer: Option<String>,
     pub entry_id: String,
 }
 
+/// What the footer is made from besides the entry.
+pub struct FooterSettings<'a> {
+    /// The knowledge's own disclaimer (the entry's file's, else the config's).
+    pub disclaimer: &'a str,
+    pub max_claims: usize,
+    pub max_chars: usize,
+}
+
 impl Footer {
-    pub fn new(entry: &Entry, disclaimer: &str, max_claims: usize, max_chars: usize) -> Self {
+    pub fn new(entry: &Entry, found: Found, contradictions: &[Contradiction], settings: &FooterSettings) -> Self {
         let unchecked = entry.unchecked_claims();
-        let claims: Vec<(String, ClaimStatus)> =
-            unchecked.iter().take(max_claims).map(|c| (shorten(&c.text, max_chars), c.status)).collect();
+        let shown = unchecked.len().min(settings.max_claims);
+        let mut disputed = Vec::new();
+        let mut unverified = Vec::new();
+        for claim in &unchecked[..shown] {
+            let text = shorten_claim(&claim.text, settings.max_chars);
+            match claim.status {
+                ClaimStatus::Disputed => {
+                    let side = crate::knowledge::lint::other_side(entry, claim, contradictions);
+                    disputed.push(match side {
+                        Some(side) => Disputed {
+                            claim: text,
+                            subject: Some(side.subject),
+                            here: side.here,
+                            elsewhere: side.elsewhere,
+                        },
+                        None => Disputed { claim: text, subject: None, here: Vec::new(), elsewhere: Vec::new() },
+                    });
+                }
+                _ => unverified.push(text),
+            }
+        }
+        let all_verified = !entry.claims.is_empty() && unchecked.is_empty();
+        let mut checked: Vec<String> = if all_verified {
+            entry
+                .claims
+                .iter()
+                .filter_map(|c| {
+                    let source = c.source.as_deref()?;
+                    Some(match &c.checked {
+                        Some(date) => format!("{date}: {source}"),
+                        None => source.to_owned(),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        checked.sort();
+        checked.dedup();
         Footer {
-            more: unchecked.len() - claims.len(),
-            claims,
-            disclaimer: disclaimer.to_owned(),
+            found,
+            disputed,
+            unverified,
+            more: unchecked.len() - shown,
+            checked,
+            disclaimer: (!all_verified).then(|| settings.disclaimer.to_owned()),
             entry_id: entry.id.clone(),
         }
     }
 
-    /// The footer as text. `claims_command` is how this platform asks for the
-    /// claim list, e.g. "/claims" or "!claims".
-    pub fn render(&self, claims_command: &str) -> String {
+    /// How the answer was found, in words; `None` when there is nothing to
+    /// say (the message was a stored question). `prefix` is the platform's
+    /// command prefix.
+    pub fn found_line(&self, prefix: &str) -> Option<String> {
+        match self.found {
+            Found::Stored => None,
+            Found::Closest => Some(format!(
+                "Closest stored question to what you asked — not it? Ask in other words, or {prefix}topics."
+            )),
+            Found::Picked => Some("You picked this from the suggestions.".to_owned()),
+        }
+    }
+
+    /// One disputed claim with the other side, e.g. "SB 2710 was passed in
+    /// 2019 — this answer says 2019; the answer "recent-changes" says 2017
+    /// (/claims recent-changes)".
+    pub fn dispute_line(d: &Disputed, claims_command: &str) -> String {
+        let Some(subject) = &d.subject else { return d.claim.clone() };
+        let years = |ys: &[u16]| ys.iter().map(u16::to_string).collect::<Vec<_>>().join(" and ");
+        let claim = d.claim.trim_end_matches('.');
+        // Name what is dated only when the claim does not.
+        let about = if claim.contains(subject.as_str()) { String::new() } else { format!("{subject}: ") };
+        let mut line = format!("{claim} — {about}this answer says {}", years(&d.here));
+        for (entry, year) in &d.elsewhere {
+            let _ = write!(line, "; the answer \"{entry}\" says {year} ({claims_command} {entry})");
+        }
+        line
+    }
+
+    /// The footer as text: how the answer was found, the disputed and
+    /// unverified claims (or the checks), the disclaimer and where the full
+    /// claim list is. `claims_command` is how this platform asks for it
+    /// ("/claims", "!claims"); `prefix` its command prefix.
+    pub fn render(&self, claims_command: &str, prefix: &str) -> String {
         let mut out = String::new();
-        for (status, heading) in [
-            (ClaimStatus::Disputed, "Disputed (the FAQ contradicts itself):"),
-            (ClaimStatus::Unverified, "Not verified by anyone yet:"),
-        ] {
-            let claims: Vec<&str> = self.claims.iter().filter(|(_, s)| *s == status).map(|(t, _)| t.as_str()).collect();
-            if !claims.is_empty() {
-                let _ = writeln!(out, "{heading}");
-                for claim in claims {
-                    let _ = writeln!(out, "• {claim}");
-                }
+        if let Some(found) = self.found_line(prefix) {
+            let _ = writeln!(out, "{found}");
+        }
+        if !self.disputed.is_empty() {
+            let _ = writeln!(out, "Disputed — the FAQ contradicts itself:");
+            for d in &self.disputed {
+                let _ = writeln!(out, "• {}", Footer::dispute_line(d, claims_command));
+            }
+        }
+        if !self.unverified.is_empty() {
+            let _ = writeln!(out, "Not verified by anyone yet:");
+            for claim in &self.unverified {
+                let _ = writeln!(out, "• {claim}");
             }
         }
         if self.more > 0 {
             let _ = writeln!(out, "…and {} more unchecked claim{}.", self.more, if self.more == 1 { "" } else { "s" });
         }
-        if self.claims.is_empty() {
-            let _ = writeln!(out, "Every claim in this answer has been verified.");
+        for check in &self.checked {
+            let _ = writeln!(out, "✓ Checked {check}");
         }
-        let _ = write!(out, "{} Full claim list: {claims_command} {}", self.disclaimer, self.entry_id);
+        if let Some(disclaimer) = &self.disclaimer {
+            let _ = write!(out, "{disclaimer} ");
+        }
+        let _ = write!(out, "Full claim list: {claims_command} {}", self.entry_id);
         out
     }
+}
+
+/// A claim shortened to at most `max` characters for the footer: whole when
+/// it fits; else cut after the last clause (a comma, semicolon, colon or
+/// dash) that keeps at least half of it, else at the last word; never
+/// inside a word. The full text is one command away.
+pub fn shorten_claim(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    let clause = head
+        .char_indices()
+        .filter(|(i, c)| matches!(c, ',' | ';' | ':' | '—' | '–') && *i > head.len() / 2)
+        .map(|(i, _)| i)
+        .next_back();
+    let cut = match clause {
+        Some(i) => &head[..i],
+        None => match head.rfind(' ') {
+            Some(i) => &head[..i],
+            // One enormous word: cut it rather than say nothing.
+            None => head.as_str(),
+        },
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ', '—', '–']))
 }
 
 /// Shortens text to at most `max` characters at a word boundary, with "…".
@@ -149,6 +295,9 @@ pub enum Reply {
     NoMatch {
         topics: Vec<String>,
         confidence: f64,
+        /// Set when the message reads as another language: said first, in it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        language: Option<crate::language::Notice>,
     },
     Topics {
         topics: Vec<TopicSummary>,
@@ -196,12 +345,11 @@ impl Reply {
     pub fn render_plain(&self, prefix: &str) -> String {
         let mut out = String::new();
         match self {
-            Reply::Answer { entry, answer, confidence, footer, .. } => {
+            Reply::Answer { entry, answer, footer, .. } => {
                 let _ = writeln!(out, "Q: {}", entry.question);
                 let _ = writeln!(out, "{answer}");
-                let _ = writeln!(out, "(match confidence {confidence:.2})");
                 let _ = writeln!(out, "--");
-                let _ = write!(out, "{}", footer.render(&format!("{prefix}claims")));
+                let _ = write!(out, "{}", footer.render(&format!("{prefix}claims"), prefix));
             }
             Reply::Suggest { suggestions, .. } => {
                 let _ = writeln!(out, "I'm not sure which question you mean. Did you mean:");
@@ -209,6 +357,15 @@ impl Reply {
                     let _ = writeln!(out, "  {}. {}", i + 1, s.question);
                 }
                 let _ = write!(out, "Reply with a number (0 for none of these), or ask again in other words.");
+            }
+            Reply::NoMatch { topics, language: Some(notice), .. } => {
+                let _ = write!(
+                    out,
+                    "{} {}.\n{} Topics: {prefix}topics.",
+                    notice.text,
+                    topics.join(", "),
+                    crate::language::IN_ENGLISH
+                );
             }
             Reply::NoMatch { topics, .. } => {
                 let _ = write!(

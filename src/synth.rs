@@ -393,6 +393,7 @@ pub fn entries(n: usize, seed: u64) -> Vec<Entry> {
             answer,
             claims,
             reviewed: None,
+            disclaimer: None,
             location: String::new(),
         });
     }

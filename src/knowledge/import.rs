@@ -199,6 +199,7 @@ pub fn to_toml(title: &str, source: &str, entries: &[ImportedEntry]) -> String {
                 .map(|text| Claim { text: text.clone(), status: ClaimStatus::Unverified, ..Claim::default() })
                 .collect(),
             reviewed: None,
+            disclaimer: None,
             location: String::new(),
         })
         .collect();

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::facts::{bills, is_enactment, refers_back, sentences, years};
-use super::{ClaimStatus, Entry, KnowledgeBase};
+use super::{Claim, ClaimStatus, Entry, KnowledgeBase};
 use crate::matcher::{Outcome, Thresholds};
 
 /// One place where an entry dates a law.
@@ -118,6 +118,59 @@ pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) ->
     marked
 }
 
+/// Where a disputed claim's contradiction stands: what is dated, the years
+/// this entry gives it and the years other entries give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherSide {
+    pub subject: String,
+    pub here: Vec<u16>,
+    pub elsewhere: Vec<(String, u16)>,
+}
+
+/// The contradiction `claim` of `entry` is one side of (found the way
+/// [`mark_disputed`] marks claims), with the other side; `None` for a claim
+/// marked disputed by hand.
+pub fn other_side(entry: &Entry, claim: &Claim, contradictions: &[Contradiction]) -> Option<OtherSide> {
+    let claim_years = years(&claim.text);
+    contradictions.iter().find_map(|c| {
+        let here: BTreeSet<u16> = c.mentions.iter().filter(|m| m.entry == entry.id).map(|m| m.year).collect();
+        let about = bills(&claim.text).contains(&c.subject) || is_enactment(&claim.text);
+        if !about || !claim_years.iter().any(|y| here.contains(y)) {
+            return None;
+        }
+        let elsewhere: BTreeSet<(String, u16)> = c
+            .mentions
+            .iter()
+            .filter(|m| m.entry != entry.id && !here.contains(&m.year))
+            .map(|m| (m.entry.clone(), m.year))
+            .collect();
+        (!elsewhere.is_empty()).then(|| OtherSide {
+            subject: c.subject.clone(),
+            here: here.into_iter().collect(),
+            elsewhere: elsewhere.into_iter().collect(),
+        })
+    })
+}
+
+/// Claims longer than the footer shows whole (`max` characters): an answer's
+/// footer cuts them at a clause or word, so a reader sees part of the
+/// statement. One line per claim, naming the entry.
+pub fn long_claims(entries: &[Entry], max: usize) -> Vec<String> {
+    entries
+        .iter()
+        .flat_map(|e| e.claims.iter().map(move |c| (e, c)))
+        .filter(|(_, c)| c.text.chars().count() > max)
+        .map(|(e, c)| {
+            format!(
+                "long claim: entry \"{}\" has a claim of {} characters, cut in the footer at {max} ([reply] footer_claim_chars): \"{}\"; a shorter claim (or two) reads whole",
+                e.id,
+                c.text.chars().count(),
+                crate::reply::shorten_claim(&c.text, 60)
+            )
+        })
+        .collect()
+}
+
 /// A stored phrasing that would not cleanly bring up its own entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Confusable {
@@ -210,6 +263,7 @@ mod tests {
             answer: answer.into(),
             claims: vec![],
             reviewed: None,
+            disclaimer: None,
             location: String::new(),
         }
     }

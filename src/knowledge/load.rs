@@ -56,6 +56,10 @@ struct RawFile {
     title: Spanned<String>,
     #[serde(default)]
     source: Option<Spanned<String>>,
+    /// Said under this file's answers while not every claim is verified
+    /// (default: the config's `[reply] disclaimer`).
+    #[serde(default)]
+    disclaimer: Option<Spanned<String>>,
     #[serde(default)]
     synonyms: Vec<Spanned<Vec<String>>>,
     /// Short forms of this knowledge's subject, e.g. { nyc = "new york city" }.
@@ -460,6 +464,9 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
     if let Some(source) = &raw.source {
         require(source, "the file's source description");
     }
+    if let Some(disclaimer) = &raw.disclaimer {
+        require(disclaimer, "the file's disclaimer");
+    }
     for entry in &raw.entries {
         let e = entry.get_ref();
         require(&e.id, "id");
@@ -605,6 +612,7 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
                     })
                     .collect(),
                 reviewed: e.reviewed.map(|d| d.into_inner().to_string()),
+                disclaimer: raw.disclaimer.as_ref().map(|d| trimmed(d.get_ref().clone())),
                 location: format!("{}:{line}", path.display()),
             },
             line,

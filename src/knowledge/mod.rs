@@ -67,6 +67,9 @@ pub struct Entry {
     pub answer: String,
     pub claims: Vec<Claim>,
     pub reviewed: Option<String>,
+    /// Said under its answers when not every claim is verified: the
+    /// `disclaimer` of its file, else the config's.
+    pub disclaimer: Option<String>,
     /// `file:line` where the entry is defined, for messages to moderators.
     pub location: String,
 }

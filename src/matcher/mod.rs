@@ -270,6 +270,9 @@ pub struct Match {
     /// Best entries first, at most 3, each at least the suggest threshold;
     /// for `Answer` the first is the answer.
     pub ranked: Vec<Scored>,
+    /// The answer was chosen because the message is one of its stored
+    /// phrasings (word for word, up to typos and synonyms).
+    pub stored: bool,
 }
 
 /// One entry's terms, numbered locally to the thread that analysed it: what
@@ -742,7 +745,7 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
     let t = thresholds;
     let ranked = signals.ranked;
     let Some(top) = ranked.first() else {
-        return Match { outcome: Outcome::None, confidence: 0.0, ranked: Vec::new() };
+        return Match { outcome: Outcome::None, confidence: 0.0, ranked: Vec::new(), stored: false };
     };
     let by = |f: fn(&Scored) -> f64| -> (Option<&Scored>, f64) {
         let mut best: Option<&Scored> = None;
@@ -803,7 +806,8 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
             let chosen = *ranked.iter().find(|s| s.entry == entry).expect("the answer is ranked");
             let mut out = vec![chosen];
             out.extend(ranked.iter().filter(|s| s.entry != entry && s.score >= t.suggest).take(2).copied());
-            Match { outcome: Outcome::Answer, confidence: chosen.score, ranked: out }
+            let stored = exact && signals.out_of_scope == 0 && entry == lex_top.entry;
+            Match { outcome: Outcome::Answer, confidence: chosen.score, ranked: out, stored }
         }
         None => {
             let confidence = top.score;
@@ -823,9 +827,9 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
             // knowledge says is about something else.
             let nothing = plausible.is_empty() || (!enough && !signals.semantic) || signals.out_of_scope > 0;
             if nothing {
-                Match { outcome: Outcome::None, confidence, ranked: Vec::new() }
+                Match { outcome: Outcome::None, confidence, ranked: Vec::new(), stored: false }
             } else {
-                Match { outcome: Outcome::Suggest, confidence, ranked: plausible }
+                Match { outcome: Outcome::Suggest, confidence, ranked: plausible, stored: false }
             }
         }
     }

@@ -3,7 +3,6 @@
 //! everything here fits Discord's limits whatever the knowledge holds, and
 //! text that does not fit is shortened with a note, never rejected.
 
-use crate::knowledge::ClaimStatus;
 use crate::reply::{Footer, Reply};
 
 /// Discord's limits, in characters.
@@ -201,6 +200,15 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
                 ..Out::default()
             }
         }
+        Reply::NoMatch { topics, language: Some(notice), .. } => embed(
+            None,
+            fit(
+                &format!("{} **{}**.\n{} `/topics`", notice.text, topics.join("**, **"), crate::language::IN_ENGLISH),
+                DESCRIPTION,
+                "…",
+            ),
+            GREY,
+        ),
         Reply::NoMatch { topics, .. } => embed(
             None,
             fit(
@@ -292,16 +300,16 @@ fn embed(title: Option<&str>, description: String, colour: u32) -> Out {
 /// fields; the answer is shortened last, so the caveat always shows.
 fn answer_out(id: &str, question: &str, answer: &str, footer: &Footer) -> Out {
     let title = fit(question, TITLE, "…");
-    let full_footer = footer.render("/claims");
-    let disputed = footer.claims.iter().any(|(_, s)| *s == ClaimStatus::Disputed);
+    let full_footer = footer.render("/claims", "/");
+    let disputed = !footer.disputed.is_empty();
     let (footer_text, fields) = if full_footer.chars().count() <= FOOTER {
         (full_footer, Vec::new())
     } else {
-        let short = Footer { claims: Vec::new(), more: 0, ..footer.clone() };
-        let text = short.render("/claims");
-        let text =
-            text.replace("Every claim in this answer has been verified.\n", "Unchecked claims are listed above.\n");
-        (fit(&text, FOOTER, "…"), claim_fields(footer, id))
+        // The claims move into fields (each line whole, up to 1,024
+        // characters); the footer keeps how it was found, the checks and
+        // the disclaimer.
+        let short = Footer { disputed: Vec::new(), unverified: Vec::new(), more: 0, ..footer.clone() };
+        (fit(&short.render("/claims", "/"), FOOTER, "…"), claim_fields(footer, id))
     };
     let mut embed = Embed {
         title: Some(title),
@@ -335,9 +343,12 @@ fn answer_out(id: &str, question: &str, answer: &str, footer: &Footer) -> Out {
 /// a value would pass 1,024 characters.
 fn claim_fields(footer: &Footer, id: &str) -> Vec<(String, String)> {
     let mut fields = Vec::new();
-    for (status, heading) in [(ClaimStatus::Disputed, "Disputed"), (ClaimStatus::Unverified, "Not verified yet")] {
+    let disputed: Vec<String> = footer.disputed.iter().map(|d| Footer::dispute_line(d, "/claims")).collect();
+    for (lines, heading) in
+        [(&disputed, "Disputed — the FAQ contradicts itself"), (&footer.unverified, "Not verified yet")]
+    {
         let mut value = String::new();
-        for (text, _) in footer.claims.iter().filter(|(_, s)| *s == status) {
+        for text in lines {
             let line = fit(&format!("• {text}"), FIELD_VALUE, "…");
             if value.chars().count() + line.chars().count() + 1 > FIELD_VALUE {
                 fields.push((heading.to_owned(), std::mem::take(&mut value)));
@@ -394,14 +405,19 @@ mod tests {
             confidence: 1.0,
             claims: Vec::new(),
             footer: Footer {
-                claims: (0..claims)
-                    .map(|i| {
-                        let status = if i % 3 == 0 { ClaimStatus::Disputed } else { ClaimStatus::Unverified };
-                        ("c ".repeat(claim_len / 2), status)
+                found: crate::reply::Found::Closest,
+                disputed: (0..claims / 3)
+                    .map(|_| crate::reply::Disputed {
+                        claim: "c ".repeat(claim_len / 2),
+                        subject: Some("SB 1".into()),
+                        here: vec![2019],
+                        elsewhere: vec![("other".into(), 2017)],
                     })
                     .collect(),
+                unverified: (claims / 3..claims).map(|_| "c ".repeat(claim_len / 2)).collect(),
                 more: 7,
-                disclaimer: "Not legal advice.".into(),
+                checked: Vec::new(),
+                disclaimer: Some("Not legal advice.".into()),
                 entry_id: "big".into(),
             },
         }

@@ -43,7 +43,7 @@ pub fn html(text: &str) -> String {
 pub fn render(reply: &Reply, prefix: &str) -> Notice {
     match reply {
         Reply::Answer { entry, answer, footer, .. } => {
-            let footer = footer.render(&format!("{prefix}claims"));
+            let footer = footer.render(&format!("{prefix}claims"), prefix);
             let build = |answer: &str| Notice {
                 body: format!("{}\n\n{answer}\n\n{footer}", entry.question),
                 html: format!(
@@ -99,7 +99,6 @@ pub fn render(reply: &Reply, prefix: &str) -> Notice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::ClaimStatus;
     use crate::reply::{EntryRef, Footer};
 
     fn answer(len: usize, claims: usize) -> Reply {
@@ -109,9 +108,12 @@ mod tests {
             confidence: 1.0,
             claims: Vec::new(),
             footer: Footer {
-                claims: (0..claims).map(|_| ("c".repeat(90), ClaimStatus::Unverified)).collect(),
+                found: crate::reply::Found::Stored,
+                disputed: Vec::new(),
+                unverified: (0..claims).map(|_| "c".repeat(90)).collect(),
                 more: 0,
-                disclaimer: "Not legal advice.".into(),
+                checked: Vec::new(),
+                disclaimer: Some("Not legal advice.".into()),
                 entry_id: "big".into(),
             },
         }
