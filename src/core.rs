@@ -35,6 +35,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
 ];
 
 impl Command {
+    /// Whether `text` names one of this bot's commands with `prefix`
+    /// (rightly used or not): "!topic" is ours, "!roll" another bot's.
+    pub fn is_known(text: &str, prefix: &str) -> bool {
+        let Some(rest) = text.trim().strip_prefix(prefix) else { return false };
+        let name = rest.split_whitespace().next().unwrap_or("").to_lowercase();
+        COMMANDS.iter().any(|(usage, _)| usage.split_whitespace().next() == Some(name.as_str()))
+    }
+
     /// Parses text that starts with the command prefix (e.g. "/topics").
     /// Returns `None` when the text is not a command at all (a question),
     /// and an error message for an unknown command or a missing argument.
@@ -324,6 +332,14 @@ mod tests {
         assert!(Command::parse("/topic", "/").unwrap().unwrap_err().contains("needs a topic name"));
         assert!(Command::parse("/frobnicate x", "/").unwrap().unwrap_err().contains("unknown command /frobnicate"));
         assert_eq!(Command::parse("!ask why?", "!"), Some(Ok(Command::Ask("why?".into()))));
+    }
+
+    #[test]
+    fn only_this_bots_command_names_are_known() {
+        assert!(
+            Command::is_known("!topics", "!") && Command::is_known("!TOPIC x", "!") && !Command::is_known("!frob", "/")
+        );
+        assert!(!Command::is_known("!roll d20", "!") && !Command::is_known("topics", "!"));
     }
 
     #[test]

@@ -343,6 +343,37 @@ format = "pretty"
         check("!claims training" in new_body, f"edit answered {new_body[:200]}")
         check(edit["content"].get("m.mentions") == {}, "the edit can ping")
         log("   an edited question edited the reply")
+        # An edit by someone else of alice's question changes nothing.
+        q_id, reply = await ask("does ms have sanctuary cities?")
+        await other_room.send({"msgtype": "m.text", "body": "* policybot: what is 287g?",
+                               "m.new_content": {"msgtype": "m.text", "body": "policybot: what is 287g?"},
+                               "m.relates_to": {"rel_type": "m.replace", "event_id": q_id}})
+        await asyncio.sleep(3)
+        edits = [ev for _, ev in room.events if ev.get("sender") == BOT
+                 and ev["content"].get("m.relates_to", {}).get("event_id") == reply["event_id"]]
+        check(not edits, f"another user's edit edited the reply: {edits}")
+        log("   an edit by someone other than the asker was ignored")
+
+        # Room etiquette: another bot's command gets nothing; ours does.
+        foo_id, _ = await other_room.send(message("!roll d20"))
+        topics_id, _ = await other_room.send(message("!topics"))
+        await room.wait_for("the reply to !topics", lambda e: e.get("sender") == BOT and e["content"]
+                            .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == topics_id)
+        await asyncio.sleep(2)
+        check(not room.replies_to(foo_id, BOT), "answered another bot's !roll")
+        log("   another bot's !roll was left alone; !topics was answered")
+
+        # A question in a thread is answered in the thread.
+        root_id, _ = await room.send(message("a thread about enforcement"))
+        thread_q = message(f"policybot: {entries[3]['question']}", BOT)
+        thread_q["m.relates_to"] = {"rel_type": "m.thread", "event_id": root_id, "is_falling_back": True,
+                                    "m.in_reply_to": {"event_id": root_id}}
+        tq_id, _ = await room.send(thread_q)
+        _, threaded = await room.wait_for("the threaded reply", lambda e: e.get("sender") == BOT and e["content"]
+                                          .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == tq_id)
+        rel = threaded["content"]["m.relates_to"]
+        check(rel.get("rel_type") == "m.thread" and rel.get("event_id") == root_id, f"not in the thread: {rel}")
+        log("   a question in a thread was answered in the thread")
 
         # Feedback: a thumbs-up on the first answer.
         await room.send({"m.relates_to": {"rel_type": "m.annotation", "event_id": first_answer["event_id"],
@@ -423,6 +454,23 @@ format = "pretty"
             check("policybot-password" not in text and token not in text, f"a secret in bot-{run}.log")
         log("   no password or access token in the logs; session file is 0600")
 
+        # 7. The bot's token is revoked while it runs: it logs in again with
+        # its password and answers within 30 s.
+        revoke = urllib.request.Request(f"{hs}/_matrix/client/v3/logout", data=b"{}", method="POST",
+                                        headers={"Authorization": f"Bearer {token}",
+                                                 "Content-Type": "application/json"})
+        with urllib.request.urlopen(revoke, timeout=10) as r:
+            check(r.status == 200, f"logout: {r.status}")
+        revoked_at = time.monotonic()
+        event_id, sent = await room.send(message(f"policybot: {entries[4]['question']}", BOT))
+        asked.append(event_id)
+        _, reply = await room.wait_for("an answer after the token was revoked", lambda e: e.get("sender") == BOT
+                                       and e["content"].get("m.relates_to", {}).get("m.in_reply_to", {})
+                                       .get("event_id") == event_id, 30)
+        check(answered_entry(reply) == entries[4]["id"], "wrong answer after logging in again")
+        check("logging in again with MATRIX_PASSWORD" in bot.log_text(), "no re-login in the log")
+        log(f"7. token revoked: logged in again and answered {time.monotonic() - revoked_at:.1f} s later")
+
         # Records: the thumbs-up reached the database.
         out = subprocess.run([args.binary, "--config", "config.toml", "stats", "--json"], cwd=work,
                              capture_output=True, text=True, env=env)
@@ -437,7 +485,7 @@ format = "pretty"
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
         log(f"latency question→reply over {len(lat)} questions: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
         room.task.cancel()
-        log("matrix e2e: 6 passed, 0 failed")
+        log("matrix e2e: 7 passed, 0 failed")
     finally:
         for c in clients:
             await c.close()

@@ -84,7 +84,7 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
     // Connecting can wait on the network for minutes (a homeserver that
     // takes connections and never answers); a stop ends it at any point.
     let (client, first) = tokio::select! {
-        connected = connect(&homeserver, &user, credential, &dir, &token_path) => connected?,
+        connected = connect(&homeserver, &user, credential.clone(), &dir, &token_path) => connected?,
         () = stop.wait() => {
             tracing::info!("stopped while connecting to Matrix");
             return Ok(());
@@ -95,13 +95,14 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
     metrics.set_connected(PLATFORM, true);
     let state = Arc::new(State::new(bot, cfg, user.clone()));
     state.clone().install(&client);
+    state.clone().invites_while_away(&client).await;
     tracing::info!(rooms = client.joined_rooms().len(), "Matrix ready: answering new messages");
     // Our own loop rather than the SDK's `sync`, which waits a second after
     // any sync that returned quickly: a question sent just after a reply
     // would wait for it. The homeserver's long poll paces this loop; a
     // server that ignores the timeout still gets at most 20 requests/s.
     let sync = {
-        let client = client.clone();
+        let mut client = client.clone();
         async move {
             let mut settings = SyncSettings::default().token(first).timeout(Duration::from_secs(30));
             let mut backoff = Backoff::default();
@@ -113,6 +114,15 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
                         settings = settings.token(response.next_batch);
                         backoff.reset();
                         metrics.set_connected(PLATFORM, true);
+                    }
+                    // Revoked or expired: log in again (password) with a
+                    // new client, which gets the handlers; else give up
+                    // loudly rather than look alive and answer nothing.
+                    Err(e) if is_unknown_token(&e) => {
+                        metrics.set_connected(PLATFORM, false);
+                        client = relogin(&client, &user, &credential, &dir).await?;
+                        state.clone().install(&client);
+                        tracing::warn!("logged in to Matrix again; answering");
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "Matrix sync failed; retrying");
@@ -127,7 +137,7 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
         }
     };
     tokio::select! {
-        () = sync => Ok(()),
+        ended = sync => ended,
         () = stop.wait() => {
             tracing::info!("stopping Matrix");
             Ok(())
@@ -163,11 +173,11 @@ async fn connect(
         .await
         .with_context(|| format!("cannot set up a Matrix client for {homeserver}"))?;
     let mut backoff = Backoff::default();
-    loop {
+    let client = loop {
         reachable(&client, homeserver).await;
         // The SDK's retries make a login to a server that takes requests
         // and never answers last many minutes without a word.
-        match tokio::time::timeout(LOGIN_TIMEOUT, log_in(&client, user, credential.clone(), dir)).await {
+        match tokio::time::timeout(LOGIN_TIMEOUT, log_in(client.clone(), user, credential.clone(), dir)).await {
             Ok(logged_in) => break logged_in?,
             Err(_) => {
                 let wait = backoff.next();
@@ -180,7 +190,7 @@ async fn connect(
                 tokio::time::sleep(wait).await;
             }
         }
-    }
+    };
     tracing::info!(user = %user, homeserver = %homeserver, "logged in to Matrix");
 
     // The first sync catches up (from the saved position, with full room
@@ -191,13 +201,11 @@ async fn connect(
         settings = settings.token(token.trim()).full_state(true);
     }
     let mut backoff = Backoff::default();
+    let mut client = client;
     let first = loop {
         match client.sync_once(settings.clone()).await {
             Ok(response) => break response,
-            Err(e) if is_unknown_token(&e) => bail!(
-                "the homeserver no longer accepts the saved Matrix session; delete {} and set MATRIX_PASSWORD",
-                dir.join(SESSION_FILE).display()
-            ),
+            Err(e) if is_unknown_token(&e) => client = relogin(&client, user, &credential, dir).await?,
             Err(e) => {
                 tracing::warn!(error = %e, "first Matrix sync failed; retrying");
                 backoff.wait().await;
@@ -242,21 +250,32 @@ fn is_unknown_token(e: &matrix_sdk::Error) -> bool {
 
 /// Restores the saved session when it is for this user, else logs in with
 /// the credential and saves the new session (owner-only permissions).
-async fn log_in(client: &Client, user: &UserId, credential: Credential, dir: &Path) -> Result<()> {
+async fn log_in(client: Client, user: &UserId, credential: Credential, dir: &Path) -> Result<Client> {
     let path = dir.join(SESSION_FILE);
     if let Ok(text) = std::fs::read_to_string(&path)
         && let Ok(session) = serde_json::from_str::<MatrixSession>(&text)
         && session.meta.user_id == user
     {
         client.restore_session(session).await.context("cannot restore the saved Matrix session")?;
-        match client.whoami().await {
-            Ok(_) => return Ok(()),
-            Err(e) if matches!(credential, Credential::Saved) => {
-                bail!("the saved Matrix session is not accepted ({e}); set MATRIX_PASSWORD to log in again")
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "the saved Matrix session is not accepted; logging in again");
-                return Box::pin(log_in(&fresh(client).await?, user, credential, dir)).await;
+        let mut backoff = Backoff::default();
+        loop {
+            match client.whoami().await {
+                Ok(_) => return Ok(client),
+                // No answer is not a rejected session: ask again.
+                Err(matrix_sdk::HttpError::Reqwest(e)) => {
+                    let wait = backoff.next();
+                    tracing::warn!(error = %super::causes(&e), retry_in_s = wait.as_secs(), "cannot reach the Matrix homeserver to check the saved session; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) if matches!(credential, Credential::Saved) => {
+                    bail!("the saved Matrix session is not accepted ({e}); set MATRIX_PASSWORD to log in again")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the saved Matrix session is not accepted; logging in again");
+                    // A restored session cannot be taken back: a new client.
+                    let _ = std::fs::remove_file(&path);
+                    return Box::pin(log_in(fresh(&client).await?, user, credential, dir)).await;
+                }
             }
         }
     }
@@ -295,7 +314,24 @@ async fn log_in(client: &Client, user: &UserId, credential: Credential, dir: &Pa
     if let Some(session) = client.matrix_auth().session() {
         save_private(&path, &serde_json::to_string(&session)?)?;
     }
-    Ok(())
+    Ok(client)
+}
+
+/// After the homeserver stopped accepting the session (M_UNKNOWN_TOKEN: a
+/// token revoked, or one copied from a client that expired): a new client
+/// logged in with the password, or the error that ends Matrix.
+async fn relogin(client: &Client, user: &UserId, credential: &Credential, dir: &Path) -> Result<Client> {
+    let Credential::Password(_) = credential else {
+        bail!(
+            "the homeserver no longer accepts the Matrix session (M_UNKNOWN_TOKEN: revoked or expired) and MATRIX_PASSWORD is not set to log in again; set it (or a new MATRIX_ACCESS_TOKEN) and restart"
+        );
+    };
+    tracing::warn!(
+        "the homeserver no longer accepts the Matrix session (M_UNKNOWN_TOKEN); logging in again with MATRIX_PASSWORD"
+    );
+    // The saved session is dead; the login saves the new one.
+    let _ = std::fs::remove_file(dir.join(SESSION_FILE));
+    log_in(fresh(client).await?, user, credential.clone(), dir).await
 }
 
 /// A new client for the same homeserver (a failed restore cannot be undone).
@@ -339,7 +375,9 @@ struct State {
     /// (room, asker) → the entries offered and the question.
     pending: Mutex<Recent<(OwnedRoomId, OwnedUserId), Offered>>,
     /// Question event → our reply event, for edits.
-    replies: Mutex<Recent<OwnedEventId, OwnedEventId>>,
+    /// Question event → our reply event and who asked (only they may edit
+    /// the question into another one).
+    replies: Mutex<Recent<OwnedEventId, (OwnedEventId, OwnedUserId)>>,
     /// Our answer event → its entry id, for 👍/👎.
     answers: Mutex<Recent<OwnedEventId, String>>,
     /// Events already handled: a sync repeated after a lost connection
@@ -413,8 +451,14 @@ impl State {
 
     /// The text addressed to the bot, or `None` when the message is not for it.
     async fn addressed(&self, room: &Room, ev: &OriginalSyncRoomMessageEvent, body: &str) -> Option<String> {
+        let direct = || async { room.is_direct().await.unwrap_or(false) || room.joined_members_count() == 2 };
         if body.trim_start().starts_with(&self.cfg.prefix) {
-            return Some(body.trim().to_owned());
+            // Other bots use "!" too: a command this bot does not have is
+            // answered only in a direct chat (or when the bot is named).
+            let ours = Command::is_known(body, &self.cfg.prefix);
+            if ours || direct().await {
+                return Some(body.trim().to_owned());
+            }
         }
         let localpart = self.me.localpart();
         let mentioned = ev.content.mentions.as_ref().is_some_and(|m| m.user_ids.contains(&self.me))
@@ -423,8 +467,7 @@ impl State {
         if mentioned {
             return Some(strip_mention(body, self.me.as_str(), localpart));
         }
-        let direct = room.is_direct().await.unwrap_or(false) || room.joined_members_count() == 2;
-        direct.then(|| body.trim().to_owned())
+        direct().await.then(|| body.trim().to_owned())
     }
 
     async fn on_message(&self, ev: OriginalSyncRoomMessageEvent, room: Room) -> Result<()> {
@@ -507,12 +550,17 @@ impl State {
 
     async fn send_reply(&self, room: &Room, ev: &OriginalSyncRoomMessageEvent, reply: &Reply) -> Result<()> {
         let notice = render::render(reply, &self.cfg.prefix);
+        // A question asked in a thread is answered in that thread.
+        let thread = match &ev.content.relates_to {
+            Some(Relation::Thread(thread)) => Some(thread),
+            _ => None,
+        };
         let content = RoomMessageEventContent::notice_html(notice.body, notice.html)
-            .make_reply_to(ReplyMetadata::new(&ev.event_id, &ev.sender, None), ForwardThread::No, AddMentions::No)
+            .make_reply_to(ReplyMetadata::new(&ev.event_id, &ev.sender, thread), ForwardThread::Yes, AddMentions::No)
             .add_mentions(Mentions::new());
         let sent = room.send(content).await.context("cannot send the reply")?;
         let reply_id = sent.response.event_id;
-        lock(&self.replies).insert(ev.event_id.clone(), reply_id.clone());
+        lock(&self.replies).insert(ev.event_id.clone(), (reply_id.clone(), ev.sender.clone()));
         if let Reply::Answer { entry, .. } = reply {
             lock(&self.answers).insert(reply_id, entry.id.clone());
         }
@@ -528,16 +576,19 @@ impl State {
         body: &str,
     ) -> Result<()> {
         let window = Duration::from_secs(self.cfg.edit_window_seconds);
-        let Some(reply_id) = lock(&self.replies).get(original, window) else { return Ok(()) };
+        let Some((reply_id, asker)) = lock(&self.replies).get(original, window) else { return Ok(()) };
+        // Only the asker's own edit counts (a server lets nobody else edit
+        // an event, but a client may still send one that others ignore).
+        if asker != ev.sender {
+            tracing::debug!(editor = %ev.sender, "an edit by someone other than the asker; ignored");
+            return Ok(());
+        }
         let text = match self.addressed(room, ev, body).await {
             Some(text) => text,
             None => body.trim().to_owned(),
         };
         let reply = self.reply_to(room, &ev.sender, &text).await;
-        let notice = render::render(&reply, &self.cfg.prefix);
-        let content = RoomMessageEventContent::notice_html(notice.body, notice.html)
-            .make_replacement(ReplacementMetadata::new(reply_id.clone(), Some(Mentions::new())))
-            .add_mentions(Mentions::new());
+        let content = replacement(&render::render_within(&reply, &self.cfg.prefix, EDIT_BYTES), reply_id.clone());
         room.send(content).await.context("cannot edit the reply")?;
         match &reply {
             Reply::Answer { entry, .. } => lock(&self.answers).insert(reply_id, entry.id.clone()),
@@ -545,7 +596,21 @@ impl State {
         }
         Ok(())
     }
+}
 
+/// An edit carries the text twice (the new content, and a fallback for
+/// clients without edits): each half gets this much so the event stays
+/// under Matrix's 65,536 bytes.
+const EDIT_BYTES: usize = render::CONTENT_BYTES / 2;
+
+/// The edit of our reply `reply_id` to say `notice`, pinging nobody.
+fn replacement(notice: &render::Notice, reply_id: OwnedEventId) -> RoomMessageEventContent {
+    RoomMessageEventContent::notice_html(notice.body.clone(), notice.html.clone())
+        .make_replacement(ReplacementMetadata::new(reply_id, Some(Mentions::new())))
+        .add_mentions(Mentions::new())
+}
+
+impl State {
     /// 👍 / 👎 on one of our answers: feedback for that entry.
     fn on_reaction(&self, ev: OriginalSyncReactionEvent, room: Room) {
         if ev.sender == self.me || ev.origin_server_ts < self.started {
@@ -568,11 +633,35 @@ impl State {
         if ev.state_key != self.me || ev.content.membership != MembershipState::Invite {
             return;
         }
+        self.consider_invite(room, &ev.sender).await;
+    }
+
+    /// Invites that came while the bot was away: the sync that caught up
+    /// ran before any handler existed.
+    async fn invites_while_away(self: Arc<Self>, client: &Client) {
+        for room in client.invited_rooms() {
+            match room.invite_details().await {
+                Ok(invite) => {
+                    let state = self.clone();
+                    tokio::spawn(async move { state.consider_invite(room, &invite.inviter_id).await });
+                }
+                Err(e) => tracing::warn!(room = %room.room_id(), error = %e, "cannot read a pending invite"),
+            }
+        }
+    }
+
+    async fn consider_invite(&self, room: Room, inviter: &UserId) {
         let allowed = self.cfg.invite_rooms.iter().any(|r| r == room.room_id().as_str())
-            || self.cfg.invite_servers.iter().any(|s| s == ev.sender.server_name().as_str())
-            || self.cfg.moderators.iter().any(|m| m == ev.sender.as_str());
+            || self.cfg.invite_servers.iter().any(|s| s == inviter.server_name().as_str())
+            || self.cfg.moderators.iter().any(|m| m == inviter.as_str());
         if !allowed {
-            tracing::info!(room = %room.room_id(), inviter = %ev.sender, "invite declined: not from an allowed room, server or moderator");
+            // At warn: the operator who invited the bot from a server not on
+            // the list must see why nothing happened.
+            tracing::warn!(
+                room = %room.room_id(),
+                inviter = %inviter,
+                "invite declined: not from a room, server or moderator in [matrix] invite_rooms, invite_servers or moderators"
+            );
             if let Err(e) = room.leave().await {
                 tracing::warn!(error = %e, "cannot decline the invite");
             }
@@ -582,7 +671,7 @@ impl State {
         for _ in 0..6 {
             match room.join().await {
                 Ok(()) => {
-                    tracing::info!(room = %room.room_id(), inviter = %ev.sender, "joined");
+                    tracing::info!(room = %room.room_id(), inviter = %inviter, "joined");
                     return;
                 }
                 Err(e) => {
@@ -629,6 +718,34 @@ fn moderates(cfg: &MatrixConfig, room: &str, user: &str, power: Option<UserPower
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_of_the_longest_reply_stays_under_the_event_limit() {
+        let footer = crate::reply::Footer {
+            found: crate::reply::Found::Closest,
+            disputed: Vec::new(),
+            unverified: (0..3).map(|_| "c ".repeat(70)).collect(),
+            more: 0,
+            checked: Vec::new(),
+            disclaimer: Some("Not legal advice.".into()),
+            entry_id: "big".into(),
+        };
+        let reply = Reply::Answer {
+            entry: crate::reply::EntryRef { id: "big".into(), topic: "t".into(), question: "q?".into() },
+            answer: "Words & <more> words. ".repeat(20_000),
+            confidence: 1.0,
+            claims: Vec::new(),
+            footer,
+        };
+        let id = OwnedEventId::try_from("$reply:hs").unwrap();
+        let edit = replacement(&render::render_within(&reply, "!", EDIT_BYTES), id);
+        let bytes = serde_json::to_vec(&edit).unwrap().len();
+        // The content, plus room for the event's envelope (ids, keys, hashes).
+        assert!(bytes + 2_000 < 65_536, "{bytes} bytes");
+        // Sent whole, it would not have fitted.
+        let whole = replacement(&render::render(&reply, "!"), OwnedEventId::try_from("$reply:hs").unwrap());
+        assert!(serde_json::to_vec(&whole).unwrap().len() > 65_536);
+    }
 
     #[test]
     fn power_makes_a_moderator_only_in_a_room_the_operator_listed() {

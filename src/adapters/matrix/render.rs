@@ -41,6 +41,11 @@ pub fn html(text: &str) -> String {
 
 /// Renders `reply` with commands shown with `prefix` ("!").
 pub fn render(reply: &Reply, prefix: &str) -> Notice {
+    render_within(reply, prefix, CONTENT_BYTES)
+}
+
+/// [`render`] in at most `limit` bytes of text (an edit carries it twice).
+pub fn render_within(reply: &Reply, prefix: &str, limit: usize) -> Notice {
     match reply {
         Reply::Answer { entry, answer, footer, .. } => {
             let footer = footer.render(&format!("{prefix}claims"), prefix);
@@ -56,7 +61,7 @@ pub fn render(reply: &Reply, prefix: &str) -> Notice {
             let mut notice = build(answer);
             // Shorten the answer (never the caveat) until the event fits.
             let mut room = answer.chars().count();
-            while notice.bytes() > CONTENT_BYTES && room > 0 {
+            while notice.bytes() > limit && room > 0 {
                 room = room * 3 / 4;
                 let note = format!(
                     "\n(Shortened to fit Matrix. The full text is entry \"{}\" of the FAQ; {prefix}claims {} lists its claims.)",
@@ -89,8 +94,7 @@ pub fn render(reply: &Reply, prefix: &str) -> Notice {
             // joiner, so even a client that ignores `m.mentions: {}` and
             // scans the text pings nobody.
             let text = other.render_plain(prefix).replace('@', "@\u{2060}");
-            let text =
-                if text.len() > CONTENT_BYTES / 3 { crate::reply::shorten(&text, CONTENT_BYTES / 8) } else { text };
+            let text = if text.len() > limit / 3 { crate::reply::shorten(&text, limit / 8) } else { text };
             Notice { html: format!("<p>{}</p>", html(&text)), body: text }
         }
     }
