@@ -83,6 +83,10 @@ pub struct MatrixConfig {
     pub data_dir: Option<PathBuf>,
     /// An edited question is answered again (the reply edited) for this long.
     pub edit_window_seconds: u64,
+    /// Each user may ask `cooldown_burst` questions at once, then one every
+    /// `cooldown_seconds` (0 turns it off); past that the question gets ⏳.
+    pub cooldown_seconds: u64,
+    pub cooldown_burst: u32,
 }
 
 impl Default for MatrixConfig {
@@ -99,6 +103,8 @@ impl Default for MatrixConfig {
             moderator_power_level: 50,
             data_dir: None,
             edit_window_seconds: 600,
+            cooldown_seconds: 10,
+            cooldown_burst: 3,
         }
     }
 }
@@ -369,6 +375,9 @@ impl Config {
         let d = &self.discord;
         if d.cooldown_burst == 0 {
             return Err("[discord] cooldown_burst must be 1 or more".to_owned());
+        }
+        if self.matrix.cooldown_burst == 0 {
+            return Err("[matrix] cooldown_burst must be 1 or more".to_owned());
         }
         if let Some(s) = &d.shards
             && !s.auto

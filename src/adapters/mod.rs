@@ -7,6 +7,8 @@ pub mod console;
 /// the adapters, so the CLI can filter records of a platform built out.
 pub const DISCORD: &str = "discord";
 pub const MATRIX: &str = "matrix";
+#[cfg(any(feature = "discord", feature = "matrix"))]
+pub mod cooldown;
 #[cfg(feature = "discord")]
 pub mod discord;
 #[cfg(feature = "matrix")]

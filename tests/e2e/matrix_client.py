@@ -219,12 +219,14 @@ homeserver = "{hs}"
 user_id = "{BOT}"
 # Only the moderator's invites are joined; anyone else's are declined.
 moderators = ["@mod:localhost"]
+# The test asks faster than any person would.
+cooldown_seconds = 0
 [metrics]
 listen = "127.0.0.1:{metrics_port}"
 [logging]
 format = "pretty"
 """)
-        env = dict(os.environ, MATRIX_PASSWORD="policybot-password", RUST_LOG="policybot=info,matrix_sdk=warn")
+        env = dict(os.environ, MATRIX_PASSWORD="policybot-password", RUST_LOG=os.environ.get("POLICYBOT_E2E_LOG", "policybot=info,matrix_sdk=warn"))
         env.pop("DISCORD_TOKEN", None)
         bot = Bot(args.binary, work, env)
         bot.start()
@@ -471,6 +473,38 @@ format = "pretty"
         check("logging in again with MATRIX_PASSWORD" in bot.log_text(), "no re-login in the log")
         log(f"7. token revoked: logged in again and answered {time.monotonic() - revoked_at:.1f} s later")
 
+        # 8. Synapse's default message rate limit (0.2/s after a burst of
+        # 10, as on most servers): 30 questions from 3 users at once. Every
+        # reply arrives (the bot waits out M_LIMIT_EXCEEDED), none twice.
+        synapse.stop()
+        yaml_path = os.path.join(work, "homeserver.yaml")
+        with open(yaml_path) as f:
+            yaml = f.read()
+        with open(yaml_path, "w") as f:
+            f.write("\n".join(l for l in yaml.splitlines() if not l.startswith("rc_message:")) + "\n")
+        synapse.start()
+        log("   synapse restarted with its default message rate limit")
+        burst = []
+        started = time.monotonic()
+        for sender in (room, mod_room, other_room):
+            for entry in entries[5:15]:
+                event_id, _ = await sender.send(message(f"policybot: {entry['question']}", BOT))
+                burst.append((event_id, entry["id"]))
+        for event_id, entry_id in burst:
+            _, reply = await room.wait_for("a rate-limited reply", lambda e, q=event_id: e.get("sender") == BOT
+                                           and e["content"].get("m.relates_to", {}).get("m.in_reply_to", {})
+                                           .get("event_id") == q, 300)
+            check(answered_entry(reply) == entry_id, f"wrong answer under the rate limit: {entry_id}")
+        took = time.monotonic() - started
+        await asyncio.sleep(3)
+        for event_id, _ in burst:
+            n = len(room.replies_to(event_id, BOT))
+            check(n == 1, f"question {event_id} answered {n} times under the rate limit")
+        # 20 replies past the burst at one per 5 s: had the limit not
+        # applied, they would have come in a second or two.
+        check(took > 60, f"the rate limit never applied ({took:.0f} s)")
+        log(f"8. default rate limit: {len(burst)} questions from 3 users, all answered once in {took:.0f} s")
+
         # Records: the thumbs-up reached the database.
         out = subprocess.run([args.binary, "--config", "config.toml", "stats", "--json"], cwd=work,
                              capture_output=True, text=True, env=env)
@@ -485,7 +519,7 @@ format = "pretty"
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
         log(f"latency question→reply over {len(lat)} questions: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
         room.task.cancel()
-        log("matrix e2e: 7 passed, 0 failed")
+        log("matrix e2e: 8 passed, 0 failed")
     finally:
         for c in clients:
             await c.close()

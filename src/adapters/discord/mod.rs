@@ -9,7 +9,6 @@
 pub mod render;
 
 use anyhow::{Context as _, Result};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serenity::all::{
     ButtonStyle, ChannelId, ClientBuilder, Command as SlashCommand, CommandDataOptionValue, CommandInteraction,
     CommandOptionType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
@@ -18,10 +17,10 @@ use serenity::all::{
     EventHandler, GatewayIntents, GuildId, HttpBuilder, Interaction, Member, Message, MessageId, MessageReference,
     MessageType, MessageUpdateEvent, Permissions, Ready, UserId,
 };
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::cooldown::Cooldown;
 use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::DiscordConfig;
@@ -152,7 +151,7 @@ struct Sent {
 struct Handler {
     bot: Arc<Bot>,
     cfg: DiscordConfig,
-    cooldown: Option<DefaultKeyedRateLimiter<u64>>,
+    cooldown: Cooldown<u64>,
     /// Question message id → the reply to it.
     sent: Mutex<Recent<MessageId, Sent>>,
     /// Channel → its parent when it is a thread (for passive channels).
@@ -165,9 +164,7 @@ struct Handler {
 
 impl Handler {
     fn new(bot: Arc<Bot>, cfg: DiscordConfig) -> Handler {
-        let cooldown = Duration::from_secs(cfg.cooldown_seconds);
-        let cooldown = Quota::with_period(cooldown)
-            .map(|q| RateLimiter::keyed(q.allow_burst(NonZeroU32::new(cfg.cooldown_burst).unwrap_or(NonZeroU32::MIN))));
+        let cooldown = Cooldown::new(cfg.cooldown_seconds, cfg.cooldown_burst);
         Handler {
             bot,
             cfg,
@@ -193,15 +190,11 @@ impl Handler {
 
     /// `None` when the user may ask now; otherwise how long to wait.
     fn cooling_down(&self, user: UserId) -> Option<Duration> {
-        let limiter = self.cooldown.as_ref()?;
-        let result = limiter.check_key(&user.get());
-        if limiter.len() > super::recent::REMEMBERED {
-            limiter.retain_recent();
-        }
-        if result.is_err() {
+        let wait = self.cooldown.check(&user.get());
+        if wait.is_some() {
             self.bot.metrics.cooldown_hit(PLATFORM);
         }
-        result.err().map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(limiter.clock())))
+        wait
     }
 
     /// Whether the bot listens in `channel` without being mentioned: a

@@ -13,7 +13,8 @@ use anyhow::{Context, Result, bail};
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::{RequestConfig, SyncSettings};
 use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::reaction::{OriginalSyncReactionEvent, ReactionEventContent};
+use matrix_sdk::ruma::events::relation::Annotation;
 use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, ReplacementMetadata,
@@ -27,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Backoff;
+use super::cooldown::Cooldown;
 use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::MatrixConfig;
@@ -104,7 +106,7 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
     let sync = {
         let mut client = client.clone();
         async move {
-            let mut settings = SyncSettings::default().token(first).timeout(Duration::from_secs(30));
+            let mut settings = sync_settings().token(first).timeout(Duration::from_secs(30));
             let mut backoff = Backoff::default();
             loop {
                 let started = Instant::now();
@@ -145,6 +147,26 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
     }
 }
 
+/// What the bot syncs: room messages and state with members lazy-loaded
+/// (a first sync of a room with thousands of members stays small; members
+/// are fetched when a moderator check needs one), no presence, no typing
+/// or receipts, and up to [`TIMELINE`] new events per room per sync.
+fn sync_settings() -> SyncSettings {
+    use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
+    let mut filter = FilterDefinition::with_lazy_loading();
+    filter.presence = matrix_sdk::ruma::api::client::filter::Filter::ignore_all();
+    filter.room.ephemeral = RoomEventFilter::ignore_all();
+    filter.room.timeline.limit = Some(TIMELINE.into());
+    SyncSettings::default()
+        .filter(matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter::FilterDefinition(filter))
+}
+
+/// New events per room in one sync. A server gives 10 by default and drops
+/// the older ones of a larger burst (a "limited" timeline): after the bot
+/// or the server was away for a moment, 30 questions asked at once came
+/// back as the last 10, and 20 people got nothing.
+const TIMELINE: u32 = 200;
+
 /// How long one request may wait for the homeserver while connecting.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a login (with the SDK's own retries) may take.
@@ -152,6 +174,15 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(45);
 
 fn request_config() -> RequestConfig {
     RequestConfig::new().retry_limit(8).timeout(Duration::from_secs(60))
+}
+
+/// For replies: a homeserver's message rate limit (Synapse's default is one
+/// message per 5 s after a burst of 10; M_LIMIT_EXCEEDED with retry_after)
+/// can hold a reply back for minutes when many people ask at once. The SDK
+/// waits the retry_after it is given, up to its 15-minute total; a reply is
+/// late rather than lost.
+fn send_config() -> RequestConfig {
+    RequestConfig::new().retry_limit(500).timeout(Duration::from_secs(60))
 }
 
 /// Reaches the homeserver, logs in and catches up; returns the client and
@@ -196,7 +227,7 @@ async fn connect(
     // The first sync catches up (from the saved position, with full room
     // state) before any handler exists: nothing from before start-up, or
     // from while the bot was away, is answered.
-    let mut settings = SyncSettings::default().timeout(Duration::from_secs(0));
+    let mut settings = sync_settings().timeout(Duration::from_secs(0));
     if let Ok(token) = std::fs::read_to_string(token_path) {
         settings = settings.token(token.trim()).full_state(true);
     }
@@ -374,7 +405,6 @@ struct State {
     started: MilliSecondsSinceUnixEpoch,
     /// (room, asker) → the entries offered and the question.
     pending: Mutex<Recent<(OwnedRoomId, OwnedUserId), Offered>>,
-    /// Question event → our reply event, for edits.
     /// Question event → our reply event and who asked (only they may edit
     /// the question into another one).
     replies: Mutex<Recent<OwnedEventId, (OwnedEventId, OwnedUserId)>>,
@@ -383,6 +413,8 @@ struct State {
     /// Events already handled: a sync repeated after a lost connection
     /// never gets an event answered twice.
     seen: Mutex<Recent<OwnedEventId, ()>>,
+    /// Each user's pace.
+    cooldown: Cooldown<OwnedUserId>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -393,6 +425,7 @@ impl State {
     fn new(bot: Arc<Bot>, cfg: MatrixConfig, me: OwnedUserId) -> State {
         State {
             bot,
+            cooldown: Cooldown::new(cfg.cooldown_seconds, cfg.cooldown_burst),
             cfg,
             me,
             started: MilliSecondsSinceUnixEpoch::now(),
@@ -507,6 +540,16 @@ impl State {
             }
         }
         let Some(text) = self.addressed(&room, &ev, body).await else { return Ok(()) };
+        if let Some(wait) = self.cooldown.check(&ev.sender) {
+            self.bot.metrics.cooldown_hit(PLATFORM);
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "cooldown");
+            // A reaction rather than a message: a user being too quick
+            // should not make the room noisier (or spend the bot's own
+            // message rate).
+            let hourglass = ReactionEventContent::new(Annotation::new(ev.event_id.clone(), "⏳".to_owned()));
+            room.send(hourglass).await.context("cannot react")?;
+            return Ok(());
+        }
         let reply = self.reply_to(&room, &ev.sender, &text).await;
         self.send_reply(&room, &ev, &reply).await
     }
@@ -558,7 +601,7 @@ impl State {
         let content = RoomMessageEventContent::notice_html(notice.body, notice.html)
             .make_reply_to(ReplyMetadata::new(&ev.event_id, &ev.sender, thread), ForwardThread::Yes, AddMentions::No)
             .add_mentions(Mentions::new());
-        let sent = room.send(content).await.context("cannot send the reply")?;
+        let sent = room.send(content).with_request_config(send_config()).await.context("cannot send the reply")?;
         let reply_id = sent.response.event_id;
         lock(&self.replies).insert(ev.event_id.clone(), (reply_id.clone(), ev.sender.clone()));
         if let Reply::Answer { entry, .. } = reply {
@@ -589,7 +632,7 @@ impl State {
         };
         let reply = self.reply_to(room, &ev.sender, &text).await;
         let content = replacement(&render::render_within(&reply, &self.cfg.prefix, EDIT_BYTES), reply_id.clone());
-        room.send(content).await.context("cannot edit the reply")?;
+        room.send(content).with_request_config(send_config()).await.context("cannot edit the reply")?;
         match &reply {
             Reply::Answer { entry, .. } => lock(&self.answers).insert(reply_id, entry.id.clone()),
             _ => drop(lock(&self.answers).remove(&reply_id)),
