@@ -48,7 +48,9 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         // matrix-sdk logs every failed request at error level, and returns
         // the same error to the adapter, which logs it with what to do.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,matrix_sdk::http_client=off"));
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("warn,matrix_sdk::http_client=off,matrix_sdk_crypto::backups=off")
+        });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),

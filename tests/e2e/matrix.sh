@@ -16,10 +16,12 @@ VENV=$ROOT/target/e2e/venv
 WORK=$ROOT/target/e2e/matrix
 PORT=${POLICYBOT_E2E_PORT:-18008}
 
-if ! "$VENV/bin/python" -c "import synapse, nio" 2>/dev/null; then
-  echo "== installing matrix-synapse and matrix-nio into $VENV"
+# matrix-nio's e2e extra brings python-olm (a manylinux wheel: no libolm
+# to build) for the encrypted-DM test.
+if ! "$VENV/bin/python" -c "import synapse, nio, olm" 2>/dev/null; then
+  echo "== installing matrix-synapse and matrix-nio[e2e] into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check matrix-synapse matrix-nio
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check matrix-synapse "matrix-nio[e2e]"
 fi
 
 stop_synapse() {

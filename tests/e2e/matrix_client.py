@@ -24,7 +24,7 @@ import time
 import tomllib
 import urllib.request
 
-from nio import AsyncClient, RoomCreateResponse, RoomSendResponse
+from nio import AsyncClient, AsyncClientConfig, RoomCreateResponse, RoomMessageNotice, RoomSendResponse
 
 SECRET = "test-shared-secret"
 WAIT = 30.0
@@ -456,6 +456,68 @@ format = "pretty"
             check("policybot-password" not in text and token not in text, f"a secret in bot-{run}.log")
         log("   no password or access token in the logs; session file is 0600")
 
+        # 8. An encrypted DM, as Element X makes every DM: the moderator on a
+        # second device with end-to-end encryption asks; the bot decrypts,
+        # answers encrypted, and still does after a restart (store kept).
+        store = os.path.join(work, "nio-store")
+        os.makedirs(store, exist_ok=True)
+        emod = AsyncClient(hs, "@mod:localhost", device_id="E2EDEVICE", store_path=store,
+                           config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False))
+        clients.append(emod)
+        await emod.login("mod-password", device_name="e2e test")
+        # The device's keys go up before anyone can encrypt to it.
+        if emod.should_upload_keys:
+            await emod.keys_upload()
+        await emod.sync(timeout=1000, full_state=True)
+        created = await emod.room_create(is_direct=True, invite=[BOT], initial_state=[
+            {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}])
+        check(isinstance(created, RoomCreateResponse), f"DM not created: {created}")
+        dm = created.room_id
+        notices = {}
+
+        async def on_notice(room, event):
+            if room.room_id == dm and event.sender == BOT:
+                rel = event.source["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+                notices[rel] = (time.monotonic(), event)
+        emod.add_event_callback(on_notice, RoomMessageNotice)
+
+        async def e2e_sync_until(what, done, timeout=WAIT):
+            deadline = time.monotonic() + timeout
+            while not done():
+                check(time.monotonic() < deadline, f"timed out waiting for {what}")
+                await emod.sync(timeout=500)
+        await e2e_sync_until("the bot to join the encrypted DM",
+                             lambda: dm in emod.rooms and BOT in emod.rooms[dm].users)
+        if emod.should_query_keys:
+            await emod.keys_query()
+
+        async def ask_encrypted(text):
+            for _ in range(20):
+                resp = await emod.room_send(dm, "m.room.message", message(text), ignore_unverified_devices=True)
+                if isinstance(resp, RoomSendResponse):
+                    break
+                await asyncio.sleep(0.5)
+            check(isinstance(resp, RoomSendResponse), f"cannot send encrypted: {resp}")
+            sent = time.monotonic()
+            await e2e_sync_until(f"an encrypted answer to {text!r}", lambda: resp.event_id in notices)
+            at, event = notices[resp.event_id]
+            return at - sent, event
+
+        e2e_latencies = []
+        for entry in entries[:10]:
+            took, event = await ask_encrypted(entry["question"])
+            check(f"!claims {entry['id']}" in event.body, f"encrypted DM answered {event.body[:200]}")
+            e2e_latencies.append(took)
+        bot.stop()
+        bot.start()
+        bot.wait_ready()
+        took, event = await ask_encrypted(entries[11]["question"])
+        check(f"!claims {entries[11]['id']}" in event.body, "no encrypted answer after the bot restarted")
+        check("new Matrix session" not in bot.log_text(), "the restart made a new device")
+        lat = sorted(e2e_latencies)
+        log(f"8. encrypted DM answered (and after a restart); latency p50 {statistics.median(lat) * 1000:.0f} ms, "
+            f"p95 {lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] * 1000:.0f} ms over {len(lat)}")
+
         # 7. The bot's token is revoked while it runs: it logs in again with
         # its password and answers within 30 s.
         revoke = urllib.request.Request(f"{hs}/_matrix/client/v3/logout", data=b"{}", method="POST",
@@ -473,7 +535,7 @@ format = "pretty"
         check("logging in again with MATRIX_PASSWORD" in bot.log_text(), "no re-login in the log")
         log(f"7. token revoked: logged in again and answered {time.monotonic() - revoked_at:.1f} s later")
 
-        # 8. Synapse's default message rate limit (0.2/s after a burst of
+        # 9. Synapse's default message rate limit (0.2/s after a burst of
         # 10, as on most servers): 30 questions from 3 users at once. Every
         # reply arrives (the bot waits out M_LIMIT_EXCEEDED), none twice.
         synapse.stop()
@@ -503,7 +565,7 @@ format = "pretty"
         # 20 replies past the burst at one per 5 s: had the limit not
         # applied, they would have come in a second or two.
         check(took > 60, f"the rate limit never applied ({took:.0f} s)")
-        log(f"8. default rate limit: {len(burst)} questions from 3 users, all answered once in {took:.0f} s")
+        log(f"9. default rate limit: {len(burst)} questions from 3 users, all answered once in {took:.0f} s")
 
         # Records: the thumbs-up reached the database.
         out = subprocess.run([args.binary, "--config", "config.toml", "stats", "--json"], cwd=work,
@@ -519,7 +581,7 @@ format = "pretty"
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
         log(f"latency question→reply over {len(lat)} questions: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
         room.task.cancel()
-        log("matrix e2e: 8 passed, 0 failed")
+        log("matrix e2e: 9 passed, 0 failed")
     finally:
         for c in clients:
             await c.close()

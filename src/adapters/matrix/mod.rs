@@ -15,6 +15,7 @@ use matrix_sdk::config::{RequestConfig, SyncSettings};
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::reaction::{OriginalSyncReactionEvent, ReactionEventContent};
 use matrix_sdk::ruma::events::relation::Annotation;
+use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, ReplacementMetadata,
@@ -194,15 +195,12 @@ async fn connect(
     dir: &Path,
     token_path: &Path,
 ) -> Result<(Client, String)> {
-    let client = Client::builder()
-        .homeserver_url(homeserver)
-        // Rate limits (M_LIMIT_EXCEEDED with retry-after) and server errors
-        // are retried by the SDK with backoff; so are network failures,
-        // given a retry limit.
-        .request_config(request_config())
-        .build()
-        .await
-        .with_context(|| format!("cannot set up a Matrix client for {homeserver}"))?;
+    // Without a saved session there is no device the store belongs to: a
+    // login makes a new device, which needs a store of its own.
+    if !dir.join(SESSION_FILE).exists() {
+        retire_store(dir);
+    }
+    let client = build_client(homeserver, dir).await?;
     let mut backoff = Backoff::default();
     let client = loop {
         reachable(&client, homeserver).await;
@@ -228,8 +226,10 @@ async fn connect(
     // state) before any handler exists: nothing from before start-up, or
     // from while the bot was away, is answered.
     let mut settings = sync_settings().timeout(Duration::from_secs(0));
+    // The state of every room is kept in the store, so a restart needs no
+    // full state again.
     if let Ok(token) = std::fs::read_to_string(token_path) {
-        settings = settings.token(token.trim()).full_state(true);
+        settings = settings.token(token.trim());
     }
     let mut backoff = Backoff::default();
     let mut client = client;
@@ -305,7 +305,7 @@ async fn log_in(client: Client, user: &UserId, credential: Credential, dir: &Pat
                     tracing::warn!(error = %e, "the saved Matrix session is not accepted; logging in again");
                     // A restored session cannot be taken back: a new client.
                     let _ = std::fs::remove_file(&path);
-                    return Box::pin(log_in(fresh(&client).await?, user, credential, dir)).await;
+                    return Box::pin(log_in(fresh(&client, dir).await?, user, credential, dir)).await;
                 }
             }
         }
@@ -329,16 +329,23 @@ async fn log_in(client: Client, user: &UserId, credential: Credential, dir: &Pat
                     }
                 })?;
             tracing::info!(device = %response.device_id, "new Matrix session");
+            cross_sign(&client, user, password.expose()).await;
         }
         Credential::AccessToken(token) => {
-            // The device id matters only for encryption, which this bot
-            // does not use; whoami checks the token.
-            let session = MatrixSession {
-                meta: SessionMeta { user_id: user.to_owned(), device_id: "POLICYBOT".into() },
+            // The token's own device (encryption keys belong to it), asked
+            // of the server with a client that keeps nothing.
+            let session = |device_id| MatrixSession {
+                meta: SessionMeta { user_id: user.to_owned(), device_id },
                 tokens: SessionTokens { access_token: token.expose().to_owned(), refresh_token: None },
             };
-            client.restore_session(session).await.context("cannot use MATRIX_ACCESS_TOKEN")?;
-            client.whoami().await.context("the homeserver refused MATRIX_ACCESS_TOKEN")?;
+            let probe =
+                Client::builder().homeserver_url(client.homeserver()).request_config(request_config()).build().await?;
+            probe.restore_session(session("PROBE".into())).await.context("cannot use MATRIX_ACCESS_TOKEN")?;
+            let whoami = probe.whoami().await.context("the homeserver refused MATRIX_ACCESS_TOKEN")?;
+            let device = whoami.device_id.context(
+                "MATRIX_ACCESS_TOKEN belongs to no device, so the bot cannot take part in encrypted rooms; use MATRIX_PASSWORD or a token from a login",
+            )?;
+            client.restore_session(session(device)).await.context("cannot use MATRIX_ACCESS_TOKEN")?;
         }
         Credential::Saved => bail!("no saved Matrix session for {user}; set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"),
     }
@@ -362,12 +369,98 @@ async fn relogin(client: &Client, user: &UserId, credential: &Credential, dir: &
     );
     // The saved session is dead; the login saves the new one.
     let _ = std::fs::remove_file(dir.join(SESSION_FILE));
-    log_in(fresh(client).await?, user, credential.clone(), dir).await
+    log_in(fresh(client, dir).await?, user, credential.clone(), dir).await
 }
 
-/// A new client for the same homeserver (a failed restore cannot be undone).
-async fn fresh(client: &Client) -> Result<Client> {
-    Ok(Client::builder().homeserver_url(client.homeserver()).request_config(request_config()).build().await?)
+/// A new client for the same homeserver, for a new login (a failed restore
+/// cannot be undone), with a store of its own: the old one belongs to the
+/// old device.
+async fn fresh(client: &Client, dir: &Path) -> Result<Client> {
+    retire_store(dir);
+    build_client(client.homeserver().as_str(), dir).await
+}
+
+/// Where the SDK keeps room state and the device's encryption keys.
+fn store_dir(dir: &Path) -> PathBuf {
+    dir.join("store")
+}
+
+/// A store no device will use again is renamed, never deleted: it holds
+/// the keys of messages that old device could read.
+fn retire_store(dir: &Path) {
+    let store = store_dir(dir);
+    if store.exists() {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let retired = dir.join(format!("store.retired-{secs}"));
+        match std::fs::rename(&store, &retired) {
+            Ok(()) => {
+                tracing::warn!(store = %retired.display(), "a new Matrix device: the old device's store is kept aside")
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot move the old Matrix store aside"),
+        }
+    }
+}
+
+/// A client whose state and encryption keys live in an SQLite store in
+/// `dir`, encrypted with the store passphrase.
+async fn build_client(homeserver: &str, dir: &Path) -> Result<Client> {
+    let passphrase = store_passphrase(dir)?;
+    Client::builder()
+        .homeserver_url(homeserver)
+        .sqlite_store(store_dir(dir), Some(passphrase.expose()))
+        // Rate limits (M_LIMIT_EXCEEDED with retry-after) and server errors
+        // are retried by the SDK with backoff; so are network failures,
+        // given a retry limit.
+        .request_config(request_config())
+        .build()
+        .await
+        .with_context(|| format!("cannot set up a Matrix client for {homeserver} with its store in {}", dir.display()))
+}
+
+/// The passphrase the store is encrypted with: `MATRIX_STORE_PASSPHRASE`
+/// (or a file named by `MATRIX_STORE_PASSPHRASE_FILE`); else one made once
+/// and kept beside the store, owner-only, with a warning (the store is then
+/// only as safe as the data directory).
+fn store_passphrase(dir: &Path) -> Result<Secret> {
+    if let Some(secret) = crate::secrets::from_env("MATRIX_STORE_PASSPHRASE")? {
+        return Ok(secret);
+    }
+    let path = dir.join("store.passphrase");
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && !text.trim().is_empty()
+    {
+        return Ok(Secret::new(text.trim().to_owned()));
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
+    let made: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    save_private(&path, &made)?;
+    tracing::warn!(
+        file = %path.display(),
+        "MATRIX_STORE_PASSPHRASE is not set; the Matrix store's passphrase was made and kept in the data directory"
+    );
+    Ok(Secret::new(made))
+}
+
+/// Cross-signs the new device (password-confirmed), so clients that send
+/// keys only to verified devices still send them to the bot. Failing is a
+/// warning: most clients send keys to unverified devices too.
+async fn cross_sign(client: &Client, user: &UserId, password: &str) {
+    use matrix_sdk::ruma::api::client::uiaa;
+    let encryption = client.encryption();
+    let Err(e) = encryption.bootstrap_cross_signing_if_needed(None).await else { return };
+    let Some(info) = e.as_uiaa_response() else {
+        return tracing::warn!(error = %e, "cannot set up cross-signing for the bot's device");
+    };
+    let mut auth = uiaa::Password::new(
+        uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(user.to_string())),
+        password.to_owned(),
+    );
+    auth.session = info.session.clone();
+    match encryption.bootstrap_cross_signing_if_needed(Some(uiaa::AuthData::Password(auth))).await {
+        Ok(()) => tracing::info!("the bot's device is cross-signed"),
+        Err(e) => tracing::warn!(error = %e, "cannot set up cross-signing for the bot's device"),
+    }
 }
 
 /// Writes a file only the owner can read (it holds an access token),
@@ -415,6 +508,8 @@ struct State {
     seen: Mutex<Recent<OwnedEventId, ()>>,
     /// Each user's pace.
     cooldown: Cooldown<OwnedUserId>,
+    /// Rooms already told that a message could not be decrypted.
+    told_undecryptable: Mutex<Recent<OwnedRoomId, ()>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -433,6 +528,7 @@ impl State {
             replies: Mutex::default(),
             answers: Mutex::default(),
             seen: Mutex::default(),
+            told_undecryptable: Mutex::default(),
         }
     }
 
@@ -446,6 +542,11 @@ impl State {
                     tracing::warn!(error = %format!("{e:#}"), "Matrix message not answered");
                 }
             }
+        });
+        let state = self.clone();
+        client.add_event_handler(move |ev: OriginalSyncRoomEncryptedEvent, room: Room| {
+            let state = state.clone();
+            async move { state.on_undecryptable(ev, room).await }
         });
         let state = self.clone();
         client.add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
@@ -654,6 +755,28 @@ fn replacement(notice: &render::Notice, reply_id: OwnedEventId) -> RoomMessageEv
 }
 
 impl State {
+    /// A message the bot cannot decrypt (no keys for it: a client that sends
+    /// keys only to verified devices, or keys still on their way). Logged,
+    /// and said once per room, so the asker knows to send it again.
+    async fn on_undecryptable(&self, ev: OriginalSyncRoomEncryptedEvent, room: Room) {
+        if ev.sender == self.me || ev.origin_server_ts < self.started || !self.first_time(&ev.event_id) {
+            return;
+        }
+        tracing::warn!(room = %room.room_id(), event = %ev.event_id, "cannot decrypt a message (no keys for it)");
+        let room_id = room.room_id().to_owned();
+        if lock(&self.told_undecryptable).get(&room_id, Duration::MAX).is_some() {
+            return;
+        }
+        lock(&self.told_undecryptable).insert(room_id, ());
+        let notice = RoomMessageEventContent::notice_plain(
+            "I could not read an encrypted message here: your client did not send me the keys for it. Please send it again; if this keeps happening, let your client send keys to unverified devices, or verify my device.",
+        )
+        .add_mentions(Mentions::new());
+        if let Err(e) = room.send(notice).with_request_config(send_config()).await {
+            tracing::warn!(error = %e, "cannot say that a message could not be decrypted");
+        }
+    }
+
     /// 👍 / 👎 on one of our answers: feedback for that entry.
     fn on_reaction(&self, ev: OriginalSyncReactionEvent, room: Room) {
         if ev.sender == self.me || ev.origin_server_ts < self.started {
