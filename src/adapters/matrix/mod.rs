@@ -448,7 +448,11 @@ fn store_passphrase(dir: &Path) -> Result<Secret> {
 async fn cross_sign(client: &Client, user: &UserId, password: &str) {
     use matrix_sdk::ruma::api::client::uiaa;
     let encryption = client.encryption();
-    let Err(e) = encryption.bootstrap_cross_signing_if_needed(None).await else { return };
+    // Servers let a first upload of cross-signing keys through without a
+    // password (MSC3967); later ones ask for it.
+    let Err(e) = encryption.bootstrap_cross_signing_if_needed(None).await else {
+        return tracing::info!("the bot's device is cross-signed");
+    };
     let Some(info) = e.as_uiaa_response() else {
         return tracing::warn!(error = %e, "cannot set up cross-signing for the bot's device");
     };
