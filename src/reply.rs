@@ -150,9 +150,9 @@ impl Footer {
         }
     }
 
-    /// One disputed claim with the other side, e.g. "SB 2710 was passed in
-    /// 2019 — this answer says 2019; the answer "recent-changes" says 2017
-    /// (/claims recent-changes)".
+    /// One disputed claim with the other side, e.g. "SB 12 was passed in
+    /// 2019 — this answer says 2019; the answer "history" says 2017
+    /// (/claims history)".
     pub fn dispute_line(d: &Disputed, claims_command: &str) -> String {
         let Some(subject) = &d.subject else { return d.claim.clone() };
         let years = |ys: &[u16]| ys.iter().map(u16::to_string).collect::<Vec<_>>().join(" and ");

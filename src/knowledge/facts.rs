@@ -67,7 +67,7 @@ fn strip_list_marker(line: &str) -> &str {
 }
 
 /// Canonical names of the bills, acts and statute sections a sentence
-/// mentions: "Senate Bill 2710", "SB 2710" and "S.B. 2710" are all "SB 2710".
+/// mentions: "Senate Bill 12", "SB 12" and "S.B. 12" are all "SB 12".
 pub fn bills(sentence: &str) -> BTreeSet<String> {
     static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(senate|house)\s+bill\s+(?:no\.?\s*)?(\d+)\b|\b([sh])\.?\s?b\.?\s?(\d+)\b").unwrap()

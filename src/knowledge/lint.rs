@@ -22,7 +22,7 @@ pub struct Mention {
 /// A law that the knowledge says was made in different years.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contradiction {
-    /// Canonical name, e.g. "SB 2710".
+    /// Canonical name, e.g. "SB 12".
     pub subject: String,
     pub mentions: Vec<Mention>,
 }
@@ -94,7 +94,7 @@ fn dated_laws(entries: &[Entry]) -> BTreeMap<String, Vec<Mention>> {
 /// Marks as disputed every unverified claim that states one side of a
 /// contradiction: a claim of an entry involved that gives the year that entry
 /// gives, and names the law or reports a law being made. A claim about the
-/// same law that gives no year ("the SPLC sued over SB 2710") is left alone.
+/// same law that gives no year ("a group sued over SB 12") is left alone.
 /// Returns the claims it marked, as (entry id, claim index).
 pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) -> BTreeSet<(String, usize)> {
     let mut marked = BTreeSet::new();
