@@ -73,8 +73,7 @@ impl Keys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
                 let keys = Keys::random()?;
-                let hex: String = keys.0.iter().map(|b| format!("{b:02x}")).collect();
-                write_new_private(&path, &hex)?;
+                write_new_private(&path, &crate::secrets::hex(&keys.0))?;
                 tracing::info!(file = %path.display(), "made the key for the records' hashes");
                 Ok(keys)
             }
@@ -104,9 +103,7 @@ impl Keys {
     }
 
     fn random() -> Result<Keys> {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
-        Ok(Keys(key))
+        crate::secrets::random_key().map(Keys)
     }
 
     /// A keyed hash of `parts`; each is length-prefixed so ("ab", "c") and

@@ -30,6 +30,19 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// 32 bytes from the operating system's random source: the records' hash
+/// key and a made Matrix store passphrase.
+pub fn random_key() -> Result<[u8; 32]> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
+    Ok(key)
+}
+
+/// Lowercase hexadecimal, the form keys are kept in on disk.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Reads `name` from the environment, or the file named by `name_FILE`.
 /// `Ok(None)` when neither is set (or the value is empty); an error when both
 /// are set or the file cannot be read, naming the variable, never the value.

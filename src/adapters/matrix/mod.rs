@@ -431,9 +431,7 @@ fn store_passphrase(dir: &Path) -> Result<Secret> {
     {
         return Ok(Secret::new(text.trim().to_owned()));
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
-    let made: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let made = crate::secrets::hex(&crate::secrets::random_key()?);
     save_private(&path, &made)?;
     tracing::warn!(
         file = %path.display(),
