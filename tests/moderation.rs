@@ -297,18 +297,27 @@ fn concurrent_reloads_never_leave_older_files_in_use() {
     let question = |bot: &Bot| {
         bot.knowledge().entries.iter().find(|e| e.question.contains("What are the current")).unwrap().question.clone()
     };
+    // Saves are atomic (write aside, rename), as editors and deploy tools
+    // make them: a plain truncate-and-write could be read half-done by one
+    // of the concurrent reloads, which is then rightly refused and is not
+    // what this test is about.
+    let save = |text: String| {
+        let aside = dir.path().join(".mississippi-ice.toml.partial");
+        std::fs::write(&aside, text).unwrap();
+        std::fs::rename(&aside, file(dir.path())).unwrap();
+    };
     // Each round: a save, then reloads from four triggers at once; one more
     // save lands while they run. Whatever finishes last must have read the
     // newest files.
     for round in 0..8 {
-        std::fs::write(file(dir.path()), version(2 * round)).unwrap();
+        save(version(2 * round));
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| reload(&bot).unwrap());
             }
             s.spawn(|| {
                 std::thread::sleep(Duration::from_millis(20));
-                std::fs::write(file(dir.path()), version(2 * round + 1)).unwrap();
+                save(version(2 * round + 1));
                 reload(&bot).unwrap();
             });
         });
