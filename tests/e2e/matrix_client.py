@@ -176,6 +176,15 @@ class Room:
                 and ev["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id]
 
 
+def revoke(hs, token):
+    """Logs the session with this token out, as an admin or a user would
+    who revokes it: the bot's next request gets M_UNKNOWN_TOKEN."""
+    req = urllib.request.Request(f"{hs}/_matrix/client/v3/logout", data=b"{}", method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        check(r.status == 200, f"logout: {r.status}")
+
+
 def message(text, mention=None):
     content = {"msgtype": "m.text", "body": text}
     if mention:
@@ -424,9 +433,20 @@ format = "pretty"
         log("4. answered after a Synapse restart")
 
         # 5. The bot restarts: nothing old is answered again, no new login.
+        # An invite that comes while it is away is joined when it is back.
         bot.stop()
+        away = await mod.room_create(name="invited while away", invite=[BOT])
+        check(isinstance(away, RoomCreateResponse), f"room not created: {away}")
         bot.start()
         bot.wait_ready()
+        deadline = time.monotonic() + WAIT
+        while True:
+            members = await mod.joined_members(away.room_id)
+            if BOT in [m.user_id for m in getattr(members, "members", [])]:
+                break
+            check(time.monotonic() < deadline, f"the invite sent while the bot was away was never joined: {members}")
+            await asyncio.sleep(0.5)
+        log("   an invite sent while the bot was stopped was joined when it started")
         _, reply = await ask(entries[2]["question"])
         check(answered_entry(reply) == entries[2]["id"], "no answer after the bot restart")
         check("new Matrix session" not in bot.log_text(), "the restart logged in afresh")
@@ -456,7 +476,7 @@ format = "pretty"
             check("policybot-password" not in text and token not in text, f"a secret in bot-{run}.log")
         log("   no password or access token in the logs; session file is 0600")
 
-        # 8. An encrypted DM, as Element X makes every DM: the moderator on a
+        # 7. An encrypted DM, as Element X makes every DM: the moderator on a
         # second device with end-to-end encryption asks; the bot decrypts,
         # answers encrypted, and still does after a restart (store kept).
         store = os.path.join(work, "nio-store")
@@ -515,16 +535,37 @@ format = "pretty"
         check(f"!claims {entries[11]['id']}" in event.body, "no encrypted answer after the bot restarted")
         check("new Matrix session" not in bot.log_text(), "the restart made a new device")
         lat = sorted(e2e_latencies)
-        log(f"8. encrypted DM answered (and after a restart); latency p50 {statistics.median(lat) * 1000:.0f} ms, "
+        log(f"7. encrypted DM answered (and after a restart); latency p50 {statistics.median(lat) * 1000:.0f} ms, "
             f"p95 {lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] * 1000:.0f} ms over {len(lat)}")
 
-        # 7. The bot's token is revoked while it runs: it logs in again with
+        # 8. Messages the bot has no keys for (the sender's client keeps
+        # them from the bot's device, as clients that share keys only with
+        # verified devices do): each is logged, and the room is told once.
+        check("cannot decrypt a message" not in bot.log_text(), "a message went undecrypted before this step")
+        told = []
+
+        async def on_told(room, event):
+            if room.room_id == dm and event.sender == BOT and "could not read an encrypted message" in event.body:
+                told.append(event)
+        emod.add_event_callback(on_told, RoomMessageNotice)
+        for device in emod.device_store.active_user_devices(BOT):
+            emod.blacklist_device(device)
+        emod.invalidate_outbound_session(dm)
+        for text in ["a question the bot cannot read", "another it cannot read", "and a third"]:
+            resp = await emod.room_send(dm, "m.room.message", message(text), ignore_unverified_devices=True)
+            check(isinstance(resp, RoomSendResponse), f"cannot send encrypted: {resp}")
+        await e2e_sync_until("the bot to log three undecryptable messages",
+                             lambda: bot.log_text().count("cannot decrypt a message") >= 3)
+        await e2e_sync_until("the notice that a message could not be read", lambda: told)
+        settle = time.monotonic() + 3
+        await e2e_sync_until("any further notice", lambda: time.monotonic() > settle)
+        logged = bot.log_text().count("cannot decrypt a message")
+        check(logged == 3 and len(told) == 1, f"{logged} logged, {len(told)} notices for 3 undecryptable messages")
+        log("8. three messages without keys: each logged, the room told once (a plain notice)")
+
+        # 9. The bot's token is revoked while it runs: it logs in again with
         # its password and answers within 30 s.
-        revoke = urllib.request.Request(f"{hs}/_matrix/client/v3/logout", data=b"{}", method="POST",
-                                        headers={"Authorization": f"Bearer {token}",
-                                                 "Content-Type": "application/json"})
-        with urllib.request.urlopen(revoke, timeout=10) as r:
-            check(r.status == 200, f"logout: {r.status}")
+        revoke(hs, token)
         revoked_at = time.monotonic()
         event_id, sent = await room.send(message(f"policybot: {entries[4]['question']}", BOT))
         asked.append(event_id)
@@ -533,9 +574,9 @@ format = "pretty"
                                        .get("event_id") == event_id, 30)
         check(answered_entry(reply) == entries[4]["id"], "wrong answer after logging in again")
         check("logging in again with MATRIX_PASSWORD" in bot.log_text(), "no re-login in the log")
-        log(f"7. token revoked: logged in again and answered {time.monotonic() - revoked_at:.1f} s later")
+        log(f"9. token revoked: logged in again and answered {time.monotonic() - revoked_at:.1f} s later")
 
-        # 9. Synapse's default message rate limit (0.2/s after a burst of
+        # 10. Synapse's default message rate limit (0.2/s after a burst of
         # 10, as on most servers): 30 questions from 3 users at once. Every
         # reply arrives (the bot waits out M_LIMIT_EXCEEDED), none twice.
         synapse.stop()
@@ -565,7 +606,7 @@ format = "pretty"
         # 20 replies past the burst at one per 5 s: had the limit not
         # applied, they would have come in a second or two.
         check(took > 60, f"the rate limit never applied ({took:.0f} s)")
-        log(f"9. default rate limit: {len(burst)} questions from 3 users, all answered once in {took:.0f} s")
+        log(f"10. default rate limit: {len(burst)} questions from 3 users, all answered once in {took:.0f} s")
 
         # Records: the thumbs-up reached the database.
         out = subprocess.run([args.binary, "--config", "config.toml", "stats", "--json"], cwd=work,
@@ -576,12 +617,34 @@ format = "pretty"
               f"no 👍 recorded: {stats}")
         log("   a 👍 reaction was recorded as helpful feedback")
 
+        # 11. A token only (no password to log in again) that is revoked
+        # while the bot runs ends it with one clear error and exit 1.
+        bot.stop()
+        with open(session_path) as f:
+            token = json.load(f)["access_token"]
+        token_env = dict(env, MATRIX_ACCESS_TOKEN=token)
+        token_env.pop("MATRIX_PASSWORD")
+        token_bot = Bot(args.binary, work, token_env)
+        token_bot.runs = bot.runs
+        bot = token_bot
+        bot.start()
+        bot.wait_ready()
+        revoke(hs, token)
+        revoked_at = time.monotonic()
+        try:
+            code = bot.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise Failure("the bot still runs 30 s after its only credential was revoked")
+        last = bot.log_text().strip().splitlines()[-1]
+        check(code == 1 and "MATRIX_PASSWORD is not set" in last, f"exit {code}, last line {last!r}")
+        log(f"11. token only, revoked: exit 1 after {time.monotonic() - revoked_at:.1f} s, naming the fix")
+
         lat = sorted(latencies)
         p50 = statistics.median(lat)
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
         log(f"latency question→reply over {len(lat)} questions: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
         room.task.cancel()
-        log("matrix e2e: 9 passed, 0 failed")
+        log("matrix e2e: 11 passed, 0 failed")
     finally:
         for c in clients:
             await c.close()
