@@ -75,6 +75,27 @@ impl Harness {
         route: Route,
     ) -> Harness {
         let standin = StandIn::start().await;
+        // The operator switched the intent on in the portal, as README says.
+        if extra_config.contains("message_content_intent = true") {
+            standin.portal_allows(MESSAGE_CONTENT);
+        }
+        let mut harness = Harness::spawn(standin, extra_config, extra_files, route);
+        // Ready when the commands are registered; a bot that exits instead
+        // fails the test at once with its log.
+        let deadline = std::time::Instant::now() + WAIT;
+        while !harness.standin.calls().iter().any(ready) {
+            if let Some(status) = harness.child.try_wait().unwrap() {
+                panic!("the bot exited with {status}");
+            }
+            assert!(std::time::Instant::now() < deadline, "the bot did not connect");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        harness
+    }
+
+    /// The bot, started against `standin` over a copy of the shipped
+    /// knowledge plus `extra_files`; not yet connected.
+    fn spawn(standin: StandIn, extra_config: &str, extra_files: &[(&str, String)], route: Route) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let knowledge = dir.path().join("knowledge");
         std::fs::create_dir(&knowledge).unwrap();
@@ -120,18 +141,19 @@ impl Harness {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let mut harness = Harness { standin, child, dir, log };
-        // Ready when the commands are registered; a bot that exits instead
-        // fails the test at once with its log.
+        Harness { standin, child, dir, log }
+    }
+
+    /// How the bot exited; fails with `hung` if it still runs after [`WAIT`].
+    async fn exited(&mut self, hung: &str) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + WAIT;
-        while !harness.standin.calls().iter().any(ready) {
-            if let Some(status) = harness.child.try_wait().unwrap() {
-                panic!("the bot exited with {status}");
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
             }
-            assert!(std::time::Instant::now() < deadline, "the bot did not connect");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(std::time::Instant::now() < deadline, "{hung}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        harness
     }
 
     fn knowledge_dir(&self) -> PathBuf {
@@ -674,14 +696,7 @@ async fn sigterm_finishes_the_reply_in_flight_and_exits_cleanly() {
     let stopped = std::time::Instant::now();
     let status = Command::new("kill").args(["-TERM", &h.child.id().to_string()]).status().unwrap();
     assert!(status.success());
-    let deadline = std::time::Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = h.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(std::time::Instant::now() < deadline, "still running after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = h.exited("still running after SIGTERM").await;
     let took = stopped.elapsed();
     assert!(status.success(), "exit status {status}");
     // It waited for Discord to take the reply instead of dropping it.
@@ -994,4 +1009,22 @@ async fn a_rate_limited_reply_is_retried_after_retry_after_and_sent_once() {
         .map(|c| c.status)
         .collect();
     assert_eq!(attempts, [429, 200], "one refusal, then one delivery");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privileged_intent_the_portal_has_off_ends_the_bot_with_what_to_switch_on() {
+    // Passive channels ask for Message Content; this application never had
+    // it switched on, so Discord closes the gateway with 4014.
+    let standin = StandIn::start().await;
+    let config = format!("message_content_intent = true\npassive_channels = [{CHANNEL_ID}]");
+    let mut h = Harness::spawn(standin, &config, &[], Route::Proxy);
+    let status = h.exited("the bot still runs after Discord closed with 4014").await;
+    let asked = h.standin.identify().expect("the bot never identified")["intents"].as_u64().unwrap();
+    assert_ne!(asked & MESSAGE_CONTENT, 0, "the bot did not ask for Message Content");
+    let log = std::fs::read_to_string(&h.log).unwrap();
+    let last = log.lines().last().unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(last.contains("Message Content Intent") && last.contains("message_content_intent"), "{last}");
+    // Nothing was registered or sent: the bot never got as far as READY.
+    assert!(h.standin.calls().iter().all(|c| c.method == "GET"), "{:#?}", h.standin.calls());
 }

@@ -11,7 +11,10 @@
 //! - a reply to a deleted message only with `fail_if_not_exists: false`
 //!   (else 400, code 50035);
 //! - `GET /channels/{id}` knows the threads a test registers;
-//! - a message POST can be rate limited once (429 with `retry-after`).
+//! - a message POST can be rate limited once (429 with `retry-after`);
+//! - an IDENTIFY asking for a privileged intent the application has not
+//!   switched on in the developer portal is closed with 4014 (Message
+//!   Content is off until a test switches it on, as for a new application).
 //!
 //! It also stands in for discord.com itself: an HTTPS proxy (CONNECT) that
 //! answers TLS for discord.com with a certificate from a CA it makes, so
@@ -29,6 +32,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub const BOT_ID: u64 = 900_000_000_000_000_001;
 pub const APP_ID: u64 = 900_000_000_000_000_002;
@@ -41,6 +46,11 @@ pub const MOD_ROLE: u64 = 900_000_000_000_000_006;
 pub const MANAGE_GUILD: u64 = 1 << 5;
 /// VIEW_CHANNEL | SEND_MESSAGES | USE_APPLICATION_COMMANDS: an ordinary member.
 pub const MEMBER_PERMS: u64 = (1 << 10) | (1 << 11) | (1 << 31);
+
+/// Gateway intents Discord calls privileged: GUILD_MEMBERS, GUILD_PRESENCES,
+/// MESSAGE_CONTENT (https://discord.com/developers/docs/events/gateway#privileged-intents).
+pub const PRIVILEGED_INTENTS: u64 = (1 << 1) | (1 << 8) | (1 << 15);
+pub const MESSAGE_CONTENT: u64 = 1 << 15;
 
 /// One REST call as the bot made it.
 #[derive(Debug, Clone)]
@@ -74,6 +84,8 @@ struct State {
     threads: std::collections::HashMap<String, (u64, u64)>,
     /// Message POSTs still to answer with a 429.
     rate_limited: usize,
+    /// Privileged intents switched on in the developer portal.
+    portal_intents: u64,
 }
 
 pub struct StandIn {
@@ -164,6 +176,11 @@ impl StandIn {
     }
 
     /// Makes `thread` a public thread under `parent`.
+    /// Switches privileged intents on, as an operator does in the portal.
+    pub fn portal_allows(&self, intents: u64) {
+        self.shared.state.lock().unwrap().portal_intents |= intents;
+    }
+
     pub fn add_thread(&self, thread: u64, parent: u64) {
         self.shared.state.lock().unwrap().threads.insert(thread.to_string(), (parent, GUILD_ID));
     }
@@ -280,6 +297,13 @@ async fn serve_gateway(stream: TcpStream, shared: Arc<Shared>, ws_url: String) {
                     Some(1) => { let _ = sink.send(Ws::Text(json!({"op": 11}).to_string())).await; }
                     Some(2) => {
                         *shared.identify.lock().unwrap() = Some(payload["d"].clone());
+                        let asked = payload["d"]["intents"].as_u64().unwrap_or(0);
+                        let allowed = shared.state.lock().unwrap().portal_intents;
+                        if asked & PRIVILEGED_INTENTS & !allowed != 0 {
+                            let close = CloseFrame { code: CloseCode::from(4014), reason: "Disallowed intent(s).".into() };
+                            let _ = sink.send(Ws::Close(Some(close))).await;
+                            return;
+                        }
                         let ready = json!({"op": 0, "t": "READY", "s": 1, "d": {
                             "v": 10, "user": user(BOT_ID, "policybot", true), "guilds": [],
                             "session_id": "standin-session", "resume_gateway_url": ws_url,

@@ -84,9 +84,7 @@ pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
         }
     };
     tokio::select! {
-        started = started => started.context(
-            "the Discord connection failed; check DISCORD_TOKEN and that the bot's intents are enabled in the developer portal",
-        ),
+        started = started => started.map_err(gateway_failed),
         () = stop.wait() => {
             tracing::info!("stopping Discord shards");
             // Shards that are connected close cleanly; one still retrying a
@@ -94,6 +92,21 @@ pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
             shards.shutdown_all().await;
             Ok(())
         }
+    }
+}
+
+/// Why the gateway ended for good, in words that say what to change: the
+/// close codes serenity gives up on are an operator's to fix.
+fn gateway_failed(e: serenity::Error) -> anyhow::Error {
+    use serenity::gateway::GatewayError;
+    match e {
+        serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => anyhow::anyhow!(
+            "Discord refused the Message Content intent (gateway close 4014): switch on \"Message Content Intent\" on your application's Bot page in the developer portal, or set [discord] message_content_intent = false and remove passive_channels"
+        ),
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => anyhow::anyhow!(
+            "Discord rejected DISCORD_TOKEN on the gateway (close 4004); copy the bot token again from the developer portal (your application → Bot → Reset Token)"
+        ),
+        other => anyhow::Error::new(other).context("the Discord connection failed"),
     }
 }
 
