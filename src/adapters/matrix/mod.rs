@@ -684,12 +684,15 @@ impl State {
             is_moderator: needs_moderator && self.is_moderator(room, sender).await,
             origin: self.origin(room),
         };
-        if matches!(command, Command::Reload) && sender.is_moderator {
+        // A reload reads and indexes files; the unanswered list waits on the
+        // records database (seconds, while another process holds it): off
+        // the async workers, so other rooms keep getting answers meanwhile.
+        if needs_moderator && sender.is_moderator {
             let bot = self.bot.clone();
             let prefix = prefix.to_owned();
-            return tokio::task::spawn_blocking(move || bot.handle(&Command::Reload, sender, &prefix))
+            return tokio::task::spawn_blocking(move || bot.handle(&command, sender, &prefix))
                 .await
-                .unwrap_or_else(|e| Reply::error(format!("the reload crashed: {e}; the previous knowledge stays")));
+                .unwrap_or_else(|e| Reply::error(format!("the command crashed: {e}; the knowledge in use stays")));
         }
         self.bot.handle(&command, sender, prefix)
     }
