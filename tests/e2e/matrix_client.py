@@ -618,8 +618,14 @@ format = "pretty"
         log("   a 👍 reaction was recorded as helpful feedback")
 
         # 11. A token only (no password to log in again) that is revoked
-        # while the bot runs ends it with one clear error and exit 1.
+        # while the bot runs ends it with one clear error and exit 1. This
+        # last run also paces askers: one question, then one per 10 min.
         bot.stop()
+        config_path = os.path.join(work, "config.toml")
+        with open(config_path) as f:
+            config = f.read()
+        with open(config_path, "w") as f:
+            f.write(config.replace("cooldown_seconds = 0", "cooldown_seconds = 600\ncooldown_burst = 1"))
         with open(session_path) as f:
             token = json.load(f)["access_token"]
         token_env = dict(env, MATRIX_ACCESS_TOKEN=token)
@@ -629,6 +635,18 @@ format = "pretty"
         bot = token_bot
         bot.start()
         bot.wait_ready()
+        await ask(entries[0]["question"])
+        too_soon, _ = await room.send(message(f"policybot: {entries[1]['question']}", BOT))
+        await ask(entries[2]["question"], sender_room=mod_room)
+        await room.wait_for("the hourglass", lambda e: e.get("sender") == BOT and e.get("type") == "m.reaction"
+                            and e["content"]["m.relates_to"].get("event_id") == too_soon)
+        await asyncio.sleep(3)
+        hourglasses = [e for _, e in room.events if e.get("sender") == BOT and e.get("type") == "m.reaction"
+                       and e["content"]["m.relates_to"].get("event_id") == too_soon]
+        check(len(hourglasses) == 1 and hourglasses[0]["content"]["m.relates_to"]["key"] == "⏳",
+              f"reactions to the question asked too soon: {hourglasses}")
+        check(not room.replies_to(too_soon, BOT), "the question asked too soon was answered")
+        log("   cooldown: alice's second question got one ⏳ and no reply; the moderator's was answered")
         revoke(hs, token)
         revoked_at = time.monotonic()
         try:
