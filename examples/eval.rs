@@ -4,6 +4,9 @@
 //!   cargo run --release --example eval -- [--half tuning|reporting|all]
 //!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--misses] [--dump FILE]
 //!
+//! `wrong*` is the wrong share less answers that another copy of the same
+//! message is labelled with (see `Report::wrong_uncontested`).
+//!
 //! Built in: `dev` (the shipped knowledge, with its synonyms and with none)
 //! and `covid` (CovidFAQ imported as-is), read from `../shared/eval/` when
 //! it is there. A corpus given without KNOWLEDGE_DIR is imported from its
@@ -164,8 +167,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!(
-        "{:<18} {:<9} {:<8} {:>5} {:>8} {:>6} {:>8} {:>6} {:>8}",
-        "corpus", "half", "mode", "n", "overall", "wrong", "ans.right", "first", "µs/q"
+        "{:<18} {:<9} {:<8} {:>5} {:>8} {:>6} {:>7} {:>8} {:>6} {:>8}",
+        "corpus", "half", "mode", "n", "overall", "wrong", "wrong*", "ans.right", "first", "µs/q"
     );
     for corpus in &corpora {
         let (kb, questions) = load(corpus)?;
@@ -185,7 +188,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let report = evaluate(&kb, &config.matching, &labelled);
             println!(
-                "{:<18} {:<9} {:<8} {:>5} {:>8.3} {:>6.3} {:>8.3} {:>6.3} {:>8.0}",
+                "{:<18} {:<9} {:<8} {:>5} {:>8.3} {:>6.3} {:>7.3} {:>8.3} {:>6.3} {:>8.0}",
                 corpus.name,
                 match half {
                     Some(Half::Tuning) => "tuning",
@@ -196,6 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 report.cases.len(),
                 report.overall(),
                 report.wrong(),
+                report.wrong_uncontested(),
                 report.answered_right(),
                 report.first_choice(),
                 report.micros_per_message()
@@ -224,7 +228,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .collect();
                     let line = serde_json::json!({
                         "corpus": corpus.name, "mode": mode, "half": format!("{:?}", half_of(&l.message)),
-                        "expected": l.expected, "evidence": s.evidence, "known_share": s.known_share,
+                        "expected": l.expected, "message": l.message, "evidence": s.evidence, "known_share": s.known_share,
                         "out_of_scope": s.out_of_scope, "ranked": ranked, "sibling": s.sibling,
                     });
                     writeln!(out, "{line}")?;

@@ -47,6 +47,19 @@ impl Report {
     pub fn wrong(&self) -> f64 {
         self.share(|c| c.wrong)
     }
+    /// Answered wrong even allowing for contested labels: the entry given
+    /// is not the label of any copy of the same message (compared
+    /// trimmed and in lower case). Public FAQ query sets label one text
+    /// with several entries; an answer that matches another copy's label
+    /// is not evidence of a matching fault.
+    pub fn wrong_uncontested(&self) -> f64 {
+        let key = |c: &Case| c.labelled.message.trim().to_lowercase();
+        let mut labels: std::collections::HashMap<String, Vec<Option<&str>>> = std::collections::HashMap::new();
+        for c in &self.cases {
+            labels.entry(key(c)).or_default().push(c.labelled.expected.as_deref());
+        }
+        self.share(|c| c.wrong && !labels[&key(c)].contains(&c.got.as_deref()))
+    }
     /// Answered with the right entry.
     pub fn answered_right(&self) -> f64 {
         self.share(|c| c.outcome == Outcome::Answer && c.right)
@@ -140,4 +153,41 @@ pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelle
         })
         .collect();
     Report { cases, elapsed: started.elapsed() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(expected: Option<&str>, message: &str, got: Option<&str>) -> Case {
+        let answered = got.is_some();
+        let right = answered && got == expected;
+        Case {
+            labelled: Labelled { expected: expected.map(str::to_owned), message: message.to_owned() },
+            outcome: if answered { Outcome::Answer } else { Outcome::None },
+            got: got.map(str::to_owned),
+            first: got.map(str::to_owned),
+            confidence: 0.5,
+            right,
+            wrong: answered && !right,
+        }
+    }
+
+    #[test]
+    fn a_wrong_answer_another_copy_of_the_message_is_labelled_with_is_contested() {
+        let report = Report {
+            cases: vec![
+                // One text, two labels: answering "b" is wrong for the first
+                // copy, right for the second.
+                case(Some("a"), "Should I wear a mask?", Some("b")),
+                case(Some("b"), "should i wear a mask? ", Some("b")),
+                // No copy says "c": wrong either way.
+                case(Some("a"), "what is it", Some("c")),
+                case(None, "hello", None),
+            ],
+            elapsed: std::time::Duration::ZERO,
+        };
+        assert_eq!(report.wrong(), 0.5);
+        assert_eq!(report.wrong_uncontested(), 0.25);
+    }
 }
