@@ -205,6 +205,12 @@ pub struct DiscordConfig {
     /// Roles whose members may use /reload and /unanswered, besides members
     /// with the Manage Server permission.
     pub moderator_roles: Vec<u64>,
+    /// The servers the bot may serve; empty for any. When set, the bot
+    /// leaves any other server as soon as it sees it (at start, or when
+    /// someone adds it) and answers nothing there meanwhile: what people
+    /// ask stays among communities the operator chose. Direct messages are
+    /// answered either way.
+    pub allowed_guilds: Vec<u64>,
     /// Each user may ask `cooldown_burst` questions at once, then one every
     /// `cooldown_seconds`.
     pub cooldown_seconds: u64,
@@ -234,6 +240,7 @@ impl Default for DiscordConfig {
             message_content_intent: false,
             passive_channels: Vec::new(),
             moderator_roles: Vec::new(),
+            allowed_guilds: Vec::new(),
             cooldown_seconds: 10,
             cooldown_burst: 3,
             edit_window_seconds: 600,
@@ -395,6 +402,14 @@ impl Config {
         if m.homeserver.is_some() != m.user_id.is_some() {
             return Err("[matrix] needs both homeserver and user_id (or neither)".to_owned());
         }
+        if let Some(dev) = d.dev_guild
+            && !d.allowed_guilds.is_empty()
+            && !d.allowed_guilds.contains(&dev)
+        {
+            return Err(format!(
+                "[discord] dev_guild {dev} is not in allowed_guilds, so the bot would leave it; add it to the list"
+            ));
+        }
         if !d.passive_channels.is_empty() && !d.message_content_intent {
             return Err(
                 "[discord] passive_channels needs message_content_intent = true (and the intent switched on in the developer portal)"
@@ -450,6 +465,7 @@ mod tests {
             ("[matching]\nagree_cosine = 1.5\n", "agree_cosine = 1.5 is outside 0..1"),
             ("[matching]\nsibling_margin = -2\n", "sibling_margin = -2 is outside -1..1"),
             ("[matching]\ncosine_margin = nan\n", "cosine_margin = NaN is outside 0..1"),
+            ("[discord]\ndev_guild = 5\nallowed_guilds = [6]\n", "dev_guild 5 is not in allowed_guilds"),
         ] {
             std::fs::write(&path, text).unwrap();
             let err = Config::load(&path, true).unwrap_err().to_string();

@@ -1028,3 +1028,41 @@ async fn a_privileged_intent_the_portal_has_off_ends_the_bot_with_what_to_switch
     // Nothing was registered or sent: the bot never got as far as READY.
     assert!(h.standin.calls().iter().all(|c| c.method == "GET"), "{:#?}", h.standin.calls());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_not_in_allowed_guilds_is_left_once_and_never_answered() {
+    const OTHER_GUILD: u64 = 900_000_000_000_000_088;
+    let h = Harness::start(&format!("allowed_guilds = [{GUILD_ID}]"), &[]).await;
+    let asked = h.standin.identify().unwrap()["intents"].as_u64().unwrap();
+    assert_ne!(asked & 1, 0, "GUILDS is needed to see servers joined later");
+
+    // Discord sends each server at start and when the bot is added.
+    h.standin.dispatch("GUILD_CREATE", guild_json(GUILD_ID, "ours"));
+    h.standin.dispatch("GUILD_CREATE", guild_json(OTHER_GUILD, "someone else's\nserver"));
+    let leave = format!("/api/v10/users/@me/guilds/{OTHER_GUILD}");
+    h.standin.wait_for("leaving the other server", WAIT, |c| c.method == "DELETE" && c.path == leave).await;
+
+    // Until Discord has taken the bot out, nothing there is answered...
+    let (id, mut message) = h.standin.message(&alice(), &format!("<@{BOT_ID}> who trains the police?"), true, true);
+    message["guild_id"] = json!(OTHER_GUILD.to_string());
+    h.standin.dispatch("MESSAGE_CREATE", message);
+    h.assert_no_reply(id).await;
+    // ...and a command there is told why, privately.
+    let (_, token, mut interaction) =
+        h.standin.interaction(2, slash("ask", string_option("question", "who trains the police?")), ordinary(), None);
+    interaction["guild_id"] = json!(OTHER_GUILD.to_string());
+    h.standin.dispatch("INTERACTION_CREATE", interaction);
+    let cb = h.standin.wait_for("the refusal", WAIT, |c| c.path.contains(&format!("/{token}/callback"))).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64), "{:#}", cb.body);
+    assert!(text_of(&cb.body["data"]).contains("not set up for this server"), "{:#}", cb.body);
+
+    // The allowed server and direct messages are answered as ever.
+    h.say(&alice(), &format!("<@{BOT_ID}> who trains the police?"), true, true).await;
+    h.say(&alice(), "who trains the police?", false, false).await;
+    let calls = h.standin.calls();
+    let leaves: Vec<&Call> = calls.iter().filter(|c| c.method == "DELETE" && c.path.contains("/guilds/")).collect();
+    assert_eq!(leaves.len(), 1, "{leaves:#?}");
+    assert_eq!(leaves[0].path, leave);
+    let log = std::fs::read_to_string(&h.log).unwrap();
+    assert!(log.contains("not in [discord] allowed_guilds") && log.contains("someone else's\\nserver"), "{log}");
+}

@@ -258,6 +258,19 @@ impl StandIn {
     }
 }
 
+/// A GUILD_CREATE payload with the fields serenity 0.12 requires.
+pub fn guild_json(id: u64, name: &str) -> Value {
+    json!({
+        "id": id.to_string(), "name": name, "owner_id": "100", "verification_level": 0,
+        "default_message_notifications": 0, "explicit_content_filter": 0, "roles": [], "emojis": [],
+        "features": [], "mfa_level": 0, "system_channel_flags": 0, "premium_tier": 0, "preferred_locale": "en-US",
+        "nsfw_level": 0, "stickers": [], "premium_progress_bar_enabled": false,
+        "joined_at": "2024-01-01T00:00:00.000000+00:00", "large": false, "member_count": 2, "voice_states": [],
+        "members": [], "channels": [], "threads": [], "presences": [], "stage_instances": [],
+        "guild_scheduled_events": [],
+    })
+}
+
 pub fn user(id: u64, name: &str, bot: bool) -> Value {
     json!({"id": id.to_string(), "username": name, "discriminator": "0", "global_name": null, "avatar": null, "bot": bot})
 }
@@ -502,6 +515,8 @@ fn route(
             None => (200, Some(bot_message(channel, id.parse().unwrap_or(0)))),
         },
         ("DELETE", ["channels", _, "messages", _]) => (204, None),
+        // Leave a server (https://discord.com/developers/docs/resources/user#leave-guild).
+        ("DELETE", ["users", "@me", "guilds", _]) => (204, None),
         ("PUT", ["channels", _, "messages", _, "reactions", ..]) => (204, None),
         ("POST", ["interactions", id, _, "callback"]) => {
             if !state.acknowledged.insert((*id).to_owned()) {

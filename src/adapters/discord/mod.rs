@@ -69,6 +69,11 @@ pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
     if cfg.message_content_intent {
         intents |= GatewayIntents::MESSAGE_CONTENT;
     }
+    // GUILD_CREATE (each server at start, and one joined later) comes only
+    // with GUILDS, which is not privileged.
+    if !cfg.allowed_guilds.is_empty() {
+        intents |= GatewayIntents::GUILDS;
+    }
     let handler = Handler::new(bot, cfg.clone());
     let mut client = ClientBuilder::new_with_http(http, intents)
         .event_handler(handler)
@@ -248,6 +253,12 @@ impl Handler {
         })
     }
 
+    /// Whether the bot serves this server (direct messages always).
+    fn serves(&self, guild: Option<GuildId>) -> bool {
+        let allowed = &self.cfg.allowed_guilds;
+        guild.is_none_or(|g| allowed.is_empty() || allowed.contains(&g.get()))
+    }
+
     fn sender(&self, guild: Option<GuildId>, channel: ChannelId, member: Option<&Member>) -> Sender {
         Sender { is_moderator: self.is_moderator(member), origin: self.origin(guild, channel) }
     }
@@ -294,7 +305,7 @@ impl Handler {
         if msg.author.bot || msg.webhook_id.is_some() || msg.author.id == me {
             return Ok(());
         }
-        if !matches!(msg.kind, MessageType::Regular | MessageType::InlineReply) {
+        if !matches!(msg.kind, MessageType::Regular | MessageType::InlineReply) || !self.serves(msg.guild_id) {
             return Ok(());
         }
         let addressed = msg.guild_id.is_none() || msg.mentions.iter().any(|u| u.id == me);
@@ -600,9 +611,27 @@ impl EventHandler for Handler {
         }
     }
 
+    async fn guild_create(&self, ctx: Context, guild: serenity::all::Guild, _is_new: Option<bool>) {
+        if self.serves(Some(guild.id)) {
+            return;
+        }
+        // Debug formatting: a server's name is anyone's text, kept on one line.
+        tracing::warn!(guild = %guild.id, name = ?guild.name, "leaving a server that is not in [discord] allowed_guilds");
+        if let Err(e) = guild.id.leave(&ctx.http).await {
+            tracing::warn!(guild = %guild.id, error = %e, "cannot leave the server; it is ignored meanwhile");
+        }
+    }
+
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let _in_flight = self.bot.begin();
+        let elsewhere = render::notice("I'm not set up for this server, so I'm leaving it.");
         let result = match &interaction {
+            Interaction::Command(cmd) if !self.serves(cmd.guild_id) => respond(&ctx, cmd, &elsewhere).await,
+            Interaction::Component(click) if !self.serves(click.guild_id) => {
+                respond_component(&ctx, click, &elsewhere, false).await
+            }
+            // No choices to offer there; Discord shows none.
+            Interaction::Autocomplete(cmd) if !self.serves(cmd.guild_id) => Ok(()),
             Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
             Interaction::Autocomplete(cmd) => self.on_autocomplete(&ctx, cmd).await,
             Interaction::Component(click) => self.on_component(&ctx, click).await,
