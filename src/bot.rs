@@ -171,6 +171,10 @@ impl Bot {
             )),
             Command::Reload => self.reload(Trigger::Asked),
             Command::Unanswered => self.unanswered(sender.origin),
+            Command::Privacy => Reply::Privacy {
+                kept_days: (self.store.is_some() && self.records_off.is_none())
+                    .then_some(self.config.data.retention_days),
+            },
             other => {
                 let started = Instant::now();
                 let reply = core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix);

@@ -18,6 +18,8 @@ pub enum Command {
     Topic(String),
     Claims(String),
     Help,
+    /// What the bot keeps of what people ask, and for how long.
+    Privacy,
     Reload,
     Unanswered,
 }
@@ -29,6 +31,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("topics", "list the topics I know"),
     ("topic NAME", "list the questions of one topic"),
     ("claims ID", "show every claim in an answer, with its status and source"),
+    ("privacy", "what I keep of what you ask, and for how long"),
     ("help", "show this help"),
     ("reload", "reload the knowledge files (moderators only)"),
     ("unanswered", "the questions I could not answer, most asked first (moderators only)"),
@@ -65,6 +68,7 @@ impl Command {
             "topic" => need("a topic name", Command::Topic),
             "claims" => need("an entry id", Command::Claims),
             "help" => Ok(Command::Help),
+            "privacy" => Ok(Command::Privacy),
             "reload" => Ok(Command::Reload),
             "unanswered" => Ok(Command::Unanswered),
             "" => return None,
@@ -107,6 +111,7 @@ impl Command {
         Ok(match word.as_str() {
             "" | "help" | "commands" => Command::Help,
             "topics" => Command::Topics,
+            "privacy" => Command::Privacy,
             "reload" => Command::Reload,
             "unanswered" => Command::Unanswered,
             _ => Command::Ask(text.to_owned()),
@@ -252,9 +257,9 @@ pub fn handle(
         Command::Help => {
             Reply::Help { commands: COMMANDS.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect() }
         }
-        Command::Reload | Command::Unanswered => {
-            Reply::error(format!("{prefix}reload and {prefix}unanswered are handled by the bot, not the core"))
-        }
+        Command::Reload | Command::Unanswered | Command::Privacy => Reply::error(format!(
+            "{prefix}reload, {prefix}unanswered and {prefix}privacy are handled by the bot, not the core"
+        )),
     }
 }
 

@@ -313,6 +313,11 @@ pub enum Reply {
     Help {
         commands: Vec<(String, String)>,
     },
+    /// What is kept of what people ask: for `kept_days` days, or nothing
+    /// (`None`) when the bot keeps no records.
+    Privacy {
+        kept_days: Option<u64>,
+    },
     Reloaded(ReloadReport),
     /// The most asked unanswered questions; `total` counts every group.
     Unanswered {
@@ -324,6 +329,30 @@ pub enum Reply {
     Error {
         message: String,
     },
+}
+
+/// What the bot keeps of what people ask, as a heading and points, the
+/// same on every platform. It says what `records` stores: the text of a
+/// question only when nothing answered it (or its suggestions were turned
+/// down), never who asked; votes under a keyed hash; every record tagged
+/// with its community, which only that community's moderators and the
+/// operator see.
+pub fn privacy(kept_days: Option<u64>) -> (&'static str, Vec<String>) {
+    let Some(days) = kept_days else {
+        return ("I keep no record of what you ask: record keeping is off on this bot.", Vec::new());
+    };
+    (
+        "What I keep of what you ask:",
+        vec![
+            format!(
+                "A question I could not answer (or whose suggestions you turned down) is kept as text for {days} days, without who asked, so that an answer can be added."
+            ),
+            "Those questions are read by the moderators of the server or room they were asked in (never by moderators elsewhere) and by the person who runs this bot.".to_owned(),
+            "For a question I answer, only which answer I gave is counted; the question is not kept.".to_owned(),
+            "A 👍 or 👎 on an answer counts once per person, kept as a keyed hash, not your account.".to_owned(),
+            "Where I listen without being asked, a message I do not answer is neither answered nor kept.".to_owned(),
+        ],
+    )
 }
 
 impl Reply {
@@ -405,6 +434,13 @@ impl Reply {
                     let _ = writeln!(out, "  (no claims recorded)");
                 }
                 out.pop();
+            }
+            Reply::Privacy { kept_days } => {
+                let (head, points) = privacy(*kept_days);
+                out.push_str(head);
+                for point in points {
+                    let _ = write!(out, "\n• {point}");
+                }
             }
             Reply::Help { commands } => {
                 let _ = writeln!(out, "Ask a question in your own words, or use a command:");

@@ -286,7 +286,7 @@ async fn a_mention_gets_an_answer_embed_with_the_caveat_footer_and_no_pings() {
     assert_eq!(registered.path, format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands"));
     let commands = registered.body.as_array().unwrap();
     let names: Vec<&str> = commands.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ask", "topics", "topic", "claims", "help", "reload", "unanswered"]);
+    assert_eq!(names, ["ask", "topics", "topic", "claims", "privacy", "help", "reload", "unanswered"]);
     for c in commands.iter().filter(|c| c["name"] == "reload" || c["name"] == "unanswered") {
         assert_eq!(c["default_member_permissions"], json!(MANAGE_GUILD.to_string()));
     }
@@ -1065,4 +1065,15 @@ async fn a_server_not_in_allowed_guilds_is_left_once_and_never_answered() {
     assert_eq!(leaves[0].path, leave);
     let log = std::fs::read_to_string(&h.log).unwrap();
     assert!(log.contains("not in [discord] allowed_guilds") && log.contains("someone else's\\nserver"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_privacy_says_privately_what_is_kept_and_for_how_long() {
+    let h = Harness::start("", &[]).await;
+    let cb = h.interact(2, slash("privacy", json!([])), ordinary(), None).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64), "{:#}", cb.body);
+    let (_, config) = h.expected();
+    let text = text_of(&cb.body["data"]);
+    assert!(text.contains(&format!("kept as text for {} days", config.data.retention_days)), "{text}");
+    assert!(text.contains("never by moderators elsewhere"), "{text}");
 }

@@ -356,3 +356,29 @@ fn a_knowledge_directory_deleted_and_made_again_is_watched_again() {
     std::thread::sleep(Duration::from_millis(2_000));
     assert_eq!(reloads(&bot).0, ok + 1);
 }
+
+#[test]
+fn privacy_says_what_is_kept_and_for_how_long_and_that_is_what_is_kept() {
+    let dir = shipped_copy();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.data.retention_days = 30;
+    let mut bot = Bot::load(config, dir.path().to_path_buf()).unwrap();
+    let privacy = |bot: &Bot| bot.handle(&Command::Privacy, sender(), "/").render_plain("/");
+    assert!(privacy(&bot).starts_with("I keep no record of what you ask"), "{}", privacy(&bot));
+
+    let store = Store::open(data.path(), Duration::from_secs(30 * 86_400)).unwrap();
+    bot.set_store(store, policybot::records::Keys::ephemeral());
+    let said = privacy(&bot);
+    assert!(said.contains("kept as text for 30 days, without who asked"), "{said}");
+    assert!(said.contains("only which answer I gave is counted; the question is not kept"), "{said}");
+    // What it says is what happens: the answered question is not kept,
+    // the unanswered one is, and nothing names the asker.
+    let unanswerable = "zxcv qwerty asdf";
+    assert!(matches!(bot.handle(&Command::Ask(QUESTION.into()), sender(), "/"), Reply::Answer { .. }));
+    assert!(matches!(bot.handle(&Command::Ask(unanswerable.into()), sender(), "/"), Reply::NoMatch { .. }));
+    bot.store().unwrap().flush();
+    let kept: Vec<String> =
+        Reader::open(data.path()).unwrap().unanswered(None, None).unwrap().into_iter().map(|u| u.text).collect();
+    assert_eq!(kept, [unanswerable]);
+}

@@ -414,6 +414,7 @@ impl Handler {
                 bot.handle(&Command::Claims(id.strip_prefix(ENTRY_VALUE).unwrap_or(id).to_owned()), sender, "/")
             }
             "help" => bot.handle(&Command::Help, sender, "/"),
+            "privacy" => bot.handle(&Command::Privacy, sender, "/"),
             name @ ("reload" | "unanswered") if !sender.is_moderator => {
                 let command = if name == "reload" { Command::Reload } else { Command::Unanswered };
                 bot.handle(&command, sender, "/")
@@ -554,6 +555,7 @@ impl Handler {
             CreateCommand::new("claims")
                 .description("Every claim in an answer, with its status and source")
                 .add_option(text("entry", "The answer (its id is in the answer's footer)", true)),
+            CreateCommand::new("privacy").description("What I keep of what you ask, and for how long"),
             CreateCommand::new("help").description("How to ask, and what I can do"),
             moderators(CreateCommand::new("reload").description("Reload the knowledge files (moderators)")),
             moderators(CreateCommand::new("unanswered").description("Questions I could not answer (moderators)")),

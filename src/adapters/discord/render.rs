@@ -270,6 +270,13 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
             );
             Out { ephemeral: true, ..embed(Some("policybot help"), text, BLUE) }
         }
+        Reply::Privacy { kept_days } => {
+            let (head, points) = crate::reply::privacy(*kept_days);
+            let lines: Vec<String> = points.iter().map(|p| format!("• {p}")).collect();
+            let text = if lines.is_empty() { head.to_owned() } else { fit_lines(&lines, DESCRIPTION) };
+            let title = if lines.is_empty() { None } else { Some(head) };
+            Out { ephemeral: true, ..embed(title, text, BLUE) }
+        }
         Reply::Reloaded(_) | Reply::Unanswered { .. } => {
             Out { ephemeral: true, ..embed(None, fit(&reply.render_plain("/"), DESCRIPTION, "\n…"), GREEN) }
         }
