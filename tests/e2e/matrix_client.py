@@ -373,6 +373,11 @@ format = "pretty"
         await asyncio.sleep(2)
         check(not room.replies_to(foo_id, BOT), "answered another bot's !roll")
         log("   another bot's !roll was left alone; !topics was answered")
+        privacy_id, _ = await room.send(message("!privacy"))
+        _, privacy = await room.wait_for("the reply to !privacy", lambda e: e.get("sender") == BOT and e["content"]
+                                         .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == privacy_id)
+        check("kept as text for 90 days, without who asked" in privacy["content"]["body"], privacy["content"]["body"])
+        log("   !privacy says what is kept and for how long")
 
         # A question in a thread is answered in the thread.
         root_id, _ = await room.send(message("a thread about enforcement"))
