@@ -626,11 +626,11 @@ impl EventHandler for Handler {
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let _in_flight = self.bot.begin();
-        let elsewhere = render::notice("I'm not set up for this server, so I'm leaving it.");
+        let elsewhere = || render::notice("I'm not set up for this server, so I'm leaving it.");
         let result = match &interaction {
-            Interaction::Command(cmd) if !self.serves(cmd.guild_id) => respond(&ctx, cmd, &elsewhere).await,
+            Interaction::Command(cmd) if !self.serves(cmd.guild_id) => respond(&ctx, cmd, &elsewhere()).await,
             Interaction::Component(click) if !self.serves(click.guild_id) => {
-                respond_component(&ctx, click, &elsewhere, false).await
+                respond_component(&ctx, click, &elsewhere(), false).await
             }
             // No choices to offer there; Discord shows none.
             Interaction::Autocomplete(cmd) if !self.serves(cmd.guild_id) => Ok(()),
