@@ -207,7 +207,7 @@ async def main():
     try:
         synapse.start()
         log("synapse up")
-        for user in ["policybot", "mod", "alice", "otherbot"]:
+        for user in ["policybot", "mod", "alice", "otherbot", "voter"]:
             register(hs, user, f"{user}-password")
         BOT = "@policybot:localhost"
 
@@ -252,15 +252,18 @@ format = "pretty"
         await mod.login("mod-password")
         other = AsyncClient(hs, "@otherbot:localhost")
         await other.login("otherbot-password")
-        clients = [alice, mod, other]
+        voter = AsyncClient(hs, "@voter:localhost")
+        await voter.login("voter-password")
+        clients = [alice, mod, other, voter]
         # The moderator creates the room (creators outrank everyone). Alice
         # holds power 100 in it, as she would in a room she made herself;
         # the room is not in moderator_rooms, so that makes her no moderator.
-        created = await mod.room_create(name="policy", invite=[BOT, "@alice:localhost", "@otherbot:localhost"],
+        created = await mod.room_create(name="policy", invite=[BOT, "@alice:localhost", "@otherbot:localhost",
+                                                               "@voter:localhost"],
                                         power_level_override={"users": {"@alice:localhost": 100}})
         check(isinstance(created, RoomCreateResponse), f"room not created: {created}")
         room_id = created.room_id
-        for c in (alice, other):
+        for c in (alice, other, voter):
             await c.join(room_id)
         room = Room(alice, room_id)
         room.start()
@@ -598,6 +601,33 @@ format = "pretty"
             for entry in entries[5:15]:
                 event_id, _ = await sender.send(message(f"policybot: {entry['question']}", BOT))
                 burst.append((event_id, entry["id"]))
+        # While replies wait on the limit, the bot keeps syncing: a 👍 from
+        # someone who has not sent anything yet is recorded at once.
+        burst_ids = {q for q, _ in burst}
+
+        def burst_replies():
+            return [e for _, e in room.events if e.get("sender") == BOT and e["content"].get("m.relates_to", {})
+                    .get("m.in_reply_to", {}).get("event_id") in burst_ids]
+        await room.wait_for("a first rate-limited reply", lambda e: bool(burst_replies()), 60)
+        first_reply = burst_replies()[0]
+        voted_entry = answered_entry(first_reply)
+
+        def helpful(entry_id):
+            out = subprocess.run([args.binary, "--config", "config.toml", "stats", "--json"], cwd=work,
+                                 capture_output=True, text=True, env=env)
+            check(out.returncode == 0, out.stderr)
+            return sum(e["helpful"] for e in json.loads(out.stdout)["entries"] if e["entry"] == entry_id)
+        before = helpful(voted_entry)
+        await Room(voter, room_id).send({"m.relates_to": {"rel_type": "m.annotation", "key": "👍",
+                                                          "event_id": first_reply["event_id"]}}, kind="m.reaction")
+        voted_at = time.monotonic()
+        while helpful(voted_entry) == before:
+            check(time.monotonic() - voted_at < 30, "a 👍 was not recorded while replies waited on the rate limit")
+            await asyncio.sleep(0.3)
+        waiting = len(burst) - len(burst_replies())
+        check(waiting >= 5, f"only {waiting} replies were still waiting when the 👍 was recorded")
+        log(f"   a 👍 was recorded {time.monotonic() - voted_at:.1f} s after it was sent, while {waiting} replies "
+            "still waited on the rate limit")
         for event_id, entry_id in burst:
             _, reply = await room.wait_for("a rate-limited reply", lambda e, q=event_id: e.get("sender") == BOT
                                            and e["content"].get("m.relates_to", {}).get("m.in_reply_to", {})

@@ -97,6 +97,7 @@ pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()
     let metrics = bot.metrics.clone();
     metrics.set_connected(PLATFORM, true);
     let state = Arc::new(State::new(bot, cfg, user.clone()));
+    state.start_lanes();
     state.clone().install(&client);
     state.clone().invites_while_away(&client).await;
     tracing::info!(rooms = client.joined_rooms().len(), "Matrix ready: answering new messages");
@@ -512,7 +513,27 @@ struct State {
     cooldown: Cooldown<OwnedUserId>,
     /// Rooms already told that a message could not be decrypted.
     told_undecryptable: Mutex<Recent<OwnedRoomId, ()>>,
+    /// Where handlers leave messages for the workers that answer them.
+    lanes: std::sync::OnceLock<Vec<tokio::sync::mpsc::Sender<Job>>>,
 }
+
+/// A message for a worker to handle.
+enum Job {
+    Message(Box<OriginalSyncRoomMessageEvent>, Room),
+    Undecryptable(Box<OriginalSyncRoomEncryptedEvent>, Room),
+}
+
+/// Workers that answer, each taking the rooms that hash to it, in order.
+/// matrix-sdk runs event handlers inside the sync and the end-to-end
+/// requests a reply may wait for (a `/keys/query` for the room's members)
+/// go out only between syncs: a reply made inside the handler waited 5 s
+/// for a query its own wait held back, and a reply held by a rate limit
+/// held every room. Messages of one room stay in order (a question before
+/// its edit, a suggestion before the number that picks it).
+const LANES: usize = 4;
+/// Messages waiting per lane; past it a message is dropped with a warning
+/// rather than holding up the sync.
+const LANE_DEPTH: usize = 1_024;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -531,24 +552,66 @@ impl State {
             answers: Mutex::default(),
             seen: Mutex::default(),
             told_undecryptable: Mutex::default(),
+            lanes: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Starts the workers (once: a new client after a re-login reuses them).
+    fn start_lanes(self: &Arc<Self>) {
+        self.lanes.get_or_init(|| {
+            (0..LANES)
+                .map(|_| {
+                    let (tx, mut rx) = tokio::sync::mpsc::channel(LANE_DEPTH);
+                    let state = self.clone();
+                    tokio::spawn(async move {
+                        while let Some(job) = rx.recv().await {
+                            let _in_flight = state.bot.begin();
+                            match job {
+                                Job::Message(ev, room) => {
+                                    if let Err(e) = state.on_message(*ev, room).await {
+                                        tracing::warn!(error = %format!("{e:#}"), "Matrix message not answered");
+                                    }
+                                }
+                                Job::Undecryptable(ev, room) => state.on_undecryptable(*ev, room).await,
+                            }
+                        }
+                    });
+                    tx
+                })
+                .collect()
+        });
+    }
+
+    /// Leaves `job` for the worker of its room; never waits.
+    fn enqueue(&self, job: Job) {
+        use std::hash::{Hash, Hasher};
+        let Some(lanes) = self.lanes.get() else { return };
+        let (Job::Message(_, room) | Job::Undecryptable(_, room)) = &job;
+        let room = room.room_id().to_owned();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        room.hash(&mut hasher);
+        let lane = &lanes[(hasher.finish() % lanes.len() as u64) as usize];
+        match lane.try_send(job) {
+            Ok(()) => {}
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(room = %room, "too many messages waiting to be answered; one was dropped");
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                tracing::error!(room = %room, "the worker for this room stopped; restart the bot");
+            }
         }
     }
 
     fn install(self: Arc<Self>, client: &Client) {
         let state = self.clone();
         client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
-            let state = state.clone();
-            async move {
-                let _in_flight = state.bot.begin();
-                if let Err(e) = state.on_message(ev, room).await {
-                    tracing::warn!(error = %format!("{e:#}"), "Matrix message not answered");
-                }
-            }
+            state.enqueue(Job::Message(Box::new(ev), room));
+            std::future::ready(())
         });
         let state = self.clone();
         client.add_event_handler(move |ev: OriginalSyncRoomEncryptedEvent, room: Room| {
-            let state = state.clone();
-            async move { state.on_undecryptable(ev, room).await }
+            state.enqueue(Job::Undecryptable(Box::new(ev), room));
+            std::future::ready(())
         });
         let state = self.clone();
         client.add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
