@@ -107,8 +107,7 @@ pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) ->
                 if claim.status != ClaimStatus::Unverified {
                     continue;
                 }
-                let dated = years(&claim.text).contains(&m.year);
-                if dated && (bills(&claim.text).contains(&c.subject) || is_enactment(&claim.text)) {
+                if states_side(&claim.text, c, m.year) {
                     claim.status = ClaimStatus::Disputed;
                     marked.insert((entry.id.clone(), index));
                 }
@@ -116,6 +115,14 @@ pub fn mark_disputed(entries: &mut [Entry], contradictions: &[Contradiction]) ->
         }
     }
     marked
+}
+
+/// Whether a claim states the side of contradiction `c` that dates it in
+/// `year`: it gives that year and names the law or reports a law being
+/// made. The one rule both for marking claims disputed and for finding the
+/// other side of one.
+fn states_side(claim: &str, c: &Contradiction, year: u16) -> bool {
+    years(claim).contains(&year) && (bills(claim).contains(&c.subject) || is_enactment(claim))
 }
 
 /// Where a disputed claim's contradiction stands: what is dated, the years
@@ -131,11 +138,9 @@ pub struct OtherSide {
 /// [`mark_disputed`] marks claims), with the other side; `None` for a claim
 /// marked disputed by hand.
 pub fn other_side(entry: &Entry, claim: &Claim, contradictions: &[Contradiction]) -> Option<OtherSide> {
-    let claim_years = years(&claim.text);
     contradictions.iter().find_map(|c| {
         let here: BTreeSet<u16> = c.mentions.iter().filter(|m| m.entry == entry.id).map(|m| m.year).collect();
-        let about = bills(&claim.text).contains(&c.subject) || is_enactment(&claim.text);
-        if !about || !claim_years.iter().any(|y| here.contains(y)) {
+        if !here.iter().any(|&year| states_side(&claim.text, c, year)) {
             return None;
         }
         let elsewhere: BTreeSet<(String, u16)> = c
