@@ -41,18 +41,32 @@ impl<K: Hash + Eq + Clone, V: Clone> Recent<K, V> {
         self.map.get(key).filter(|(_, at)| at.elapsed() <= within).map(|(v, _)| v.clone())
     }
 
-    pub fn contains(&self, key: &K) -> bool {
-        self.map.contains_key(key)
-    }
-
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.map.remove(key).map(|(v, _)| v)
+    }
+}
+
+impl<K: Hash + Eq + Clone> Recent<K, ()> {
+    /// Remembers `key`; true the first time (while it is remembered): for
+    /// "handle this once" sets.
+    pub fn first(&mut self, key: &K) -> bool {
+        if self.map.contains_key(key) {
+            return false;
+        }
+        self.insert(key.clone(), ());
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_is_true_once_per_key() {
+        let mut seen = Recent::default();
+        assert!(seen.first(&"a") && !seen.first(&"a") && seen.first(&"b"));
+    }
 
     #[test]
     fn keeps_the_newest_keys_and_reinsertion_renews_them() {
@@ -65,8 +79,8 @@ mod tests {
         r.insert(REMEMBERED, "new");
         // 1 was the oldest; 0 was renewed and stays.
         assert_eq!(r.get(&0, Duration::MAX), Some("again"));
-        assert!(!r.contains(&1));
-        assert!(r.contains(&REMEMBERED));
+        assert!(!r.map.contains_key(&1));
+        assert!(r.map.contains_key(&REMEMBERED));
         assert_eq!(r.remove(&0), Some("again"));
         assert_eq!(r.get(&0, Duration::MAX), None);
         assert_eq!(r.get(&2, Duration::ZERO), None);

@@ -629,12 +629,7 @@ impl State {
     }
 
     fn first_time(&self, event: &OwnedEventId) -> bool {
-        let mut seen = lock(&self.seen);
-        if seen.contains(event) {
-            return false;
-        }
-        seen.insert(event.clone(), ());
-        true
+        lock(&self.seen).first(event)
     }
 
     async fn is_moderator(&self, room: &Room, user: &UserId) -> bool {
@@ -831,11 +826,9 @@ impl State {
             return;
         }
         tracing::warn!(room = %room.room_id(), event = %ev.event_id, "cannot decrypt a message (no keys for it)");
-        let room_id = room.room_id().to_owned();
-        if lock(&self.told_undecryptable).get(&room_id, Duration::MAX).is_some() {
+        if !lock(&self.told_undecryptable).first(&room.room_id().to_owned()) {
             return;
         }
-        lock(&self.told_undecryptable).insert(room_id, ());
         let notice = RoomMessageEventContent::notice_plain(
             "I could not read an encrypted message here: your client did not send me the keys for it. Please send it again; if this keeps happening, let your client send keys to unverified devices, or verify my device.",
         )
