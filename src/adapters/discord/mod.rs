@@ -182,7 +182,7 @@ struct Handler {
 
 impl Handler {
     fn new(bot: Arc<Bot>, cfg: DiscordConfig) -> Handler {
-        let cooldown = Cooldown::new(cfg.cooldown_seconds, cfg.cooldown_burst);
+        let cooldown = Cooldown::new(cfg.cooldown_seconds, cfg.cooldown_burst, bot.metrics.clone(), PLATFORM);
         Handler {
             bot,
             cfg,
@@ -208,11 +208,7 @@ impl Handler {
 
     /// `None` when the user may ask now; otherwise how long to wait.
     fn cooling_down(&self, user: UserId) -> Option<Duration> {
-        let wait = self.cooldown.check(&user.get());
-        if wait.is_some() {
-            self.bot.metrics.cooldown_hit(PLATFORM);
-        }
-        wait
+        self.cooldown.check(&user.get())
     }
 
     /// Whether the bot listens in `channel` without being mentioned: a

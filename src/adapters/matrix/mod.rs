@@ -542,8 +542,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl State {
     fn new(bot: Arc<Bot>, cfg: MatrixConfig, me: OwnedUserId) -> State {
         State {
+            cooldown: Cooldown::new(cfg.cooldown_seconds, cfg.cooldown_burst, bot.metrics.clone(), PLATFORM),
             bot,
-            cooldown: Cooldown::new(cfg.cooldown_seconds, cfg.cooldown_burst),
             cfg,
             me,
             started: MilliSecondsSinceUnixEpoch::now(),
@@ -702,7 +702,6 @@ impl State {
         }
         let Some(text) = self.addressed(&room, &ev, body).await else { return Ok(()) };
         if let Some(wait) = self.cooldown.check(&ev.sender) {
-            self.bot.metrics.cooldown_hit(PLATFORM);
             tracing::debug!(wait_ms = wait.as_millis() as u64, "cooldown");
             // A reaction rather than a message: a user being too quick
             // should not make the room noisier (or spend the bot's own
