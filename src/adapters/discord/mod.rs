@@ -100,6 +100,10 @@ pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
     }
 }
 
+/// What to do about a token Discord rejects, at the REST check or the gateway.
+const COPY_TOKEN_AGAIN: &str =
+    "copy the bot token again from the developer portal (your application → Bot → Reset Token)";
+
 /// Why the gateway ended for good, in words that say what to change: the
 /// close codes serenity gives up on are an operator's to fix.
 fn gateway_failed(e: serenity::Error) -> anyhow::Error {
@@ -108,9 +112,9 @@ fn gateway_failed(e: serenity::Error) -> anyhow::Error {
         serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => anyhow::anyhow!(
             "Discord refused the Message Content intent (gateway close 4014): switch on \"Message Content Intent\" on your application's Bot page in the developer portal, or set [discord] message_content_intent = false and remove passive_channels"
         ),
-        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => anyhow::anyhow!(
-            "Discord rejected DISCORD_TOKEN on the gateway (close 4004); copy the bot token again from the developer portal (your application → Bot → Reset Token)"
-        ),
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
+            anyhow::anyhow!("Discord rejected DISCORD_TOKEN on the gateway (close 4004); {COPY_TOKEN_AGAIN}")
+        }
         other => anyhow::Error::new(other).context("the Discord connection failed"),
     }
 }
@@ -142,10 +146,7 @@ async fn check_token(http: &serenity::http::Http) -> Result<()> {
             Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e)))
                 if e.status_code.as_u16() == 401 || e.status_code.as_u16() == 403 =>
             {
-                anyhow::bail!(
-                    "Discord rejected DISCORD_TOKEN ({}); copy the bot token again from the developer portal (your application → Bot → Reset Token)",
-                    e.status_code
-                );
+                anyhow::bail!("Discord rejected DISCORD_TOKEN ({}); {COPY_TOKEN_AGAIN}", e.status_code);
             }
             Err(e) => {
                 let wait = backoff.next();
