@@ -7,8 +7,12 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use policybot::knowledge::{KnowledgeBase, Source};
 use policybot::matcher::Thresholds;
 use policybot::matcher::Vocabulary;
-use policybot::synth;
 use std::hint::black_box;
+
+// Dev-only code shared by tests, examples and benchmarks; not in the shipped library.
+#[allow(dead_code)]
+#[path = "../tests/support/synth.rs"]
+mod synth;
 
 fn scale(c: &mut Criterion) {
     let thresholds = Thresholds::default();

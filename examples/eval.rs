@@ -13,13 +13,18 @@
 //! FAQ text the way `policybot import` does. Labels are FAQ numbers (1-based)
 //! or `none`.
 
+use eval::{Half, Labelled, evaluate, half_of, read_labelled};
 use policybot::config::{Config, SemanticConfig};
-use policybot::eval::{Half, Labelled, evaluate, half_of, read_labelled};
 use policybot::knowledge::{KnowledgeBase, Source, import, load_dir, load_str};
 use policybot::matcher::{Encoder, Tuning, Vocabulary};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+// Dev-only code shared by tests, examples and benchmarks; not in the shipped library.
+#[allow(dead_code)]
+#[path = "../tests/support/eval.rs"]
+mod eval;
 
 struct Corpus {
     name: String,
@@ -213,7 +218,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         c.got.as_deref().unwrap_or("-"),
                         c.outcome,
                         c.confidence,
-                        policybot::reply::shorten(&c.labelled.message, 90)
+                        policybot::text::shorten(&c.labelled.message, 90)
                     );
                 }
             }

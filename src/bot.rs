@@ -14,7 +14,8 @@ use crate::core::{self, Command};
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
 use crate::matcher::Encoder;
 use crate::metrics::Metrics;
-use crate::records::{Keys, Origin};
+use crate::platform::Platform;
+use crate::records::{Keys, Origin, Outcome};
 use crate::reply::{ReloadReport, Reply};
 use crate::store::Store;
 
@@ -119,7 +120,7 @@ impl Bot {
 
     /// Where a message came from: `community` is whose moderators may read
     /// it (a Discord server, a Matrix room), `room` the channel or room.
-    pub fn origin(&self, platform: &'static str, community: &str, room: &str) -> Origin {
+    pub fn origin(&self, platform: Platform, community: &str, room: &str) -> Origin {
         self.keys.origin(platform, community, room)
     }
 
@@ -169,7 +170,7 @@ impl Bot {
             Command::Unanswered if !sender.is_moderator => Reply::error(format!(
                 "{prefix}unanswered is for moderators only; the questions people ask stay between them and the moderators"
             )),
-            Command::Reload => self.reload(Trigger::Asked),
+            Command::Reload => self.reload(Trigger::Asked).map_or_else(Reply::from, Reply::Reloaded),
             Command::Unanswered => self.unanswered(sender.origin),
             Command::Privacy => Reply::Privacy {
                 kept_days: (self.store.is_some() && self.records_off.is_none())
@@ -205,14 +206,14 @@ impl Bot {
     pub fn picked(&self, origin: Origin, id: &str) -> Reply {
         let reply = core::answer_entry(&self.knowledge(), id, &self.config.reply);
         if let Reply::Answer { entry, .. } = &reply {
-            self.count(origin, "picked", Some(&entry.id), 1.0, None);
+            self.count(origin, Outcome::Picked, Some(&entry.id), 1.0, None);
         }
         reply
     }
 
     /// Records that the asker turned down every suggestion for `question`.
     pub fn declined(&self, origin: Origin, question: &str) {
-        self.count(origin, "declined", None, 0.0, None);
+        self.count(origin, Outcome::Declined, None, 0.0, None);
         if let Some(store) = &self.store {
             store.record_unanswered(origin, question, true);
         }
@@ -238,21 +239,14 @@ impl Bot {
             _ => (None, 0.0),
         };
         self.count(origin, outcome, entry, confidence, Some(took));
-        if let (Some(store), "none") = (&self.store, outcome) {
+        if let (Some(store), Outcome::None) = (&self.store, outcome) {
             store.record_unanswered(origin, question, false);
         }
     }
 
     /// One question's outcome, in the metrics and the records; `took` is the
     /// matching time when there was matching.
-    fn count(
-        &self,
-        origin: Origin,
-        outcome: &'static str,
-        entry: Option<&str>,
-        confidence: f64,
-        took: Option<Duration>,
-    ) {
+    fn count(&self, origin: Origin, outcome: Outcome, entry: Option<&str>, confidence: f64, took: Option<Duration>) {
         self.metrics.answered(origin.platform, outcome, took);
         if let Some(store) = &self.store {
             store.record_answer(origin, outcome, entry, confidence);
@@ -283,7 +277,7 @@ impl Bot {
     /// old knowledge stays in use and the reply lists every problem; so it
     /// does when the watcher saw a save that would remove a large share of
     /// the entries (see [`Trigger`]).
-    pub fn reload(&self, trigger: Trigger) -> Reply {
+    pub fn reload(&self, trigger: Trigger) -> Result<ReloadReport, ReloadRefused> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         // One snapshot for both reuse and the report, so the report compares
         // with the knowledge the new one was built from.
@@ -300,9 +294,7 @@ impl Bot {
                         "a saved change would remove {removed} of {before} entries; held back in case a file was caught half-written (reload by hand to apply it)"
                     );
                     self.metrics.reloaded(false);
-                    return Reply::error(format!(
-                        "Reload held back; still serving the previous knowledge. The saved files would remove {removed} of {before} entries, which looks like a file caught half-written. If that is what you meant, reload by hand."
-                    ));
+                    return Err(ReloadRefused::HeldBack { removed, before });
                 }
                 drop(current);
                 let old = self.knowledge.swap(Arc::new(new));
@@ -317,16 +309,35 @@ impl Bot {
                     "knowledge reloaded"
                 );
                 self.metrics.reloaded(true);
-                Reply::Reloaded(report)
+                Ok(report)
             }
             Err(errors) => {
                 tracing::warn!(errors = errors.0.len(), first = %errors.0[0], "reload refused; keeping the old knowledge");
                 self.metrics.reloaded(false);
-                Reply::error(format!(
-                    "Reload refused; still serving the previous knowledge. Fix these and reload again:\n{errors}"
-                ))
+                Err(ReloadRefused::Invalid(errors))
             }
         }
+    }
+}
+
+/// Why a reload left the previous knowledge in use. Its text is what the
+/// moderator who asked is told.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadRefused {
+    /// A save seen by the watcher would remove a large share of the
+    /// entries (see [`Trigger`]).
+    #[error(
+        "Reload held back; still serving the previous knowledge. The saved files would remove {removed} of {before} entries, which looks like a file caught half-written. If that is what you meant, reload by hand."
+    )]
+    HeldBack { removed: usize, before: usize },
+    /// The files do not load, or fail the regression set.
+    #[error("Reload refused; still serving the previous knowledge. Fix these and reload again:\n{0}")]
+    Invalid(knowledge::LoadErrors),
+}
+
+impl From<ReloadRefused> for Reply {
+    fn from(refused: ReloadRefused) -> Reply {
+        Reply::error(refused.to_string())
     }
 }
 
@@ -369,7 +380,7 @@ pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> Reload
     report.disputed = counts.get(&ClaimStatus::Disputed).copied().unwrap_or(0);
     report.verified = counts.get(&ClaimStatus::Verified).copied().unwrap_or(0);
     // The same wording as `policybot check`: the entries and sentences.
-    report.warnings = new.contradictions.iter().map(ToString::to_string).collect();
+    report.warnings = new.disputes.contradictions().iter().map(ToString::to_string).collect();
     if large_drop(report.removed.len(), old.entries.len()) {
         report.warnings.push(format!(
             "this removed {} of {} entries; saved by an editor, a change like this is held back until someone reloads by hand",

@@ -12,8 +12,9 @@ use crate::bot::Bot;
 use crate::config::Config;
 use crate::core;
 use crate::knowledge::{self, Claim, import, lint};
-use crate::records::Keys;
-use crate::reply::{EntryRef, Reply, Suggestion};
+use crate::platform::Platform;
+use crate::records::{Keys, Outcome};
+use crate::reply::{EntryRef, Reply, ShownClaim, Suggestion};
 use crate::serve::{self, Platforms};
 use crate::store::{Reader, Store};
 
@@ -302,7 +303,7 @@ fn model(setup: &Setup, action: ModelAction) -> Result<()> {
 #[derive(Serialize)]
 struct AskLine<'a> {
     input: &'a str,
-    outcome: &'static str,
+    outcome: Outcome,
     entry: Option<EntryRef>,
     score: f64,
     suggestions: Vec<Suggestion>,
@@ -319,14 +320,15 @@ struct ClaimLine {
 fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
     let reply = core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply);
     let text = reply.render_plain("/");
-    let outcome = reply.outcome().unwrap_or("none");
+    let outcome = reply.outcome().unwrap_or(Outcome::None);
     let (entry, score, suggestions, claims) = match reply {
         Reply::Answer { entry, confidence, claims, .. } => (Some(entry), confidence, Vec::new(), claims),
         Reply::Suggest { suggestions, confidence } => (None, confidence, suggestions, Vec::new()),
         Reply::NoMatch { confidence, .. } => (None, confidence, Vec::new(), Vec::new()),
         _ => (None, 0.0, Vec::new(), Vec::new()),
     };
-    let claims = claims.into_iter().map(|c: Claim| ClaimLine { text: c.text, status: c.status.as_str() }).collect();
+    let claims =
+        claims.into_iter().map(|c: ShownClaim| ClaimLine { text: c.text, status: c.status.as_str() }).collect();
     AskLine { input, outcome, entry, score, suggestions, claims, text }
 }
 
@@ -397,9 +399,9 @@ fn since(since: Option<std::time::Duration>) -> Option<std::time::SystemTime> {
 fn community(setup: &Setup, community: Option<&str>) -> Result<Option<u64>> {
     let Some(community) = community else { return Ok(None) };
     let (platform, id) = match community.split_once(':') {
-        Some(("discord", id)) => (crate::adapters::DISCORD, id),
-        Some(("matrix", id)) => (crate::adapters::MATRIX, id),
-        None if community == crate::records::CONSOLE => (crate::records::CONSOLE, community),
+        Some(("discord", id)) => (Platform::Discord, id),
+        Some(("matrix", id)) => (Platform::Matrix, id),
+        None if community == Platform::Console.as_str() => (Platform::Console, community),
         _ => {
             bail!("--community takes discord:SERVER_ID, discord:direct, matrix:!ROOM_ID or console; not {community:?}")
         }
@@ -466,9 +468,33 @@ fn parse_status(text: &str) -> std::result::Result<knowledge::ClaimStatus, Strin
 /// its entries, a claim written inside an entry on its own.
 #[derive(Serialize)]
 struct ClaimUse<'a> {
-    #[serde(flatten)]
+    #[serde(skip)]
     claim: &'a Claim,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    text: &'a str,
+    /// As shown: disputed when caught in a contradiction, else as written.
+    status: knowledge::ClaimStatus,
+    source: Option<&'a str>,
+    note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checked: Option<&'a str>,
     entries: Vec<&'a str>,
+}
+
+impl<'a> ClaimUse<'a> {
+    fn new(claim: &'a Claim, status: knowledge::ClaimStatus, entry: &'a str) -> Self {
+        ClaimUse {
+            claim,
+            id: claim.id.as_deref(),
+            text: &claim.text,
+            status,
+            source: claim.source.as_deref(),
+            note: claim.note.as_deref(),
+            checked: claim.checked.as_deref(),
+            entries: vec![entry],
+        }
+    }
 }
 
 fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Result<()> {
@@ -476,14 +502,14 @@ fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Resu
     let mut uses: Vec<ClaimUse> = Vec::new();
     let mut shared: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for entry in &kb.entries {
-        for claim in entry.claims.iter().filter(|c| status.is_none_or(|s| c.status == s)) {
+        for (shown, claim) in kb.claims(entry).filter(|(shown, _)| status.is_none_or(|s| *shown == s)) {
             match claim.id.as_deref().and_then(|id| shared.get(id).copied()) {
                 Some(i) => uses[i].entries.push(&entry.id),
                 None => {
                     if let Some(id) = claim.id.as_deref() {
                         shared.insert(id, uses.len());
                     }
-                    uses.push(ClaimUse { claim, entries: vec![&entry.id] });
+                    uses.push(ClaimUse::new(claim, shown, &entry.id));
                 }
             }
         }
@@ -494,7 +520,7 @@ fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Resu
         knowledge::ClaimStatus::Unverified => 1,
         knowledge::ClaimStatus::Verified => 2,
     };
-    uses.sort_by(|a, b| rank(a.claim.status).cmp(&rank(b.claim.status)).then(a.entries.cmp(&b.entries)));
+    uses.sort_by(|a, b| rank(a.status).cmp(&rank(b.status)).then(a.entries.cmp(&b.entries)));
     let mut out = output();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&uses)?)?;
@@ -502,7 +528,7 @@ fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Resu
     }
     for u in &uses {
         let c = u.claim;
-        write!(out, "[{}] {}", c.status.as_str(), c.text)?;
+        write!(out, "[{}] {}", u.status.as_str(), c.text)?;
         if let Some(id) = &c.id {
             write!(out, " (claim {id})")?;
         }
@@ -519,7 +545,7 @@ fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bool) -> Resu
         }
         writeln!(out, "    used by: {}", u.entries.join(", "))?;
     }
-    writeln!(out, "{} claim{}", uses.len(), if uses.len() == 1 { "" } else { "s" })?;
+    writeln!(out, "{} claim{}", uses.len(), crate::text::plural(uses.len()))?;
     Ok(())
 }
 
@@ -528,7 +554,7 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
         anyhow::anyhow!(
             "{errors}\n{} error{} in {}",
             errors.0.len(),
-            if errors.0.len() == 1 { "" } else { "s" },
+            crate::text::plural(errors.0.len()),
             dir.display()
         )
     })?;
@@ -539,7 +565,7 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
         dir.display(),
         kb.entries.len(),
         kb.sources.len(),
-        if kb.sources.len() == 1 { "" } else { "s" },
+        crate::text::plural(kb.sources.len()),
         kb.topics().len(),
         count(knowledge::ClaimStatus::Unverified),
         count(knowledge::ClaimStatus::Disputed),
@@ -552,7 +578,7 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
         say!("warning: cannot embed the knowledge ({e}); the regression set runs on words alone");
     }
     let confusables = lint::confusables(&kb, &setup.config.matching);
-    for c in &kb.contradictions {
+    for c in kb.disputes.contradictions() {
         say!("warning: {c}");
     }
     for c in &confusables {
@@ -573,15 +599,15 @@ fn check(setup: &Setup, dir: &Path) -> Result<()> {
             lint::LINT_PHRASINGS
         );
     }
-    let warnings = kb.contradictions.len() + confusables.len() + unused.len() + long.len();
-    say!("{warnings} warning{}", if warnings == 1 { "" } else { "s" });
+    let warnings = kb.disputes.contradictions().len() + confusables.len() + unused.len() + long.len();
+    say!("{warnings} warning{}", crate::text::plural(warnings));
     match knowledge::regression::check(dir, &kb, &setup.config.matching) {
         Ok(0) => say!("no regression set ({} is optional)", knowledge::load::REGRESSION_FILE),
         Ok(n) => say!("regression set: {n} cases, all pass"),
         Err(failures) => bail!(
             "{failures}\n{} regression case{} failed; a reload with this knowledge would be refused",
             failures.0.len(),
-            if failures.0.len() == 1 { "" } else { "s" }
+            crate::text::plural(failures.0.len())
         ),
     }
     Ok(())

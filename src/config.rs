@@ -268,17 +268,33 @@ pub enum ConfigError {
     Invalid { path: PathBuf, line: usize, column: usize, message: String },
 }
 
-/// Where the key a validation message names ("[data] retention_days = 0 …")
-/// is written: its own line and column, so the operator goes straight to
-/// it; 1:1 when the key is not written (a default, or a relation between
-/// two keys where the first is absent).
-fn locate_key(text: &str, message: &str) -> (usize, usize) {
-    let named = message.strip_prefix('[').and_then(|rest| {
-        let (section, rest) = rest.split_once("] ")?;
-        let key: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        (!key.is_empty()).then(|| (section.to_owned(), key))
-    });
-    let Some((section, key)) = named else { return (1, 1) };
+/// A value the bot refuses to run with, and the key it is written under:
+/// "[data] retention_days = 0 is outside 1..36500; …".
+#[derive(Debug)]
+struct Refused {
+    section: &'static str,
+    /// `None` for a rule between keys that names no one of them.
+    key: Option<&'static str>,
+    message: String,
+}
+
+impl Refused {
+    fn new(section: &'static str, key: Option<&'static str>, message: impl Into<String>) -> Refused {
+        Refused { section, key, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.section, self.message)
+    }
+}
+
+/// Where `key` of `[section]` is written: its own line and column, so the
+/// operator goes straight to it; 1:1 when it is not written (a default, or
+/// a relation between two keys where the first is absent).
+fn locate_key(text: &str, section: &str, key: Option<&str>) -> (usize, usize) {
+    let Some(key) = key else { return (1, 1) };
     let mut in_section = false;
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
@@ -291,7 +307,7 @@ fn locate_key(text: &str, message: &str) -> (usize, usize) {
             continue;
         }
         if in_section
-            && let Some(after) = trimmed.strip_prefix(key.as_str())
+            && let Some(after) = trimmed.strip_prefix(key)
             && after.trim_start().starts_with('=')
         {
             return (i + 1, line.len() - trimmed.len() + 1);
@@ -313,9 +329,9 @@ impl Config {
             let (line, column) = line_column(&text, e.span().map_or(0, |s| s.start));
             ConfigError::Invalid { path: path.to_path_buf(), line, column, message: e.message().trim().to_owned() }
         })?;
-        config.validate().map_err(|message| {
-            let (line, column) = locate_key(&text, &message);
-            ConfigError::Invalid { path: path.to_path_buf(), line, column, message }
+        config.validate().map_err(|refused| {
+            let (line, column) = locate_key(&text, refused.section, refused.key);
+            ConfigError::Invalid { path: path.to_path_buf(), line, column, message: refused.to_string() }
         })?;
         let mut config = config;
         config.resolve_paths(path.parent().unwrap_or(Path::new("")));
@@ -344,7 +360,7 @@ impl Config {
         }
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), Refused> {
         let m = &self.matching;
         for (name, v) in [
             ("answer", m.answer),
@@ -356,65 +372,88 @@ impl Config {
             ("cosine_margin", m.cosine_margin),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("[matching] {name} = {v} is outside 0..1"));
+                return Err(Refused::new("matching", Some(name), format!("{name} = {v} is outside 0..1")));
             }
         }
         if !(-1.0..=1.0).contains(&m.sibling_margin) {
-            return Err(format!("[matching] sibling_margin = {} is outside -1..1", m.sibling_margin));
+            return Err(Refused::new(
+                "matching",
+                Some("sibling_margin"),
+                format!("sibling_margin = {} is outside -1..1", m.sibling_margin),
+            ));
         }
         if m.suggest > m.answer {
-            return Err(format!(
-                "[matching] suggest ({}) is above answer ({}); suggestions must need less confidence than answers",
-                m.suggest, m.answer
+            return Err(Refused::new(
+                "matching",
+                Some("suggest"),
+                format!(
+                    "suggest ({}) is above answer ({}); suggestions must need less confidence than answers",
+                    m.suggest, m.answer
+                ),
             ));
         }
         if m.min_evidence < 0.0 || !m.min_evidence.is_finite() {
-            return Err("[matching] min_evidence must be a number of 0 or more".to_owned());
+            return Err(Refused::new("matching", Some("min_evidence"), "min_evidence must be a number of 0 or more"));
         }
         // 0 would delete every record at the next start; beyond a century
         // the conversion to a duration overflows into the same.
         if !(1..=36_500).contains(&self.data.retention_days) {
-            return Err(format!(
-                "[data] retention_days = {} is outside 1..36500; records older than this many days are deleted",
-                self.data.retention_days
+            return Err(Refused::new(
+                "data",
+                Some("retention_days"),
+                format!(
+                    "retention_days = {} is outside 1..36500; records older than this many days are deleted",
+                    self.data.retention_days
+                ),
             ));
         }
         let d = &self.discord;
         if d.cooldown_burst == 0 {
-            return Err("[discord] cooldown_burst must be 1 or more".to_owned());
+            return Err(Refused::new("discord", Some("cooldown_burst"), "cooldown_burst must be 1 or more"));
         }
         if self.matrix.cooldown_burst == 0 {
-            return Err("[matrix] cooldown_burst must be 1 or more".to_owned());
+            return Err(Refused::new("matrix", Some("cooldown_burst"), "cooldown_burst must be 1 or more"));
         }
         if let Some(s) = &d.shards
             && !s.auto
             && (s.total == 0 || s.first > s.last || s.last >= s.total)
         {
-            return Err(format!(
-                "[discord] shards: first ({}) ..= last ({}) must lie within 0..total ({}), e.g. {{ total = 4, first = 0, last = 1 }}",
-                s.first, s.last, s.total
+            return Err(Refused::new(
+                "discord",
+                Some("shards"),
+                format!(
+                    "shards: first ({}) ..= last ({}) must lie within 0..total ({}), e.g. {{ total = 4, first = 0, last = 1 }}",
+                    s.first, s.last, s.total
+                ),
             ));
         }
         let m = &self.matrix;
         if m.prefix.trim().is_empty() || m.prefix.chars().any(char::is_whitespace) {
-            return Err("[matrix] prefix must be one or more characters without spaces, e.g. \"!\"".to_owned());
+            return Err(Refused::new(
+                "matrix",
+                Some("prefix"),
+                "prefix must be one or more characters without spaces, e.g. \"!\"",
+            ));
         }
         if m.homeserver.is_some() != m.user_id.is_some() {
-            return Err("[matrix] needs both homeserver and user_id (or neither)".to_owned());
+            return Err(Refused::new("matrix", None, "needs both homeserver and user_id (or neither)"));
         }
         if let Some(dev) = d.dev_guild
             && !d.allowed_guilds.is_empty()
             && !d.allowed_guilds.contains(&dev)
         {
-            return Err(format!(
-                "[discord] dev_guild {dev} is not in allowed_guilds, so the bot would leave it; add it to the list"
+            return Err(Refused::new(
+                "discord",
+                Some("dev_guild"),
+                format!("dev_guild {dev} is not in allowed_guilds, so the bot would leave it; add it to the list"),
             ));
         }
         if !d.passive_channels.is_empty() && !d.message_content_intent {
-            return Err(
-                "[discord] passive_channels needs message_content_intent = true (and the intent switched on in the developer portal)"
-                    .to_owned(),
-            );
+            return Err(Refused::new(
+                "discord",
+                Some("passive_channels"),
+                "passive_channels needs message_content_intent = true (and the intent switched on in the developer portal)",
+            ));
         }
         Ok(())
     }

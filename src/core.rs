@@ -7,7 +7,7 @@ use crate::knowledge::{Entry, KnowledgeBase};
 use crate::matcher::{Outcome, Thresholds};
 use crate::records::Unanswered;
 use crate::reply::{
-    EntryRef, Footer, FooterSettings, Found, Nearest, Reply, Suggestion, TopicSummary, UnansweredGroup,
+    EntryRef, Footer, FooterSettings, Found, Nearest, Reply, ShownClaim, Suggestion, TopicSummary, UnansweredGroup,
 };
 
 /// What a user asked for.
@@ -74,7 +74,7 @@ impl Command {
             "" => return None,
             other => Err(format!(
                 "unknown command {prefix}{}; type {prefix}help for the list",
-                crate::reply::shorten(other, 32)
+                crate::text::shorten(other, 32)
             )),
         })
     }
@@ -155,7 +155,9 @@ impl Pick {
 
     /// The reply to "none of these".
     pub fn declined(prefix: &str) -> Reply {
-        Reply::error(format!("Thanks — I've noted the question for the moderators. {prefix}topics shows what I know."))
+        Reply::Notice {
+            message: format!("Thanks — I've noted the question for the moderators. {prefix}topics shows what I know."),
+        }
     }
 }
 
@@ -194,7 +196,7 @@ pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig) -> Reply 
         Some(entry) => answer_with(kb, entry, 1.0, Found::Picked, reply),
         None => Reply::error(format!(
             "there is no entry \"{}\" any more; the knowledge may have been reloaded, ask again",
-            crate::reply::shorten(id, 64)
+            crate::text::shorten(id, 64)
         )),
     }
 }
@@ -209,8 +211,8 @@ fn answer_with(kb: &KnowledgeBase, entry: &Entry, confidence: f64, how: Found, r
         entry: EntryRef::from(entry),
         answer: entry.answer.clone(),
         confidence: round(confidence),
-        claims: entry.claims.clone(),
-        footer: Footer::new(entry, how, &kb.contradictions, &settings),
+        claims: ShownClaim::of(kb, entry),
+        footer: Footer::new(kb, entry, how, &settings),
     }
 }
 
@@ -243,15 +245,15 @@ pub fn handle(
             },
             None => Reply::error(format!(
                 "there is no topic \"{}\"; the topics are: {}",
-                crate::reply::shorten(name, 64),
+                crate::text::shorten(name, 64),
                 kb.topics().keys().copied().collect::<Vec<_>>().join(", ")
             )),
         },
         Command::Claims(id) => match kb.entry(id.trim()) {
-            Some(entry) => Reply::Claims { entry: EntryRef::from(entry), claims: entry.claims.clone() },
+            Some(entry) => Reply::Claims { entry: EntryRef::from(entry), claims: ShownClaim::of(kb, entry) },
             None => Reply::error(format!(
                 "there is no entry \"{}\"; the id is the last word of an answer's footer",
-                crate::reply::shorten(id, 64)
+                crate::text::shorten(id, 64)
             )),
         },
         Command::Help => {

@@ -18,6 +18,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::platform::Platform;
+use crate::records::Outcome;
+
 /// Upper bounds of the latency buckets, in seconds: matching takes
 /// microseconds at the shipped size and ~0.2 ms at 100,000 entries by words,
 /// ~10 ms with the model.
@@ -47,7 +50,7 @@ pub struct Metrics {
     cooldowns: Family<PlatformLabel, Counter>,
     connected: Family<PlatformLabel, Gauge>,
     /// The platforms this process runs, and whether each is connected now.
-    platforms: Mutex<BTreeMap<&'static str, bool>>,
+    platforms: Mutex<BTreeMap<Platform, bool>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -84,8 +87,8 @@ impl Default for Metrics {
 impl Metrics {
     /// One question handled on `platform` with `outcome`; `took` is the
     /// matching time when there was matching (not for a picked suggestion).
-    pub fn answered(&self, platform: &'static str, outcome: &'static str, took: Option<Duration>) {
-        self.answers.get_or_create(&AnswerLabels { platform, outcome }).inc();
+    pub fn answered(&self, platform: Platform, outcome: Outcome, took: Option<Duration>) {
+        self.answers.get_or_create(&AnswerLabels { platform: platform.as_str(), outcome: outcome.as_str() }).inc();
         if let Some(took) = took {
             self.latency.observe(took.as_secs_f64());
         }
@@ -95,25 +98,25 @@ impl Metrics {
         self.reloads.get_or_create(&ResultLabel { result: if ok { "ok" } else { "failed" } }).inc();
     }
 
-    pub fn cooldown_hit(&self, platform: &'static str) {
-        self.cooldowns.get_or_create(&PlatformLabel { platform }).inc();
+    pub fn cooldown_hit(&self, platform: Platform) {
+        self.cooldowns.get_or_create(&PlatformLabel { platform: platform.as_str() }).inc();
     }
 
     /// A platform this process runs: not ready until it says it is
     /// connected.
-    pub fn platform_started(&self, platform: &'static str) {
+    pub fn platform_started(&self, platform: Platform) {
         self.set_connected(platform, false);
     }
 
     /// Whether `platform` is connected now (logged in and receiving).
-    pub fn set_connected(&self, platform: &'static str, connected: bool) {
-        self.connected.get_or_create(&PlatformLabel { platform }).set(i64::from(connected));
+    pub fn set_connected(&self, platform: Platform, connected: bool) {
+        self.connected.get_or_create(&PlatformLabel { platform: platform.as_str() }).set(i64::from(connected));
         self.platforms.lock().unwrap_or_else(|e| e.into_inner()).insert(platform, connected);
     }
 
     /// Every configured platform is connected (true with none: the console).
     /// With each platform's state.
-    pub fn readiness(&self) -> (bool, BTreeMap<&'static str, bool>) {
+    pub fn readiness(&self) -> (bool, BTreeMap<Platform, bool>) {
         let platforms = self.platforms.lock().unwrap_or_else(|e| e.into_inner()).clone();
         (platforms.values().all(|c| *c), platforms)
     }
@@ -197,13 +200,13 @@ mod tests {
     #[test]
     fn renders_counters_and_a_cumulative_histogram() {
         let m = Metrics::default();
-        m.answered("discord", "answer", Some(Duration::from_micros(30)));
-        m.answered("discord", "answer", Some(Duration::from_millis(50)));
-        m.answered("matrix", "none", Some(Duration::from_micros(5)));
-        m.answered("matrix", "picked", None);
+        m.answered(Platform::Discord, Outcome::Answer, Some(Duration::from_micros(30)));
+        m.answered(Platform::Discord, Outcome::Answer, Some(Duration::from_millis(50)));
+        m.answered(Platform::Matrix, Outcome::None, Some(Duration::from_micros(5)));
+        m.answered(Platform::Matrix, Outcome::Picked, None);
         m.reloaded(true);
         m.reloaded(false);
-        m.cooldown_hit("discord");
+        m.cooldown_hit(Platform::Discord);
         let text = m.render();
         for line in [
             "policybot_answers_total{platform=\"discord\",outcome=\"answer\"} 2",
@@ -224,11 +227,11 @@ mod tests {
     fn ready_only_when_every_platform_is_connected() {
         let m = Metrics::default();
         assert!(m.readiness().0, "no platforms (the console) is ready");
-        m.platform_started("discord");
-        m.platform_started("matrix");
-        m.set_connected("discord", true);
+        m.platform_started(Platform::Discord);
+        m.platform_started(Platform::Matrix);
+        m.set_connected(Platform::Discord, true);
         assert!(!m.readiness().0);
-        m.set_connected("matrix", true);
+        m.set_connected(Platform::Matrix, true);
         assert!(m.readiness().0);
         assert!(m.render().contains("policybot_platform_connected{platform=\"matrix\"} 1"));
     }

@@ -7,6 +7,8 @@
 //! versions of this program (blake3 keyed mode, which is specified).
 
 use anyhow::{Context, Result, bail};
+
+pub use crate::platform::Platform;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -20,14 +22,39 @@ pub struct Unanswered {
     pub text: String,
 }
 
-/// The platform name of the operator's own chat (the console): it sees the
-/// records of every community.
-pub const CONSOLE: &str = "console";
+/// What became of a question, as the records and the metrics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Answered outright.
+    Answer,
+    /// Offered "did you mean" choices.
+    Suggest,
+    /// Nothing fitted.
+    None,
+    /// Answered with the choice the asker picked from the suggestions.
+    Picked,
+    /// The asker turned every suggestion down.
+    Declined,
+}
+
+impl Outcome {
+    /// The name the records and metrics labels use.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answer => "answer",
+            Outcome::Suggest => "suggest",
+            Outcome::None => "none",
+            Outcome::Picked => "picked",
+            Outcome::Declined => "declined",
+        }
+    }
+}
 
 /// Where a message came from, as far as the records care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
-    pub platform: &'static str,
+    pub platform: Platform,
     /// Whose moderators may read the question: a Discord server (or all
     /// direct messages), a Matrix room. Keyed hash; 0 for records kept
     /// before communities were (only the operator sees those).
@@ -38,12 +65,12 @@ pub struct Origin {
 impl Origin {
     /// The operator's console: one community of its own.
     pub fn console(keys: &Keys) -> Origin {
-        keys.origin(CONSOLE, CONSOLE, CONSOLE)
+        keys.origin(Platform::Console, "console", "console")
     }
 
     /// Whether a moderator asking from here sees every community's records.
     pub fn sees_all(&self) -> bool {
-        self.platform == CONSOLE
+        self.platform == Platform::Console
     }
 }
 
@@ -121,19 +148,23 @@ impl Keys {
     }
 
     /// The community hash of a Discord server or Matrix room id.
-    pub fn community(&self, platform: &str, community: &str) -> u64 {
-        self.hash(&["community", platform, community])
+    pub fn community(&self, platform: Platform, community: &str) -> u64 {
+        self.hash(&["community", platform.as_str(), community])
     }
 
-    pub fn origin(&self, platform: &'static str, community: &str, room: &str) -> Origin {
-        Origin { platform, community: self.community(platform, community), room: self.hash(&["room", platform, room]) }
+    pub fn origin(&self, platform: Platform, community: &str, room: &str) -> Origin {
+        Origin {
+            platform,
+            community: self.community(platform, community),
+            room: self.hash(&["room", platform.as_str(), room]),
+        }
     }
 
     /// The key of one person's vote on one answer: hashed, so the records
     /// never hold the ids themselves, and the same for a repeated vote,
     /// which then replaces the first.
-    pub fn vote_key(&self, platform: &str, answer: &str, voter: &str) -> String {
-        format!("{:016x}", self.hash(&["vote", platform, answer, voter]))
+    pub fn vote_key(&self, platform: Platform, answer: &str, voter: &str) -> String {
+        format!("{:016x}", self.hash(&["vote", platform.as_str(), answer, voter]))
     }
 }
 
@@ -175,13 +206,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let keys = Keys::load_or_create(dir.path()).unwrap();
         let again = Keys::load_or_create(dir.path()).unwrap();
-        assert_eq!(keys.origin("discord", "1", "2"), again.origin("discord", "1", "2"));
-        assert_ne!(keys.community("discord", "1"), keys.community("matrix", "1"));
-        assert_ne!(keys.origin("t", "a", "bc").room, keys.origin("t", "a", "b").room);
-        assert_ne!(keys.vote_key("discord", "5", "6"), keys.vote_key("discord", "56", ""));
+        assert_eq!(keys.origin(Platform::Discord, "1", "2"), again.origin(Platform::Discord, "1", "2"));
+        assert_ne!(keys.community(Platform::Discord, "1"), keys.community(Platform::Matrix, "1"));
+        assert_ne!(keys.origin(Platform::Discord, "a", "bc").room, keys.origin(Platform::Discord, "a", "b").room);
+        assert_ne!(keys.vote_key(Platform::Discord, "5", "6"), keys.vote_key(Platform::Discord, "56", ""));
         let other = tempfile::tempdir().unwrap();
         let elsewhere = Keys::load_or_create(other.path()).unwrap();
-        assert_ne!(keys.community("discord", "1"), elsewhere.community("discord", "1"));
+        assert_ne!(keys.community(Platform::Discord, "1"), elsewhere.community(Platform::Discord, "1"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

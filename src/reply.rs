@@ -5,8 +5,8 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
-use crate::knowledge::lint::Contradiction;
-use crate::knowledge::{Claim, ClaimStatus, Entry};
+use crate::knowledge::{ClaimStatus, Entry, KnowledgeBase};
+use crate::records::Outcome;
 
 /// Enough of an entry to name it in a reply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,16 +85,16 @@ pub struct FooterSettings<'a> {
 }
 
 impl Footer {
-    pub fn new(entry: &Entry, found: Found, contradictions: &[Contradiction], settings: &FooterSettings) -> Self {
-        let unchecked = entry.unchecked_claims();
+    pub fn new(kb: &KnowledgeBase, entry: &Entry, found: Found, settings: &FooterSettings) -> Self {
+        let unchecked = kb.unchecked_claims(entry);
         let shown = unchecked.len().min(settings.max_claims);
         let mut disputed = Vec::new();
         let mut unverified = Vec::new();
-        for claim in &unchecked[..shown] {
-            let text = shorten_claim(&claim.text, settings.max_chars);
-            match claim.status {
+        for (status, claim) in &unchecked[..shown] {
+            let text = crate::text::shorten_claim(&claim.text, settings.max_chars);
+            match status {
                 ClaimStatus::Disputed => {
-                    let side = crate::knowledge::lint::other_side(entry, claim, contradictions);
+                    let side = kb.disputes.other_side(entry, claim);
                     disputed.push(match side {
                         Some(side) => Disputed {
                             claim: text,
@@ -188,7 +188,7 @@ impl Footer {
             }
         }
         if self.more > 0 {
-            let _ = writeln!(out, "…and {} more unchecked claim{}.", self.more, if self.more == 1 { "" } else { "s" });
+            let _ = writeln!(out, "…and {} more unchecked claim{}.", self.more, crate::text::plural(self.more));
         }
         for check in &self.checked {
             let _ = writeln!(out, "✓ Checked {check}");
@@ -201,44 +201,29 @@ impl Footer {
     }
 }
 
-/// A claim shortened to at most `max` characters for the footer: whole when
-/// it fits; else cut after the last clause (a comma, semicolon, colon or
-/// dash) that keeps at least half of it, else at the last word; never
-/// inside a word. The full text is one command away.
-pub fn shorten_claim(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let head: String = text.chars().take(max.saturating_sub(1)).collect();
-    let clause = head
-        .char_indices()
-        .filter(|(i, c)| matches!(c, ',' | ';' | ':' | '—' | '–') && *i > head.len() / 2)
-        .map(|(i, _)| i)
-        .next_back();
-    let cut = match clause {
-        Some(i) => &head[..i],
-        None => match head.rfind(' ') {
-            Some(i) => &head[..i],
-            // One enormous word: cut it rather than say nothing.
-            None => head.as_str(),
-        },
-    };
-    format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ', '—', '–']))
+/// A claim as an answer shows it: its text and notes with the status it is
+/// shown with (disputed when the knowledge contradicts itself on it, though
+/// written unverified).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShownClaim {
+    pub status: ClaimStatus,
+    pub text: String,
+    pub source: Option<String>,
+    pub note: Option<String>,
 }
 
-/// Shortens text to at most `max` characters at a word boundary, with "…".
-pub fn shorten(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.chars().count() <= max {
-        return text.to_owned();
+impl ShownClaim {
+    /// The claims of `entry`, in order, as shown.
+    pub fn of(kb: &KnowledgeBase, entry: &Entry) -> Vec<ShownClaim> {
+        kb.claims(entry)
+            .map(|(status, c)| ShownClaim {
+                status,
+                text: c.text.clone(),
+                source: c.source.clone(),
+                note: c.note.clone(),
+            })
+            .collect()
     }
-    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    let cut = match cut.rfind(' ') {
-        Some(i) if i > max / 2 => &cut[..i],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ']))
 }
 
 /// A topic and how many entries it holds.
@@ -285,7 +270,7 @@ pub enum Reply {
         entry: EntryRef,
         answer: String,
         confidence: f64,
-        claims: Vec<Claim>,
+        claims: Vec<ShownClaim>,
         footer: Footer,
     },
     Suggest {
@@ -308,7 +293,7 @@ pub enum Reply {
     },
     Claims {
         entry: EntryRef,
-        claims: Vec<Claim>,
+        claims: Vec<ShownClaim>,
     },
     Help {
         commands: Vec<(String, String)>,
@@ -323,6 +308,10 @@ pub enum Reply {
     Unanswered {
         groups: Vec<UnansweredGroup>,
         total: usize,
+    },
+    /// A short word back that is not an error (a declined pick noted).
+    Notice {
+        message: String,
     },
     /// Something the user can fix: an unknown command, a bad argument, a
     /// refused permission, a reload that failed (the old knowledge stays).
@@ -361,11 +350,11 @@ impl Reply {
     }
 
     /// `answer`, `suggest` or `none` for matching replies.
-    pub fn outcome(&self) -> Option<&'static str> {
+    pub fn outcome(&self) -> Option<Outcome> {
         match self {
-            Reply::Answer { .. } => Some("answer"),
-            Reply::Suggest { .. } => Some("suggest"),
-            Reply::NoMatch { .. } => Some("none"),
+            Reply::Answer { .. } => Some(Outcome::Answer),
+            Reply::Suggest { .. } => Some(Outcome::Suggest),
+            Reply::NoMatch { .. } => Some(Outcome::None),
             _ => None,
         }
     }
@@ -406,8 +395,7 @@ impl Reply {
             Reply::Topics { topics } => {
                 let _ = writeln!(out, "Topics:");
                 for t in topics {
-                    let _ =
-                        writeln!(out, "  {} ({} question{})", t.name, t.entries, if t.entries == 1 { "" } else { "s" });
+                    let _ = writeln!(out, "  {} ({} question{})", t.name, t.entries, crate::text::plural(t.entries));
                 }
                 let _ = write!(out, "Type {prefix}topic NAME to see its questions.");
             }
@@ -483,22 +471,10 @@ impl Reply {
                     }
                 }
             }
-            Reply::Error { message } => {
+            Reply::Notice { message } | Reply::Error { message } => {
                 let _ = write!(out, "{message}");
             }
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shorten_cuts_at_a_word() {
-        assert_eq!(shorten("short", 10), "short");
-        assert_eq!(shorten("the quick brown fox jumps", 12), "the quick…");
-        assert!(shorten(&"x".repeat(50), 10).chars().count() <= 10);
     }
 }

@@ -14,8 +14,8 @@ use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::adapters::Stop;
 use crate::bot::Bot;
-use crate::reply::Reply;
 use crate::secrets::Secret;
 
 /// Which platforms have what they need to start.
@@ -31,14 +31,19 @@ impl Platforms {
     /// with a secret but compiled out is named in a warning, not skipped
     /// silently.
     pub fn from_env(bot: &Bot) -> Result<Platforms> {
+        #[cfg_attr(not(any(feature = "discord", feature = "matrix")), allow(unused_mut))]
         let mut platforms = Platforms::default();
         if bot.config.discord.enabled
             && let Some(token) = crate::secrets::from_env("DISCORD_TOKEN")?
         {
-            if cfg!(feature = "discord") {
-                check_discord_token(&token)?;
+            #[cfg(feature = "discord")]
+            {
+                crate::adapters::discord::check_token_format(&token)?;
                 platforms.discord = Some(token);
-            } else {
+            }
+            #[cfg(not(feature = "discord"))]
+            {
+                drop(token);
                 tracing::warn!("DISCORD_TOKEN is set but this build has no Discord support (feature `discord`)");
             }
         }
@@ -66,42 +71,11 @@ impl Platforms {
     }
 }
 
-/// Resolves once a stop has been asked for. Cheap to clone and to await
-/// any number of times, so an adapter can watch it in every phase.
-#[derive(Clone)]
-pub struct Stop(tokio::sync::watch::Receiver<bool>);
-
-impl Stop {
-    pub fn new() -> (tokio::sync::watch::Sender<bool>, Stop) {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        (tx, Stop(rx))
-    }
-
-    pub async fn wait(&self) {
-        let mut rx = self.0.clone();
-        // A dropped sender also means stop.
-        let _ = rx.wait_for(|stop| *stop).await;
-    }
-}
-
 /// From a stop signal to the process's end, at most (with nothing stuck in
 /// the records database).
 pub const STOP_WITHIN: Duration = Duration::from_secs(8);
 /// How long platforms get to stop on their own before they are cut off.
 const STOP_GRACE: Duration = Duration::from_secs(3);
-
-/// A token is sent as an HTTP header: one with spaces, quotes, line breaks
-/// or non-ASCII (a bad copy) cannot be, and would otherwise fail deep in the
-/// HTTP client on every retry. Found here it is one clear line at start.
-fn check_discord_token(token: &Secret) -> Result<()> {
-    let bare = token.expose().strip_prefix("Bot ").unwrap_or(token.expose());
-    if bare.is_empty() || !bare.bytes().all(|b| b.is_ascii_graphic()) || bare.contains(['"', '\'']) {
-        anyhow::bail!(
-            "DISCORD_TOKEN has characters a Discord token never has (spaces, quotes, line breaks or non-ASCII); copy it again from the developer portal (your application → Bot → Reset Token)"
-        );
-    }
-    Ok(())
-}
 
 /// Serves every platform in `platforms` until a stop signal or until one of
 /// them fails.
@@ -121,13 +95,13 @@ async fn run(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
     let mut tasks: tokio::task::JoinSet<Ended> = tokio::task::JoinSet::new();
     #[cfg(feature = "discord")]
     if let Some(token) = platforms.discord {
-        bot.metrics.platform_started(crate::adapters::DISCORD);
+        bot.metrics.platform_started(crate::platform::Platform::Discord);
         let run = crate::adapters::discord::run(bot.clone(), token, stop.clone());
         tasks.spawn(async move { ("Discord", run.await) });
     }
     #[cfg(feature = "matrix")]
     if let Some(credential) = platforms.matrix {
-        bot.metrics.platform_started(crate::adapters::MATRIX);
+        bot.metrics.platform_started(crate::platform::Platform::Matrix);
         let run = crate::adapters::matrix::run(bot.clone(), credential, stop.clone());
         tasks.spawn(async move { ("Matrix", run.await) });
     }
@@ -238,8 +212,8 @@ async fn reload_on_sighup(bot: Arc<Bot>) {
         while hup.recv().await.is_some() {
             let bot = bot.clone();
             match tokio::task::spawn_blocking(move || bot.reload(crate::bot::Trigger::Asked)).await {
-                Ok(Reply::Reloaded(_)) => tracing::info!("reloaded on SIGHUP"),
-                Ok(_) => tracing::warn!("reload on SIGHUP refused; still serving the previous knowledge"),
+                Ok(Ok(_)) => tracing::info!("reloaded on SIGHUP"),
+                Ok(Err(_)) => tracing::warn!("reload on SIGHUP refused; still serving the previous knowledge"),
                 Err(e) => tracing::error!(error = %e, "reload on SIGHUP crashed"),
             }
         }

@@ -17,7 +17,9 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::records::{Origin, Unanswered};
+#[cfg(test)]
+use crate::platform::Platform;
+use crate::records::{Origin, Outcome, Unanswered};
 
 pub const FILE: &str = "policybot.db";
 
@@ -77,7 +79,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Op {
     Unanswered { time: i64, origin: Origin, text: String, declined: bool },
-    Answer { time: i64, origin: Origin, outcome: &'static str, entry: Option<String>, confidence: f64 },
+    Answer { time: i64, origin: Origin, outcome: Outcome, entry: Option<String>, confidence: f64 },
     Feedback { time: i64, origin: Origin, entry: String, helpful: bool, vote: String },
     Flush(mpsc::Sender<()>),
 }
@@ -170,13 +172,13 @@ impl Store {
     }
 
     pub fn record_unanswered(&self, origin: Origin, text: &str, declined: bool) {
-        let text = crate::reply::shorten(text, 500);
+        let text = crate::text::shorten(text, 500);
         if !text.is_empty() {
             self.send(Op::Unanswered { time: now_ms(), origin, text, declined });
         }
     }
 
-    pub fn record_answer(&self, origin: Origin, outcome: &'static str, entry: Option<&str>, confidence: f64) {
+    pub fn record_answer(&self, origin: Origin, outcome: Outcome, entry: Option<&str>, confidence: f64) {
         self.send(Op::Answer { time: now_ms(), origin, outcome, entry: entry.map(str::to_owned), confidence });
     }
 
@@ -337,7 +339,7 @@ fn write_batch<'a>(conn: &mut Connection, batch: impl Iterator<Item = &'a Op>) -
                 )?
                 .execute(params![
                     time,
-                    origin.platform,
+                    origin.platform.as_str(),
                     origin.community as i64,
                     origin.room as i64,
                     text,
@@ -351,9 +353,9 @@ fn write_batch<'a>(conn: &mut Connection, batch: impl Iterator<Item = &'a Op>) -
                 )?
                 .execute(params![
                     time,
-                    origin.platform,
+                    origin.platform.as_str(),
                     origin.community as i64,
-                    outcome,
+                    outcome.as_str(),
                     entry,
                     confidence
                 ])?;
@@ -366,7 +368,7 @@ fn write_batch<'a>(conn: &mut Connection, batch: impl Iterator<Item = &'a Op>) -
                 )?
                 .execute(params![
                     time,
-                    origin.platform,
+                    origin.platform.as_str(),
                     origin.community as i64,
                     entry,
                     helpful,
@@ -539,13 +541,13 @@ mod tests {
     fn records_survive_reopening_and_retention_deletes_old_ones() {
         let dir = tempfile::tempdir().unwrap();
         let keys = crate::records::Keys::ephemeral();
-        let origin = keys.origin("discord", "guild-1", "channel-1");
+        let origin = keys.origin(Platform::Discord, "guild-1", "channel-1");
         {
             let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
             store.record_unanswered(origin, "what about pizza?", false);
             store.record_unanswered(origin, "   ", false);
-            store.record_answer(origin, "answer", Some("training"), 0.9);
-            store.record_answer(origin, "none", None, 0.1);
+            store.record_answer(origin, Outcome::Answer, Some("training"), 0.9);
+            store.record_answer(origin, Outcome::None, None, 0.1);
             store.record_feedback(origin, "training", true, "v1");
             store.record_feedback(origin, "training", false, "v1");
             store.record_feedback(origin, "training", true, "v2");
@@ -574,12 +576,12 @@ mod tests {
     fn each_community_reads_only_its_own_records() {
         let dir = tempfile::tempdir().unwrap();
         let keys = crate::records::Keys::ephemeral();
-        let (a, b) = (keys.origin("discord", "guild-a", "1"), keys.origin("discord", "guild-b", "2"));
+        let (a, b) = (keys.origin(Platform::Discord, "guild-a", "1"), keys.origin(Platform::Discord, "guild-b", "2"));
         let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
         store.record_unanswered(a, "asked in a", false);
-        store.record_answer(a, "none", None, 0.1);
+        store.record_answer(a, Outcome::None, None, 0.1);
         store.record_unanswered(b, "asked in b", false);
-        store.record_answer(b, "answer", Some("x"), 0.9);
+        store.record_answer(b, Outcome::Answer, Some("x"), 0.9);
         store.record_feedback(b, "x", true, "v");
         store.flush();
         let reader = store.reader().unwrap();
@@ -609,7 +611,7 @@ mod tests {
         let store = Store::open(dir.path(), Duration::from_secs(3600)).unwrap();
         let reader = store.reader().unwrap();
         assert_eq!(reader.unanswered(None, None).unwrap()[0].text, "old question");
-        let someone = crate::records::Keys::ephemeral().origin("discord", "guild", "1");
+        let someone = crate::records::Keys::ephemeral().origin(Platform::Discord, "guild", "1");
         assert!(reader.unanswered(None, Some(someone.community)).unwrap().is_empty());
     }
 

@@ -21,7 +21,6 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, SystemTime};
 
 use crate::bot::{Bot, Trigger};
-use crate::reply::Reply;
 
 /// Quiet time after the last change before reloading: long enough for an
 /// editor's write-and-rename, short enough to feel immediate.
@@ -208,9 +207,11 @@ impl Watching {
         // changes the stamp again and is picked up.
         self.last = now;
         match self.bot.reload(Trigger::Watcher) {
-            Reply::Reloaded(_) => tracing::info!("reloaded after a change to the knowledge files"),
+            Ok(_) => tracing::info!("reloaded after a change to the knowledge files"),
             // Reload logs the errors; say why it ran.
-            _ => tracing::warn!("a change to the knowledge files was refused; the previous knowledge stays in use"),
+            Err(_) => {
+                tracing::warn!("a change to the knowledge files was refused; the previous knowledge stays in use")
+            }
         }
     }
 

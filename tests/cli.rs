@@ -142,13 +142,17 @@ fn import_turns_the_seed_into_twenty_loadable_entries() {
     let seed = std::fs::read_to_string("tests/data/mississippi-ice-faq.txt").unwrap();
     for entry in &kb.entries {
         assert!(seed.contains(&entry.question), "question not verbatim: {}", entry.question);
-        assert!(entry.claims.iter().all(|c| c.status == policybot::knowledge::ClaimStatus::Unverified
-            || c.status == policybot::knowledge::ClaimStatus::Disputed));
+        // Imported claims are written unverified; the lint's findings are
+        // shown disputed but never written into the claim.
+        assert!(entry.claims.iter().all(|c| c.status == policybot::knowledge::ClaimStatus::Unverified));
     }
     // Answers keep their own numbered lists.
     assert!(kb.entries.iter().any(|e| e.answer.contains("\n2. ")));
     // The imported text contradicts itself, and the lint sees it.
-    assert_eq!(kb.contradictions.len(), 1);
+    assert_eq!(kb.disputes.contradictions().len(), 1);
+    let shown =
+        kb.entries.iter().flat_map(|e| kb.claims(e)).filter(|(s, _)| *s == policybot::knowledge::ClaimStatus::Disputed);
+    assert!(shown.count() >= 2, "both sides of the contradiction are shown disputed");
     // A second import does not overwrite curated work by accident.
     let again = bot().args(["import", "tests/data/mississippi-ice-faq.txt", "--out"]).arg(&out_path).output().unwrap();
     assert!(!again.status.success());

@@ -2,11 +2,16 @@
 //! every stored question answering itself, and hostile messages never getting
 //! a confident answer.
 
+use eval::{Half, evaluate, half_of, read_labelled};
 use policybot::config::Config;
-use policybot::eval::{Half, evaluate, half_of, read_labelled};
 use policybot::knowledge::{KnowledgeBase, import, load_dir};
 use policybot::matcher::{Outcome, Thresholds};
 use std::path::Path;
+
+// Dev-only code shared by tests, examples and benchmarks; not in the shipped library.
+#[allow(dead_code)]
+#[path = "support/eval.rs"]
+mod eval;
 
 fn knowledge() -> KnowledgeBase {
     load_dir(Path::new("knowledge")).expect("the shipped knowledge loads")
@@ -17,7 +22,7 @@ fn thresholds() -> Thresholds {
 }
 
 /// The reporting half of the dev set (never tuned on), matched by words
-/// alone. Floors sit just under what `examples/eval.rs` measures (README,
+/// alone. Floors sit just under what `examples/eval.rs` measures (docs/MATCHING.md,
 /// "Matching quality"); `tests/semantic.rs` holds the hybrid floors.
 #[test]
 fn dev_set_reporting_half_does_not_regress() {
@@ -90,7 +95,7 @@ fn hostile_and_empty_messages_get_no_confident_answer() {
             m.outcome,
             Outcome::Answer,
             "{:?} got a confident answer: {m:?}",
-            policybot::reply::shorten(message, 40)
+            policybot::text::shorten(message, 40)
         );
         assert!((0.0..=1.0).contains(&m.confidence));
     }
@@ -123,4 +128,38 @@ fn ties_and_ranking_are_deterministic() {
             assert_eq!(kb.matcher().find(message, &t), first);
         }
     }
+}
+
+// The measure itself: a wrong answer is contested when another copy of the
+// same message is labelled with it.
+fn case(expected: Option<&str>, message: &str, got: Option<&str>) -> eval::Case {
+    let answered = got.is_some();
+    let right = answered && got == expected;
+    eval::Case {
+        labelled: eval::Labelled { expected: expected.map(str::to_owned), message: message.to_owned() },
+        outcome: if answered { Outcome::Answer } else { Outcome::None },
+        got: got.map(str::to_owned),
+        first: got.map(str::to_owned),
+        confidence: 0.5,
+        right,
+        wrong: answered && !right,
+    }
+}
+
+#[test]
+fn a_wrong_answer_another_copy_of_the_message_is_labelled_with_is_contested() {
+    let report = eval::Report {
+        cases: vec![
+            // One text, two labels: answering "b" is wrong for the first
+            // copy, right for the second.
+            case(Some("a"), "Should I wear a mask?", Some("b")),
+            case(Some("b"), "should i wear a mask? ", Some("b")),
+            // No copy says "c": wrong either way.
+            case(Some("a"), "what is it", Some("c")),
+            case(None, "hello", None),
+        ],
+        elapsed: std::time::Duration::ZERO,
+    };
+    assert_eq!(report.wrong(), 0.5);
+    assert_eq!(report.wrong_uncontested(), 0.25);
 }

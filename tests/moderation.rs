@@ -16,7 +16,10 @@ use policybot::store::{Reader, Store};
 const QUESTION: &str = "does ms have sanctuary cities?";
 
 fn sender() -> Sender {
-    Sender { is_moderator: true, origin: policybot::records::Keys::ephemeral().origin("test", "room", "room") }
+    Sender {
+        is_moderator: true,
+        origin: policybot::records::Keys::ephemeral().origin(policybot::platform::Platform::Matrix, "room", "room"),
+    }
 }
 
 /// A copy of the shipped knowledge (with its regression set) in a temp dir.
@@ -124,11 +127,11 @@ fn many_questions_during_repeated_reloads_each_see_one_whole_knowledge_base() {
 fn child_writes_records_until_killed() {
     let Ok(dir) = std::env::var("POLICYBOT_TEST_DATA") else { return };
     let store = Store::open(Path::new(&dir), Duration::from_secs(86_400)).unwrap();
-    let origin = policybot::records::Keys::ephemeral().origin("test", "room", "room");
+    let origin = policybot::records::Keys::ephemeral().origin(policybot::platform::Platform::Matrix, "room", "room");
     for i in 0u64.. {
         store.record_unanswered(origin, &format!("question number {i}"), false);
         store.record_feedback(origin, "training", i % 2 == 0, &format!("vote-{i}"));
-        store.record_answer(origin, "none", None, 0.1);
+        store.record_answer(origin, policybot::records::Outcome::None, None, 0.1);
         if i % 64 == 0 {
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -169,7 +172,7 @@ fn records_survive_a_kill_9_mid_write() {
     // A restart opens it and keeps recording.
     let store = Store::open(data.path(), Duration::from_secs(86_400)).unwrap();
     store.record_unanswered(
-        policybot::records::Keys::ephemeral().origin("test", "room", "room"),
+        policybot::records::Keys::ephemeral().origin(policybot::platform::Platform::Matrix, "room", "room"),
         "after the restart",
         false,
     );

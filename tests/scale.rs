@@ -8,9 +8,13 @@ use policybot::core::Command;
 use policybot::knowledge::{KnowledgeBase, Source, load_dir, write};
 use policybot::matcher::Vocabulary;
 use policybot::reply::Reply;
-use policybot::synth;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+// Dev-only code shared by tests, examples and benchmarks; not in the shipped library.
+#[allow(dead_code)]
+#[path = "support/synth.rs"]
+mod synth;
 
 fn synthetic(n: usize) -> KnowledgeBase {
     let source = Source { path: "synthetic.toml".into(), title: "Synthetic".into(), ..Source::default() };
@@ -109,7 +113,11 @@ fn questions_during_repeated_reloads_always_see_a_whole_knowledge_base() {
                         &Command::Topics,
                         Sender {
                             is_moderator: false,
-                            origin: policybot::records::Keys::ephemeral().origin("test", "room", "room"),
+                            origin: policybot::records::Keys::ephemeral().origin(
+                                policybot::platform::Platform::Matrix,
+                                "room",
+                                "room",
+                            ),
                         },
                         "/",
                     );
@@ -122,14 +130,33 @@ fn questions_during_repeated_reloads_always_see_a_whole_knowledge_base() {
         for round in 0..6 {
             write_version(if round % 2 == 0 { 3_000 } else { 2_000 });
             match bot.reload(policybot::bot::Trigger::Asked) {
-                Reply::Reloaded(report) => {
+                Ok(report) => {
                     assert_eq!(report.entries, if round % 2 == 0 { 3_000 } else { 2_000 });
                     assert_eq!(report.added.len() + report.removed.len(), 1_000);
                 }
-                other => panic!("reload failed: {}", other.render_plain("/")),
+                Err(refused) => panic!("reload failed: {refused}"),
             }
         }
         done.store(true, Ordering::Relaxed);
     });
     assert!(asked.load(Ordering::Relaxed) > 0);
+}
+
+// The generator itself: what the scale figures rest on.
+#[test]
+fn same_seed_same_knowledge() {
+    assert_eq!(synth::entries(300, 7), synth::entries(300, 7));
+    assert_ne!(synth::entries(300, 7), synth::entries(300, 8));
+    assert_eq!(synth::questions(&synth::entries(50, 1), 20, 3), synth::questions(&synth::entries(50, 1), 20, 3));
+}
+
+#[test]
+fn entries_vary_and_ids_are_unique() {
+    let e = synth::entries(2_000, 1);
+    let ids: std::collections::BTreeSet<_> = e.iter().map(|e| &e.id).collect();
+    assert_eq!(ids.len(), 2_000);
+    let topics: std::collections::BTreeSet<_> = e.iter().map(|e| &e.topic).collect();
+    assert_eq!(topics.len(), synth::TOPICS.len());
+    let questions: std::collections::BTreeSet<_> = e.iter().map(|e| &e.question).collect();
+    assert!(questions.len() > 1_500, "{}", questions.len());
 }

@@ -6,15 +6,20 @@
 //! because it is absent.
 #![cfg(feature = "semantic")]
 
+use eval::{Half, evaluate, half_of, read_labelled};
 use policybot::config::Config;
 use policybot::embed::cache::VectorCache;
 use policybot::embed::model::Model;
 use policybot::embed::{CachedModel, install};
-use policybot::eval::{Half, evaluate, half_of, read_labelled};
 use policybot::knowledge::{KnowledgeBase, import, load_dir, load_str};
 use policybot::matcher::{Encoder, Outcome};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+
+// Dev-only code shared by tests, examples and benchmarks; not in the shipped library.
+#[allow(dead_code)]
+#[path = "support/eval.rs"]
+mod eval;
 
 /// The installed default model folder; installs it on first use.
 fn model_dir() -> PathBuf {

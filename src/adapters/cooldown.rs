@@ -9,17 +9,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::metrics::Metrics;
+use crate::platform::Platform;
 
 pub struct Cooldown<K: Hash + Eq + Clone> {
     /// `None` when `seconds` is 0: no cooldown.
     limiter: Option<DefaultKeyedRateLimiter<K>>,
     /// Where a question held back is counted, and for which platform.
     metrics: Arc<Metrics>,
-    platform: &'static str,
+    platform: Platform,
 }
 
 impl<K: Hash + Eq + Clone> Cooldown<K> {
-    pub fn new(seconds: u64, burst: u32, metrics: Arc<Metrics>, platform: &'static str) -> Self {
+    pub fn new(seconds: u64, burst: u32, metrics: Arc<Metrics>, platform: Platform) -> Self {
         let limiter = Quota::with_period(Duration::from_secs(seconds))
             .map(|q| RateLimiter::keyed(q.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))));
         Cooldown { limiter, metrics, platform }
@@ -47,14 +48,14 @@ mod tests {
 
     #[test]
     fn a_burst_then_a_wait_per_user_and_zero_seconds_is_off() {
-        let c = Cooldown::new(60, 2, Arc::default(), "test");
+        let c = Cooldown::new(60, 2, Arc::default(), Platform::Discord);
         assert_eq!(c.check(&"alice"), None);
         assert_eq!(c.check(&"alice"), None);
         let wait = c.check(&"alice").expect("the third within a minute waits");
         assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60), "{wait:?}");
         // Someone else is not held back by alice's pace.
         assert_eq!(c.check(&"bob"), None);
-        let off = Cooldown::new(0, 1, Arc::default(), "test");
+        let off = Cooldown::new(0, 1, Arc::default(), Platform::Discord);
         assert!((0..100).all(|_| off.check(&"alice").is_none()));
     }
 }

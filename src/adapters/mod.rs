@@ -3,10 +3,6 @@
 
 pub mod console;
 
-/// Platform names as the records and metrics keep them. Named here, not in
-/// the adapters, so the CLI can filter records of a platform built out.
-pub const DISCORD: &str = "discord";
-pub const MATRIX: &str = "matrix";
 #[cfg(any(feature = "discord", feature = "matrix"))]
 pub mod cooldown;
 #[cfg(feature = "discord")]
@@ -15,6 +11,24 @@ pub mod discord;
 pub mod matrix;
 #[cfg(any(feature = "discord", feature = "matrix"))]
 pub mod recent;
+
+/// Resolves once a stop has been asked for. Cheap to clone and to await
+/// any number of times, so an adapter can watch it in every phase.
+#[derive(Clone)]
+pub struct Stop(tokio::sync::watch::Receiver<bool>);
+
+impl Stop {
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Stop) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Stop(rx))
+    }
+
+    pub async fn wait(&self) {
+        let mut rx = self.0.clone();
+        // A dropped sender also means stop.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
 
 /// An error with its causes, "error sending request: connection refused":
 /// HTTP clients put the part an operator needs in the source chain.

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::SemanticConfig;
+#[cfg(feature = "semantic")]
+use crate::matcher::EncodeError;
 use crate::matcher::Encoder;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +49,7 @@ impl CachedModel {
 
 #[cfg(feature = "semantic")]
 impl Encoder for CachedModel {
-    fn encode_stored(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String> {
+    fn encode_stored(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError> {
         let keys: Vec<[u8; 16]> = texts.iter().map(|t| install::text_key(t)).collect();
         let mut out: Vec<Option<Vec<f32>>> = self.cache.get_many(&keys);
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
@@ -60,7 +62,7 @@ impl Encoder for CachedModel {
             let mut cache_ok = true;
             for (n, block) in missing.chunks(BLOCK).enumerate() {
                 let batch: Vec<&str> = block.iter().map(|&i| texts[i]).collect();
-                let vectors = self.model.embed(&batch).map_err(|e| e.to_string())?;
+                let vectors = self.model.embed(&batch).map_err(|e| EncodeError(e.to_string()))?;
                 let fresh: Vec<([u8; 16], Vec<f32>)> = block.iter().map(|&i| keys[i]).zip(vectors).collect();
                 if cache_ok && let Err(e) = self.cache.add(&fresh) {
                     tracing::warn!(error = %e, "cannot write the vector cache; the next start embeds these again");
@@ -90,9 +92,9 @@ impl Encoder for CachedModel {
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
 
-    fn encode_query(&self, text: &str) -> Result<Vec<f32>, String> {
-        let mut v = self.model.embed(&[text]).map_err(|e| e.to_string())?;
-        v.pop().ok_or_else(|| "the model returned no vector".to_owned())
+    fn encode_query(&self, text: &str) -> Result<Vec<f32>, EncodeError> {
+        let mut v = self.model.embed(&[text]).map_err(|e| EncodeError(e.to_string()))?;
+        v.pop().ok_or_else(|| EncodeError("the model returned no vector".to_owned()))
     }
 
     fn dim(&self) -> usize {

@@ -200,7 +200,7 @@ pub fn to_toml(title: &str, source: &str, entries: &[ImportedEntry]) -> String {
                 .collect(),
             reviewed: None,
             disclaimer: None,
-            location: String::new(),
+            location: Default::default(),
         })
         .collect();
     super::write::to_toml(title, source, &[], &entries)

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-use super::{Claim, ClaimStatus, Entry, KnowledgeBase, Source};
+use super::{Claim, ClaimStatus, Entry, KnowledgeBase, Location, Source};
 use crate::matcher::Vocabulary;
 
 /// Name of the regression set that may sit beside knowledge files; it holds
@@ -323,26 +323,11 @@ fn read_file(path: &Path, previous: Option<&KnowledgeBase>) -> Result<Parsed, Ve
     }
 }
 
-/// The entries of an unchanged file as it was loaded, with the claims the
-/// lint had marked disputed back to their written status (the lint runs
-/// again over the new whole).
+/// The entries of an unchanged file as it was loaded (their disputes are
+/// found again over the new whole).
 fn reuse(kb: &KnowledgeBase, source: &Source) -> Parsed {
-    let prefix = format!("{}:", source.path.display());
-    let entries = kb
-        .entries
-        .iter()
-        .filter(|e| e.location.starts_with(&prefix))
-        .map(|e| {
-            let mut e = e.clone();
-            for (index, claim) in e.claims.iter_mut().enumerate() {
-                if kb.lint_disputed.contains(&(e.id.clone(), index)) {
-                    claim.status = ClaimStatus::Unverified;
-                }
-            }
-            let line = e.location[prefix.len()..].parse().unwrap_or(1);
-            (e, line, 1)
-        })
-        .collect();
+    let entries =
+        kb.entries.iter().filter(|e| e.location.file == source.path).map(|e| (e.clone(), e.location.line, 1)).collect();
     Parsed { source: source.clone(), entries }
 }
 
@@ -613,7 +598,7 @@ fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<Parsed, Vec
                     .collect(),
                 reviewed: e.reviewed.map(|d| d.into_inner().to_string()),
                 disclaimer: raw.disclaimer.as_ref().map(|d| trimmed(d.get_ref().clone())),
-                location: format!("{}:{line}", path.display()),
+                location: Location { file: path.to_path_buf(), line },
             },
             line,
             column,
@@ -673,7 +658,7 @@ fn is_slug(id: &str) -> bool {
 fn plain_toml_message(message: &str) -> String {
     let message = message.trim();
     if message.starts_with("unknown field") {
-        format!("{message}; check the spelling against the knowledge format in README.md")
+        format!("{message}; check the spelling against the knowledge format in docs/GUIDE.md")
     } else if message.starts_with("missing field `status`") || message.starts_with("missing field `text`") {
         format!("{message}; every claim needs text and status (unverified, verified or disputed)")
     } else if message.starts_with("missing field") {
@@ -713,14 +698,17 @@ answer = "The law says things."
         write(dir.path(), "a.toml", a);
         write(dir.path(), "b.toml", &b(2019));
         let first = load_dir(dir.path()).unwrap();
-        assert_eq!(first.contradictions.len(), 1);
-        assert_eq!(first.entry("a").unwrap().claims[0].status, ClaimStatus::Disputed);
+        assert_eq!(first.disputes.contradictions().len(), 1);
+        let a = first.entry("a").unwrap();
+        assert_eq!(first.disputes.status(a, 0), ClaimStatus::Disputed);
+        // What is written stays written: the finding is beside the claim.
+        assert_eq!(a.claims[0].status, ClaimStatus::Unverified);
 
         // b now agrees; a is reused, and its claim is no longer disputed.
         write(dir.path(), "b.toml", &b(2017));
         let second = load_dir_reusing(dir.path(), Some(&first)).unwrap();
-        assert!(second.contradictions.is_empty());
-        assert_eq!(second.entry("a").unwrap().claims[0].status, ClaimStatus::Unverified);
+        assert!(second.disputes.contradictions().is_empty());
+        assert_eq!(second.disputes.status(second.entry("a").unwrap(), 0), ClaimStatus::Unverified);
         let fresh = load_dir(dir.path()).unwrap();
         assert_eq!(second.entries, fresh.entries);
         assert_eq!(second.vocabulary, fresh.vocabulary);
@@ -729,7 +717,7 @@ answer = "The law says things."
         // And back: the reused claim is disputed again.
         write(dir.path(), "b.toml", &b(2019));
         let third = load_dir_reusing(dir.path(), Some(&second)).unwrap();
-        assert_eq!(third.entry("a").unwrap().claims[0].status, ClaimStatus::Disputed);
+        assert_eq!(third.disputes.status(third.entry("a").unwrap(), 0), ClaimStatus::Disputed);
         assert_eq!(third.entries, load_dir(dir.path()).unwrap().entries);
     }
 

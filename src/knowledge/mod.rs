@@ -3,6 +3,7 @@
 //! whole. A [`KnowledgeBase`] is immutable once built; a reload builds a new
 //! one and swaps it in.
 
+pub mod disputes;
 pub mod facts;
 pub mod import;
 pub mod lint;
@@ -47,8 +48,9 @@ pub struct Claim {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub text: String,
-    /// The status written in the knowledge file, or `Disputed` when the lint
-    /// found this claim on one side of a contradiction.
+    /// The status written in the knowledge file. A claim found on one side
+    /// of a contradiction is shown disputed ([`disputes::Disputes::status`])
+    /// but stays as written here.
     pub status: ClaimStatus,
     pub source: Option<String>,
     pub note: Option<String>,
@@ -70,8 +72,28 @@ pub struct Entry {
     /// Said under its answers when not every claim is verified: the
     /// `disclaimer` of its file, else the config's.
     pub disclaimer: Option<String>,
-    /// `file:line` where the entry is defined, for messages to moderators.
-    pub location: String,
+    /// Where the entry is defined, for messages to moderators.
+    pub location: Location,
+}
+
+/// A place in a knowledge file: shown as `file:line`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl Entry {
@@ -90,13 +112,6 @@ impl Entry {
     /// The questions it answers: its stored question, then its aliases.
     pub fn phrasings(&self) -> impl Iterator<Item = &String> {
         std::iter::once(&self.question).chain(&self.aliases)
-    }
-
-    /// Claims nobody has verified, disputed first: what the caveat footer names.
-    pub fn unchecked_claims(&self) -> Vec<&Claim> {
-        let mut claims: Vec<&Claim> = self.claims.iter().filter(|c| c.status != ClaimStatus::Verified).collect();
-        claims.sort_by_key(|c| c.status != ClaimStatus::Disputed);
-        claims
     }
 }
 
@@ -149,20 +164,17 @@ pub struct KnowledgeBase {
     pub entries: Vec<Entry>,
     /// Every file's vocabulary together.
     pub vocabulary: Vocabulary,
-    pub contradictions: Vec<lint::Contradiction>,
-    /// Claims (entry id, claim index) that the lint marked disputed; their
-    /// written status is `unverified`.
-    pub(crate) lint_disputed: std::collections::BTreeSet<(String, usize)>,
+    /// Contradictions between answers and the claims caught in them.
+    pub disputes: disputes::Disputes,
     matcher: Matcher,
 }
 
 impl KnowledgeBase {
-    /// Builds the knowledge base from validated entries: finds contradictions,
-    /// marks the claims caught in them as disputed, and indexes everything.
+    /// Builds the knowledge base from validated entries: finds contradictions
+    /// and the claims caught in them, and indexes everything.
     pub fn new(sources: Vec<Source>, mut entries: Vec<Entry>, extra: Vocabulary) -> Self {
         entries.sort_by(|a, b| a.id.cmp(&b.id));
-        let contradictions = lint::find_contradictions(&entries);
-        let lint_disputed = lint::mark_disputed(&mut entries, &contradictions);
+        let disputes = disputes::Disputes::find(&entries);
         let mut vocabulary = extra;
         for source in &sources {
             let v = &source.vocabulary;
@@ -172,7 +184,7 @@ impl KnowledgeBase {
             vocabulary.stop_words.extend(v.stop_words.iter().cloned());
         }
         let matcher = Matcher::build(entries.len(), |i| document(&entries[i]), &vocabulary);
-        KnowledgeBase { sources, entries, vocabulary, contradictions, lint_disputed, matcher }
+        KnowledgeBase { sources, entries, vocabulary, disputes, matcher }
     }
 
     pub fn matcher(&self) -> &Matcher {
@@ -190,7 +202,10 @@ impl KnowledgeBase {
     /// Adds the semantic half to matching: every phrasing is embedded by
     /// `encoder` (which may serve them from its cache). On failure the
     /// knowledge base stays lexical and the error says why.
-    pub fn embed(&mut self, encoder: std::sync::Arc<dyn crate::matcher::Encoder>) -> Result<(), String> {
+    pub fn embed(
+        &mut self,
+        encoder: std::sync::Arc<dyn crate::matcher::Encoder>,
+    ) -> Result<(), crate::matcher::EncodeError> {
         // A slice of entries at a time, so the full-precision vectors of a
         // large knowledge base are never all in memory: only their 8-bit
         // form is kept.
@@ -254,12 +269,44 @@ impl KnowledgeBase {
         best.map(|(t, _)| t)
     }
 
-    /// Claim counts by status, for reload reports and `check`.
+    /// The claims of `entry` with the status each is shown with: written,
+    /// or disputed when caught in a contradiction.
+    pub fn claims<'a>(&'a self, entry: &'a Entry) -> impl Iterator<Item = (ClaimStatus, &'a Claim)> + 'a {
+        entry.claims.iter().enumerate().map(move |(i, c)| (self.disputes.status(entry, i), c))
+    }
+
+    /// Claims of `entry` nobody has verified, disputed first: what the
+    /// caveat footer names.
+    pub fn unchecked_claims<'a>(&'a self, entry: &'a Entry) -> Vec<(ClaimStatus, &'a Claim)> {
+        let mut claims: Vec<_> = self.claims(entry).filter(|(s, _)| *s != ClaimStatus::Verified).collect();
+        claims.sort_by_key(|(s, _)| *s != ClaimStatus::Disputed);
+        claims
+    }
+
+    /// Claim counts by the status they are shown with, for reload reports
+    /// and `check`.
     pub fn claim_counts(&self) -> BTreeMap<ClaimStatus, usize> {
         let mut counts = BTreeMap::new();
-        for claim in self.entries.iter().flat_map(|e| &e.claims) {
-            *counts.entry(claim.status).or_insert(0) += 1;
+        for (status, _) in self.entries.iter().flat_map(|e| self.claims(e)) {
+            *counts.entry(status).or_insert(0) += 1;
         }
         counts
+    }
+}
+
+/// An entry with only an id and an answer, for the tests of the modules
+/// that read answers (lint, disputes).
+#[cfg(test)]
+pub(crate) fn test_entry(id: &str, answer: &str) -> Entry {
+    Entry {
+        id: id.into(),
+        topic: "t".into(),
+        question: format!("question {id}?"),
+        aliases: vec![],
+        answer: answer.into(),
+        claims: vec![],
+        reviewed: None,
+        disclaimer: None,
+        location: Location::default(),
     }
 }

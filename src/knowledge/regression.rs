@@ -110,7 +110,7 @@ pub fn failure(kb: &KnowledgeBase, case: &Case, thresholds: &Thresholds) -> Opti
         ),
         Outcome::None => "no answer".to_owned(),
     };
-    let question = crate::reply::shorten(&case.question, 80);
+    let question = crate::text::shorten(&case.question, 80);
     match &case.expect {
         Expect::Entry(id) if kb.entry(id).is_none() => Some(format!(
             "regression case \"{question}\" expects entry \"{id}\", which does not exist; fix the case or restore the entry"

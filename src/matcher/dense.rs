@@ -5,14 +5,19 @@
 
 use std::fmt::Debug;
 
+/// Why an [`Encoder`] could not embed text: the model's own words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EncodeError(pub String);
+
 /// Turns text into unit vectors of one fixed length.
 pub trait Encoder: Send + Sync + Debug {
     /// Vectors for stored text (phrasings), in order; an implementation may
     /// cache them, since the same text is embedded at every load.
-    fn encode_stored(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String>;
+    fn encode_stored(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError>;
     /// The vector of one message. Never cached: messages are what people
     /// asked, and stay out of any file.
-    fn encode_query(&self, text: &str) -> Result<Vec<f32>, String>;
+    fn encode_query(&self, text: &str) -> Result<Vec<f32>, EncodeError>;
     /// Length of every vector.
     fn dim(&self) -> usize;
 }

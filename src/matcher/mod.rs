@@ -11,7 +11,7 @@ pub mod dense;
 mod normalise;
 
 pub use analyse::{Analyser, Term, WordCache};
-pub use dense::{DenseIndex, Encoder};
+pub use dense::{DenseIndex, EncodeError, Encoder};
 
 pub use normalise::{MAX_INPUT_CHARS, clip, normalise};
 

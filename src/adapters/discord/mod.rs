@@ -20,24 +20,38 @@ use serenity::all::{
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::Stop;
 use super::cooldown::Cooldown;
 use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::DiscordConfig;
 use crate::core::Command;
+use crate::platform::Platform;
 use crate::records::Origin;
 use crate::reply::Reply;
 use crate::secrets::Secret;
-use crate::serve::Stop;
 use render::{Action, Out};
 
-const PLATFORM: &str = super::DISCORD;
+const PLATFORM: Platform = Platform::Discord;
 /// The community of direct messages (they have no server).
 const DIRECT: &str = "direct";
 /// Autocomplete values that name a stored entry rather than typed text.
 const ENTRY_VALUE: &str = "entry:";
 /// Discord's limit on autocomplete choices.
 const CHOICES: usize = 25;
+
+/// A token is sent as an HTTP header: one with spaces, quotes, line breaks
+/// or non-ASCII (a bad copy) cannot be, and would otherwise fail deep in the
+/// HTTP client on every retry. Found here it is one clear line at start.
+pub(crate) fn check_token_format(token: &Secret) -> Result<()> {
+    let bare = token.expose().strip_prefix("Bot ").unwrap_or(token.expose());
+    if bare.is_empty() || !bare.bytes().all(|b| b.is_ascii_graphic()) || bare.contains(['"', '\'']) {
+        anyhow::bail!(
+            "DISCORD_TOKEN has characters a Discord token never has (spaces, quotes, line breaks or non-ASCII); copy it again from the developer portal (your application → Bot → Reset Token)"
+        );
+    }
+    Ok(())
+}
 /// How long a thread's parent is remembered (a thread never moves).
 const PARENT_KEPT: Duration = Duration::from_secs(24 * 3600);
 
@@ -431,7 +445,7 @@ impl Handler {
             }
             other => Reply::error(format!(
                 "I don't know /{}; my commands are listed by /help.",
-                crate::reply::shorten(other, 32)
+                crate::text::shorten(other, 32)
             )),
         };
         let question = option("question").unwrap_or_default();

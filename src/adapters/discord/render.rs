@@ -127,7 +127,7 @@ pub fn fit(text: &str, max: usize, note: &str) -> String {
         return text.to_owned();
     }
     let room = max.saturating_sub(note.chars().count() + 1);
-    let mut cut = crate::reply::shorten(text, room);
+    let mut cut = crate::text::shorten(text, room);
     cut.push_str(note);
     if cut.chars().count() > max {
         cut = cut.chars().take(max).collect();
@@ -224,7 +224,7 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
         Reply::Topics { topics } => {
             let lines: Vec<String> = topics
                 .iter()
-                .map(|t| format!("**{}** — {} question{}", t.name, t.entries, if t.entries == 1 { "" } else { "s" }))
+                .map(|t| format!("**{}** — {} question{}", t.name, t.entries, crate::text::plural(t.entries)))
                 .collect();
             let mut out = embed(Some("Topics"), fit_lines(&lines, DESCRIPTION), BLUE);
             if let Some(e) = &mut out.embed {
@@ -280,7 +280,7 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
         Reply::Reloaded(_) | Reply::Unanswered { .. } => {
             Out { ephemeral: true, ..embed(None, fit(&reply.render_plain("/"), DESCRIPTION, "\n…"), GREEN) }
         }
-        Reply::Error { message } => notice(message),
+        Reply::Notice { message } | Reply::Error { message } => notice(message),
     }
 }
 

@@ -29,17 +29,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Backoff;
+use super::Stop;
 use super::cooldown::Cooldown;
 use super::recent::Recent;
 use crate::bot::{Bot, Sender};
 use crate::config::MatrixConfig;
 use crate::core::{Command, Pick};
+use crate::platform::Platform;
 use crate::records::Origin;
 use crate::reply::Reply;
 use crate::secrets::Secret;
-use crate::serve::Stop;
 
-const PLATFORM: &str = super::MATRIX;
+const PLATFORM: Platform = Platform::Matrix;
 /// A "did you mean" list can be answered by number for this long.
 const PICK_WINDOW: Duration = Duration::from_secs(600);
 const SESSION_FILE: &str = "session.json";

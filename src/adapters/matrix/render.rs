@@ -67,7 +67,7 @@ pub fn render_within(reply: &Reply, prefix: &str, limit: usize) -> Notice {
                     "\n(Shortened to fit Matrix. The full text is entry \"{}\" of the FAQ; {prefix}claims {} lists its claims.)",
                     entry.id, entry.id
                 );
-                let shortened = format!("{}{note}", crate::reply::shorten(answer, room));
+                let shortened = format!("{}{note}", crate::text::shorten(answer, room));
                 notice = build(&shortened);
             }
             notice
@@ -76,7 +76,7 @@ pub fn render_within(reply: &Reply, prefix: &str, limit: usize) -> Notice {
             let mut body = String::from("I'm not sure which question you mean. Reply with its number:");
             let mut list = String::new();
             for (i, s) in suggestions.iter().enumerate() {
-                let question = crate::reply::shorten(&s.question, 300);
+                let question = crate::text::shorten(&s.question, 300);
                 body.push_str(&format!("\n{}. {question}", i + 1));
                 list.push_str(&format!("<li>{}</li>", html(&question)));
             }
@@ -94,7 +94,7 @@ pub fn render_within(reply: &Reply, prefix: &str, limit: usize) -> Notice {
             // joiner, so even a client that ignores `m.mentions: {}` and
             // scans the text pings nobody.
             let text = other.render_plain(prefix).replace('@', "@\u{2060}");
-            let text = if text.len() > limit / 3 { crate::reply::shorten(&text, limit / 8) } else { text };
+            let text = if text.len() > limit / 3 { crate::text::shorten(&text, limit / 8) } else { text };
             Notice { html: format!("<p>{}</p>", html(&text)), body: text }
         }
     }

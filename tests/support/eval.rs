@@ -6,8 +6,8 @@
 //! is never what was tuned on. Used by the regression test and
 //! `examples/eval.rs`.
 
-use crate::knowledge::KnowledgeBase;
-use crate::matcher::{Outcome, Thresholds, decide};
+use policybot::knowledge::KnowledgeBase;
+use policybot::matcher::{Outcome, Thresholds, decide};
 
 /// One labelled message: the id of the entry that answers it, or `None` when
 /// no entry should.
@@ -153,41 +153,4 @@ pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelle
         })
         .collect();
     Report { cases, elapsed: started.elapsed() }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn case(expected: Option<&str>, message: &str, got: Option<&str>) -> Case {
-        let answered = got.is_some();
-        let right = answered && got == expected;
-        Case {
-            labelled: Labelled { expected: expected.map(str::to_owned), message: message.to_owned() },
-            outcome: if answered { Outcome::Answer } else { Outcome::None },
-            got: got.map(str::to_owned),
-            first: got.map(str::to_owned),
-            confidence: 0.5,
-            right,
-            wrong: answered && !right,
-        }
-    }
-
-    #[test]
-    fn a_wrong_answer_another_copy_of_the_message_is_labelled_with_is_contested() {
-        let report = Report {
-            cases: vec![
-                // One text, two labels: answering "b" is wrong for the first
-                // copy, right for the second.
-                case(Some("a"), "Should I wear a mask?", Some("b")),
-                case(Some("b"), "should i wear a mask? ", Some("b")),
-                // No copy says "c": wrong either way.
-                case(Some("a"), "what is it", Some("c")),
-                case(None, "hello", None),
-            ],
-            elapsed: std::time::Duration::ZERO,
-        };
-        assert_eq!(report.wrong(), 0.5);
-        assert_eq!(report.wrong_uncontested(), 0.25);
-    }
 }
