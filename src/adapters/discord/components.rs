@@ -1,0 +1,63 @@
+//! Buttons on Discord: a "did you mean" pick or "None of these", 👍 / 👎
+//! feedback, and the full claim list of an answer.
+
+use super::*;
+use crate::core::Command;
+use anyhow::Result;
+use render::{Action, Out};
+use serenity::all::{ComponentInteraction, Context};
+
+impl Handler {
+    pub(super) async fn on_component(&self, ctx: &Context, click: &ComponentInteraction) -> Result<()> {
+        let Some(action) = Action::parse(&click.data.custom_id) else {
+            let out = render::notice("That button is from an older version of me; ask again with /ask.");
+            return respond_component(ctx, click, &out, false).await;
+        };
+        let clicker = click.user.id.get();
+        let bot = &self.bot;
+        match action {
+            Action::Pick { asker, entry } => {
+                let reply = bot.picked(self.origin(click.guild_id, click.channel_id), &entry);
+                let mut out = render::render(&reply, clicker, "");
+                // Someone else's suggestions: answer them privately and
+                // leave the asker's message as it is.
+                out.ephemeral = asker != clicker || out.ephemeral;
+                respond_component(ctx, click, &out, asker == clicker).await
+            }
+            Action::Feedback { helpful, entry } => {
+                let (answer, voter) = (click.message.id.to_string(), click.user.id.to_string());
+                bot.feedback(self.origin(click.guild_id, click.channel_id), &entry, helpful, &answer, &voter);
+                let thanks = if helpful {
+                    "Thanks — glad it helped."
+                } else {
+                    "Thanks — noted for the moderators. `/claims` shows the sources behind an answer."
+                };
+                respond_component(ctx, click, &render::notice(thanks), false).await
+            }
+            Action::Claims { entry } => {
+                let sender = self.sender(click.guild_id, click.channel_id, click.member.as_ref());
+                let reply = bot.handle(&Command::Claims(entry), sender, "/");
+                let out = Out { ephemeral: true, ..render::render(&reply, clicker, "") };
+                respond_component(ctx, click, &out, false).await
+            }
+            Action::NoneOfThese { asker } if asker != clicker => {
+                let out =
+                    render::notice("Only the person who asked can turn these down; ask your own question with /ask.");
+                respond_component(ctx, click, &out, false).await
+            }
+            Action::NoneOfThese { .. } => {
+                let footer = click.message.embeds.first().and_then(|e| e.footer.as_ref()).map(|f| f.text.as_str());
+                if let Some(question) = footer.and_then(render::asked_question) {
+                    bot.declined(self.origin(click.guild_id, click.channel_id), question);
+                }
+                let out = Out {
+                    content: Some(
+                        "Thanks — I've noted the question for the moderators. `/topics` shows what I know.".to_owned(),
+                    ),
+                    ..Out::default()
+                };
+                respond_component(ctx, click, &out, true).await
+            }
+        }
+    }
+}
