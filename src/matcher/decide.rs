@@ -1,0 +1,238 @@
+//! Fusion and the decision: both kinds of evidence for a message fused into
+//! one ranking, then answer, suggest or none by rules that ask for a lead
+//! or for agreement rather than only a high score.
+
+use super::*;
+
+impl Matcher {
+    /// Scores a message with both kinds of evidence: the lexical candidates
+    /// and the semantic nearest entries, each scored by both, fused.
+    pub fn signals(&self, message: &str) -> Signals {
+        let lexical = self.lexical(message, POSTINGS_BUDGET);
+        let known_share = if lexical.total > 0.0 { lexical.evidence / lexical.total } else { 0.0 };
+        let mut signals = Signals {
+            evidence: lexical.evidence,
+            known_share,
+            out_of_scope: lexical.out_of_scope,
+            ..Default::default()
+        };
+        let query = self.dense.as_ref().and_then(|dense| {
+            let text = self.analyser.normalise(clip(message));
+            match dense.encoder.encode_query(&text) {
+                Ok(v) => dense.index.query(&v).map(|q| (dense, q)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot embed a message; matching it by its words alone");
+                    None
+                }
+            }
+        });
+        let mut entries: Vec<u32> = lexical.candidates.clone();
+        if let Some((dense, q)) = &query {
+            signals.semantic = true;
+            let nearest = dense.index.nearest(q, SEMANTIC_CANDIDATES);
+            if let Some(&(top, _)) = nearest.first() {
+                signals.sibling =
+                    nearest[1..].iter().map(|&(other, _)| f64::from(dense.index.between(top, other))).reduce(f64::max);
+            }
+            entries.extend(nearest.into_iter().map(|(d, _)| d as u32));
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        signals.ranked = entries
+            .into_iter()
+            .map(|entry| {
+                let lexical = self.lexical_score(entry, &lexical);
+                let semantic = query.as_ref().map(|(dense, q)| f64::from(dense.index.similarity(q, entry as usize)));
+                let score = match semantic {
+                    Some(cos) => fuse(lexical, cos, &self.tuning),
+                    None => lexical,
+                };
+                Scored { entry: entry as usize, score, lexical, semantic }
+            })
+            .collect();
+        signals.ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        signals
+    }
+
+    /// Matches a message and decides: answer, suggest or none.
+    pub fn find(&self, message: &str, thresholds: &Thresholds) -> Match {
+        decide(self.signals(message), thresholds)
+    }
+}
+
+/// Lexical scores closer than this are a tie.
+pub(super) const TIE: f64 = 0.01;
+
+/// A lexical score this high means the message is a stored phrasing...
+pub(super) const EXACT: f64 = 0.95;
+/// ...when no other entry's score is within this.
+pub(super) const EXACT_MARGIN: f64 = 0.05;
+
+/// Cosine at or below which the model's sentences are unrelated (about
+/// where all-MiniLM-L6-v2 puts sentences on different subjects).
+pub(super) const UNRELATED_COSINE: f64 = 0.2;
+
+/// How many entries the semantic half adds as candidates.
+pub(super) const SEMANTIC_CANDIDATES: usize = 16;
+
+/// One score from the two kinds of evidence.
+pub(super) fn fuse(lexical: f64, cosine: f64, tuning: &Tuning) -> f64 {
+    let semantic = ((cosine - tuning.cosine_floor) / (1.0 - tuning.cosine_floor)).clamp(0.0, 1.0);
+    (tuning.lexical_share * lexical + (1.0 - tuning.lexical_share) * semantic).clamp(0.0, 1.0)
+}
+
+/// The decision: answer when one entry is clearly the one, suggest when
+/// some are plausible, none otherwise.
+///
+/// An answer needs one of: the message being a stored phrasing; the words
+/// and the meaning agreeing on the entry (with a high cosine); the words
+/// singling it out (a lexical score with a lead over the runner-up, enough
+/// evidence, and a meaning that does not point elsewhere); or the meaning
+/// alone singling it out (a lead over the runner-up, and closer to the
+/// entry than the knowledge's own phrasings of its nearest rival are). A message naming something the knowledge lists as
+/// out of scope is never answered. Without semantic matching only the
+/// second rule applies, with the lexical thresholds.
+pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
+    let t = thresholds;
+    let ranked = signals.ranked;
+    let Some(top) = ranked.first() else {
+        return Match { outcome: Outcome::None, confidence: 0.0, ranked: Vec::new(), stored: false };
+    };
+    let by = |f: fn(&Scored) -> f64| -> (Option<&Scored>, f64) {
+        let mut best: Option<&Scored> = None;
+        let mut second = 0.0f64;
+        for s in &ranked {
+            match best {
+                Some(b) if f(s) <= f(b) => second = second.max(f(s)),
+                _ => {
+                    if let Some(b) = best {
+                        second = second.max(f(b));
+                    }
+                    best = Some(s);
+                }
+            }
+        }
+        (best, second)
+    };
+    let (lex_top, lex_second) = by(|s| s.lexical);
+    let lex_top = lex_top.expect("ranked is not empty");
+    let enough = signals.evidence >= t.min_evidence;
+    // The message says what one stored phrasing says, word for word (up to
+    // typos and synonyms), and no other entry comes as close.
+    let exact = lex_top.lexical >= EXACT && lex_top.lexical - lex_second >= EXACT_MARGIN;
+    // The words single the entry out.
+    let words_lead = enough && lex_top.lexical >= t.answer && lex_top.lexical - lex_second >= t.margin;
+    let answer: Option<usize> = if signals.out_of_scope > 0 {
+        None
+    } else if exact {
+        Some(lex_top.entry)
+    } else if signals.semantic {
+        let (cos_top, cos_second) = by(|s| s.semantic.unwrap_or(-1.0));
+        let cos_top = cos_top.expect("ranked is not empty");
+        let best_cos = cos_top.semantic.unwrap_or(-1.0);
+        // Agreement counts only when the words prefer the entry: among
+        // entries that differ by a word the message left out (the same
+        // question for two places), the words tie and the meaning's choice
+        // between them is a coin toss.
+        let agree = lex_top.entry == cos_top.entry && lex_top.lexical - lex_second > TIE;
+        if agree && best_cos >= t.agree_cosine {
+            Some(cos_top.entry)
+        } else if words_lead && lex_top.semantic.unwrap_or(-1.0) >= best_cos - t.semantic_slack {
+            Some(lex_top.entry)
+        } else if best_cos >= t.answer_cosine
+            && best_cos - cos_second >= t.cosine_margin
+            && best_cos >= signals.sibling.unwrap_or(1.0) + t.sibling_margin
+        {
+            Some(cos_top.entry)
+        } else {
+            None
+        }
+    } else if words_lead {
+        Some(lex_top.entry)
+    } else {
+        None
+    };
+    match answer {
+        Some(entry) => {
+            let chosen = *ranked.iter().find(|s| s.entry == entry).expect("the answer is ranked");
+            let mut out = vec![chosen];
+            out.extend(ranked.iter().filter(|s| s.entry != entry && s.score >= t.suggest).take(2).copied());
+            let stored = exact && signals.out_of_scope == 0 && entry == lex_top.entry;
+            Match { outcome: Outcome::Answer, confidence: chosen.score, ranked: out, stored }
+        }
+        None => {
+            let confidence = top.score;
+            // Either kind of evidence alone can make an entry worth offering:
+            // the fused score, or the words when there are enough of them
+            // and the meaning is not unrelated.
+            let plausible: Vec<Scored> = ranked
+                .iter()
+                .filter(|s| {
+                    s.score >= t.suggest
+                        || (enough && s.lexical >= t.suggest && s.semantic.is_none_or(|c| c > UNRELATED_COSINE))
+                })
+                .take(3)
+                .copied()
+                .collect();
+            // Too little to go on: a message of unknown words, or one the
+            // knowledge says is about something else.
+            let nothing = plausible.is_empty() || (!enough && !signals.semantic) || signals.out_of_scope > 0;
+            if nothing {
+                Match { outcome: Outcome::None, confidence, ranked: Vec::new(), stored: false }
+            } else {
+                Match { outcome: Outcome::Suggest, confidence, ranked: plausible, stored: false }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(super) fn scored(entry: usize, lexical: f64, cosine: f64) -> Scored {
+        let score = fuse(lexical, cosine, &Tuning::default());
+        Scored { entry, score, lexical, semantic: Some(cosine) }
+    }
+
+    pub(super) fn signals(ranked: Vec<Scored>, sibling: f64) -> Signals {
+        Signals { ranked, evidence: 2.0, known_share: 1.0, out_of_scope: 0, semantic: true, sibling: Some(sibling) }
+    }
+
+    #[test]
+    pub(super) fn meaning_alone_is_judged_against_the_knowledge_own_rivals() {
+        let t = Thresholds::default();
+        // The message is 0.70 from entry 0 and 0.60 from entry 1; no words shared.
+        let ranked = vec![scored(0, 0.0, 0.70), scored(1, 0.0, 0.60)];
+        // Where entries 0 and 1 are distinct (their questions 0.40 apart),
+        // that singles out entry 0...
+        let m = decide(signals(ranked.clone(), 0.40), &t);
+        assert_eq!((m.outcome, m.ranked[0].entry), (Outcome::Answer, 0));
+        // ...where they sound alike (0.85), it does not.
+        let m = decide(signals(ranked, 0.85), &t);
+        assert_eq!(m.outcome, Outcome::Suggest);
+        assert_eq!(m.ranked.iter().map(|s| s.entry).collect::<Vec<_>>(), [0, 1]);
+    }
+
+    #[test]
+    pub(super) fn agreement_on_a_lexical_tie_is_not_an_answer() {
+        let t = Thresholds::default();
+        // Two entries that differ by a word the message left out: the words
+        // tie, the meaning leans one way by a hair.
+        let ranked = vec![scored(0, 0.6, 0.91), scored(1, 0.6, 0.90)];
+        let m = decide(signals(ranked.clone(), 0.97), &t);
+        assert_eq!(m.outcome, Outcome::Suggest, "{m:?}");
+        // With the words preferring entry 0 as well, it is.
+        let ranked = vec![scored(0, 0.62, 0.91), scored(1, 0.55, 0.90)];
+        assert_eq!(decide(signals(ranked, 0.97), &t).outcome, Outcome::Answer);
+    }
+
+    #[test]
+    pub(super) fn an_out_of_scope_word_is_never_answered() {
+        let t = Thresholds::default();
+        let mut s = signals(vec![scored(0, 1.0, 0.99), scored(1, 0.1, 0.2)], 0.3);
+        assert_eq!(decide(s.clone(), &t).outcome, Outcome::Answer);
+        s.out_of_scope = 1;
+        assert_ne!(decide(s, &t).outcome, Outcome::Answer);
+    }
+}
