@@ -3,14 +3,9 @@
 //! base built from the whole.
 
 use super::*;
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::fmt;
-use std::ops::Range;
-use std::path::{Path, PathBuf};
-use toml::Spanned;
-use crate::knowledge::{Claim, ClaimStatus, Entry, KnowledgeBase, Location, Source};
+use crate::knowledge::{Claim, KnowledgeBase};
 use crate::matcher::Vocabulary;
+use std::collections::BTreeMap;
 
 /// Checks what spans files (unique ids, shared claims) and builds the
 /// knowledge base, or returns every error of every file.

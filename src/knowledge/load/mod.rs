@@ -3,15 +3,10 @@
 //! directory with any error yields no knowledge base at all: nothing is ever
 //! half-loaded.
 
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
-use toml::Spanned;
 
-use super::{Claim, ClaimStatus, Entry, KnowledgeBase, Location, Source};
-use crate::matcher::Vocabulary;
+use super::{KnowledgeBase, Source};
 
 mod assemble;
 mod parse;
@@ -239,6 +234,7 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::knowledge::ClaimStatus;
 
     fn write(dir: &Path, name: &str, text: &str) {
         std::fs::write(dir.join(name), text).unwrap();

@@ -3,14 +3,13 @@
 //! every problem.
 
 use super::*;
+use crate::knowledge::{Claim, ClaimStatus, Entry, Location, Source};
+use crate::matcher::Vocabulary;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml::Spanned;
-use crate::knowledge::{Claim, ClaimStatus, Entry, KnowledgeBase, Location, Source};
-use crate::matcher::Vocabulary;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
