@@ -1,0 +1,103 @@
+//! `policybot ask` and `policybot topics`: one question (or one a line,
+//! as JSON) and the topic list.
+
+use super::*;
+use crate::bot::Bot;
+use crate::core;
+use crate::records::Outcome;
+use crate::reply::{EntryRef, Reply, ShownClaim, Suggestion};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::io::{BufRead, Write};
+
+/// The JSON line `ask --json` writes for each question.
+#[derive(Serialize)]
+pub(super) struct AskLine<'a> {
+    pub(super) input: &'a str,
+    pub(super) outcome: Outcome,
+    pub(super) entry: Option<EntryRef>,
+    pub(super) score: f64,
+    pub(super) suggestions: Vec<Suggestion>,
+    pub(super) claims: Vec<ClaimLine>,
+    pub(super) text: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct ClaimLine {
+    pub(super) text: String,
+    pub(super) status: &'static str,
+}
+
+pub(super) fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
+    let reply = core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply);
+    let text = reply.render_plain("/");
+    let outcome = reply.outcome().unwrap_or(Outcome::None);
+    let (entry, score, suggestions, claims) = match reply {
+        Reply::Answer { entry, confidence, claims, .. } => (Some(entry), confidence, Vec::new(), claims),
+        Reply::Suggest { suggestions, confidence } => (None, confidence, suggestions, Vec::new()),
+        Reply::NoMatch { confidence, .. } => (None, confidence, Vec::new(), Vec::new()),
+        _ => (None, 0.0, Vec::new(), Vec::new()),
+    };
+    let claims =
+        claims.into_iter().map(|c: ShownClaim| ClaimLine { text: c.text, status: c.status.as_str() }).collect();
+    AskLine { input, outcome, entry, score, suggestions, claims, text }
+}
+
+pub(super) fn ask(bot: &Bot, json: bool, question: &[String]) -> Result<()> {
+    let mut out = output();
+    let emit = |input: &str, out: &mut dyn Write| -> Result<()> {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&ask_line(bot, input))?)?;
+        } else {
+            writeln!(
+                out,
+                "{}",
+                core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply).render_plain("/")
+            )?;
+        }
+        Ok(())
+    };
+    if question.len() == 1 && question[0] == "-" {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            if stdin.read_until(b'\n', &mut buf).context("cannot read questions from stdin")? == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.strip_suffix('\n').unwrap_or(&line);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            emit(line, &mut out)?;
+        }
+    } else {
+        emit(&question.join(" "), &mut out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub(super) fn topics(bot: &Bot, json: bool) -> Result<()> {
+    let kb = bot.knowledge();
+    if json {
+        #[derive(Serialize)]
+        struct Topic<'a> {
+            name: &'a str,
+            entries: Vec<EntryRef>,
+        }
+        let topics: Vec<Topic> = kb
+            .topics()
+            .into_iter()
+            .map(|(name, entries)| Topic { name, entries: entries.into_iter().map(EntryRef::from).collect() })
+            .collect();
+        say!("{}", serde_json::to_string_pretty(&topics)?);
+    } else {
+        for (name, entries) in kb.topics() {
+            say!("{name}");
+            for e in entries {
+                say!("  {:<28} {}", e.id, e.question);
+            }
+        }
+    }
+    Ok(())
+}
