@@ -15,9 +15,9 @@ use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
 use crate::matcher::Encoder;
 use crate::metrics::Metrics;
 use crate::platform::Platform;
+use crate::records::store::Store;
 use crate::records::{Keys, Origin, Outcome};
 use crate::reply::{ReloadReport, Reply};
-use crate::store::Store;
 
 /// Who sent a message, as far as the core cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,5 @@ pub mod records;
 pub mod reply;
 pub mod secrets;
 pub mod serve;
-pub mod store;
 pub mod text;
 pub mod watch;

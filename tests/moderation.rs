@@ -10,8 +10,8 @@ use std::time::Duration;
 use policybot::bot::{Bot, Sender};
 use policybot::config::Config;
 use policybot::core::Command;
+use policybot::records::store::{Reader, Store};
 use policybot::reply::Reply;
-use policybot::store::{Reader, Store};
 
 const QUESTION: &str = "does ms have sanctuary cities?";
 
@@ -148,7 +148,7 @@ fn records_survive_a_kill_9_mid_write() {
         .spawn()
         .unwrap();
     // Let it write for a while, then kill it without warning (SIGKILL).
-    let db = data.path().join(policybot::store::FILE);
+    let db = data.path().join(policybot::records::store::FILE);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while Reader::open(data.path()).and_then(|r| r.unanswered(None, None)).map_or(0, |u| u.len()) < 1_000 {
         assert!(std::time::Instant::now() < deadline, "the child wrote nothing");

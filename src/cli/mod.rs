@@ -13,8 +13,8 @@ use crate::bot::Bot;
 use crate::config::Config;
 use crate::knowledge;
 use crate::records::Keys;
+use crate::records::store::Store;
 use crate::serve::{self, Platforms};
-use crate::store::Store;
 
 /// Where one-shot commands write. A write that fails (a full disk, a closed
 /// socket) becomes an error that says it was the output, printed as one line

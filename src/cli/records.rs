@@ -5,8 +5,8 @@ use super::*;
 use crate::core;
 use crate::platform::Platform;
 use crate::records::Keys;
+use crate::records::store::Reader;
 use crate::reply::Reply;
-use crate::store::Reader;
 use anyhow::{Result, bail};
 use std::io::Write;
 

@@ -1,16 +1,19 @@
-//! What the records say about a question, independent of where they are
-//! kept ([`crate::store`]): where a message came from and an unanswered
-//! question. No user ids: a community (Discord server, Matrix room), a room
+//! The records the bot keeps of what people ask: what a record says (where
+//! a message came from, what became of it, an unanswered question) here,
+//! and where it is kept in [`store`] (one SQLite file). No user ids: a community (Discord server, Matrix room), a room
 //! and a vote are kept only as hashes keyed by a secret that never leaves
 //! the data directory, so nobody holding the records can find which server
 //! or person they name by trying ids, and hashes stay the same across
 //! versions of this program (blake3 keyed mode, which is specified).
 
 use anyhow::{Context, Result, bail};
-
-pub use crate::platform::Platform;
 use std::path::Path;
 use std::time::SystemTime;
+
+pub use crate::platform::Platform;
+
+pub mod store;
+pub use store::{Reader, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unanswered {
