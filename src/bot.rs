@@ -1,6 +1,9 @@
 //! The running bot's shared state: the knowledge in use (swapped atomically,
 //! so a question in flight sees the old or the new knowledge, never a mix),
-//! the config, and the one reload path every trigger goes through.
+//! the config, and the one reload path every trigger goes through. Where
+//! [`crate::answer`] is pure, this holds what changes and what is kept: the
+//! knowledge, the records and the metrics. [`crate::serve`] runs it on the
+//! chat platforms.
 
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
@@ -9,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::answer::{self, Command};
 use crate::config::Config;
-use crate::core::{self, Command};
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
 use crate::matcher::Encoder;
 use crate::metrics::Metrics;
@@ -178,7 +181,7 @@ impl Bot {
             },
             other => {
                 let started = Instant::now();
-                let reply = core::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix);
+                let reply = answer::handle(&self.knowledge(), other, &self.config.matching, &self.config.reply, prefix);
                 if let Command::Ask(question) = other {
                     self.note(sender.origin, question, &reply, started.elapsed());
                 }
@@ -194,7 +197,7 @@ impl Bot {
     /// when it says no, nothing is returned or kept.
     pub fn ask_passive(&self, origin: Origin, question: &str, admit: impl FnOnce() -> bool) -> Option<Reply> {
         let started = Instant::now();
-        let reply = core::ask(&self.knowledge(), question, &self.config.matching, &self.config.reply);
+        let reply = answer::ask(&self.knowledge(), question, &self.config.matching, &self.config.reply);
         let took = started.elapsed();
         (matches!(reply, Reply::Answer { .. }) && admit()).then(|| {
             self.note(origin, question, &reply, took);
@@ -204,7 +207,7 @@ impl Bot {
 
     /// Answers with one entry the asker picked from suggestions.
     pub fn picked(&self, origin: Origin, id: &str) -> Reply {
-        let reply = core::answer_entry(&self.knowledge(), id, &self.config.reply);
+        let reply = answer::answer_entry(&self.knowledge(), id, &self.config.reply);
         if let Reply::Answer { entry, .. } = &reply {
             self.count(origin, Outcome::Picked, Some(&entry.id), 1.0, None);
         }
@@ -265,7 +268,7 @@ impl Bot {
         store.flush();
         let community = (!from.sees_all()).then_some(from.community);
         match store.reader().and_then(|r| r.unanswered(None, community)) {
-            Ok(records) => core::unanswered(&self.knowledge(), &records, UNANSWERED_SHOWN),
+            Ok(records) => answer::unanswered(&self.knowledge(), &records, UNANSWERED_SHOWN),
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "cannot read the unanswered questions");
                 Reply::error(format!("cannot read the unanswered questions: {e:#}"))

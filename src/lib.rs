@@ -4,10 +4,10 @@
 //! files; adapters turn platform events into commands and render replies.
 
 pub mod adapters;
+pub mod answer;
 pub mod bot;
 pub mod cli;
 pub mod config;
-pub mod core;
 pub mod embed;
 pub mod knowledge;
 pub mod language;

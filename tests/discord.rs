@@ -173,7 +173,7 @@ impl Harness {
 
     fn ask_expected(&self, question: &str) -> Reply {
         let (kb, config) = self.expected();
-        policybot::core::ask(&kb, question, &config.matching, &config.reply)
+        policybot::answer::ask(&kb, question, &config.matching, &config.reply)
     }
 
     /// Sends a message and waits for the bot's reply to it.

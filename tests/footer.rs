@@ -6,8 +6,8 @@
 
 #![cfg(all(feature = "discord", feature = "matrix"))]
 
+use policybot::answer;
 use policybot::config::ReplyConfig;
-use policybot::core;
 use policybot::knowledge::{self, KnowledgeBase};
 use policybot::matcher::Thresholds;
 use policybot::reply::Reply;
@@ -66,7 +66,7 @@ claims = [
 }
 
 fn ask(kb: &KnowledgeBase, question: &str) -> Reply {
-    core::ask(kb, question, &Thresholds::default(), &ReplyConfig::default())
+    answer::ask(kb, question, &Thresholds::default(), &ReplyConfig::default())
 }
 
 /// The three renderings, one after the other.
@@ -130,7 +130,7 @@ fn the_footer_says_how_the_answer_was_found_in_words() {
     assert!(closest.contains("Closest stored question to what you asked — not it?"), "{closest}");
     assert!(!closest.contains("confidence"), "{closest}");
     // Picked from suggestions.
-    let picked = core::answer_entry(&kb, "hours", &ReplyConfig::default()).render_plain("/");
+    let picked = answer::answer_entry(&kb, "hours", &ReplyConfig::default()).render_plain("/");
     assert!(picked.contains("You picked this from the suggestions."), "{picked}");
     insta::assert_snapshot!(picked);
 }

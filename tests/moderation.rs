@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use policybot::answer::Command;
 use policybot::bot::{Bot, Sender};
 use policybot::config::Config;
-use policybot::core::Command;
 use policybot::records::store::{Reader, Store};
 use policybot::reply::Reply;
 

@@ -2,9 +2,9 @@
 //! dev-set figures do not move with it, and questions asked while large
 //! knowledge is reloaded over and over always see one whole knowledge base.
 
+use policybot::answer::Command;
 use policybot::bot::{Bot, Sender};
 use policybot::config::Config;
-use policybot::core::Command;
 use policybot::knowledge::{KnowledgeBase, Source, load_dir, write};
 use policybot::matcher::Vocabulary;
 use policybot::reply::Reply;

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     match load_str("fuzz.toml", text) {
         Ok(kb) => {
             for entry in kb.entries.iter().take(8) {
-                let reply = policybot::core::ask(&kb, &entry.question, &Thresholds::default(), &Default::default());
+                let reply = policybot::answer::ask(&kb, &entry.question, &Thresholds::default(), &Default::default());
                 let _ = reply.render_plain("/");
             }
         }

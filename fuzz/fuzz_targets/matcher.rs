@@ -22,6 +22,6 @@ fuzz_target!(|data: &[u8]| {
     for s in &found.ranked {
         assert!(s.entry < kb.entries.len() && (0.0..=1.0).contains(&s.score));
     }
-    let reply = policybot::core::ask(kb, &message, &Thresholds::default(), &Default::default());
+    let reply = policybot::answer::ask(kb, &message, &Thresholds::default(), &Default::default());
     let _ = reply.render_plain("!");
 });

@@ -4,8 +4,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use crate::answer::{Command, Pick};
 use crate::bot::{Bot, Sender};
-use crate::core::{Command, Pick};
 use crate::records::Origin;
 use crate::reply::Reply;
 

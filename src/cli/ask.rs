@@ -2,8 +2,8 @@
 //! as JSON) and the topic list.
 
 use super::*;
+use crate::answer;
 use crate::bot::Bot;
-use crate::core;
 use crate::records::Outcome;
 use crate::reply::{EntryRef, Reply, ShownClaim, Suggestion};
 use anyhow::{Context, Result};
@@ -29,7 +29,7 @@ pub(super) struct ClaimLine {
 }
 
 pub(super) fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
-    let reply = core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply);
+    let reply = answer::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply);
     let text = reply.render_plain("/");
     let outcome = reply.outcome().unwrap_or(Outcome::None);
     let (entry, score, suggestions, claims) = match reply {
@@ -52,7 +52,7 @@ pub(super) fn ask(bot: &Bot, json: bool, question: &[String]) -> Result<()> {
             writeln!(
                 out,
                 "{}",
-                core::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply).render_plain("/")
+                answer::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply).render_plain("/")
             )?;
         }
         Ok(())

@@ -2,7 +2,7 @@
 //! community or one.
 
 use super::*;
-use crate::core;
+use crate::answer;
 use crate::platform::Platform;
 use crate::records::Keys;
 use crate::records::store::Reader;
@@ -43,9 +43,9 @@ pub(super) fn unanswered(
     let records = reader.unanswered(since(within), community(setup, only)?)?;
     // The nearest entry shown for each group is found by words alone.
     let bot = setup.listing_bot()?;
-    let reply = core::unanswered(&bot.knowledge(), &records, limit);
+    let reply = answer::unanswered(&bot.knowledge(), &records, limit);
     if json {
-        let Reply::Unanswered { groups, total } = &reply else { unreachable!("core::unanswered") };
+        let Reply::Unanswered { groups, total } = &reply else { unreachable!("answer::unanswered") };
         say!("{}", serde_json::to_string_pretty(&serde_json::json!({"total": total, "groups": groups}))?);
     } else {
         say!("{}", reply.render_plain("/"));

@@ -4,7 +4,7 @@
 
 use super::messages::cooldown_notice;
 use super::*;
-use crate::core::Command;
+use crate::answer::Command;
 use crate::reply::Reply;
 use anyhow::{Context as _, Result};
 use serenity::all::{

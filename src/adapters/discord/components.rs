@@ -2,7 +2,7 @@
 //! feedback, and the full claim list of an answer.
 
 use super::*;
-use crate::core::Command;
+use crate::answer::Command;
 use anyhow::Result;
 use render::{Action, Out};
 use serenity::all::{ComponentInteraction, Context};

@@ -3,7 +3,7 @@
 //! again with the reply edited to match.
 
 use super::*;
-use crate::core::Command;
+use crate::answer::Command;
 use crate::reply::Reply;
 use anyhow::{Context as _, Result};
 use render::Out;

@@ -3,8 +3,8 @@
 //! reply sent back as an m.notice that pings nobody.
 
 use super::*;
+use crate::answer::{Command, Pick};
 use crate::bot::Sender;
-use crate::core::{Command, Pick};
 use crate::records::Origin;
 use crate::reply::Reply;
 use anyhow::{Context, Result};
