@@ -2,6 +2,7 @@
 //! current knowledge in, a [`Reply`] out. No I/O happens here; reloading is
 //! the one command that needs the file system and lives in [`crate::bot`].
 
+pub use crate::command::Command;
 use crate::config::ReplyConfig;
 use crate::knowledge::{Entry, KnowledgeBase};
 use crate::matcher::{Outcome, Thresholds};
@@ -9,123 +10,6 @@ use crate::records::Unanswered;
 use crate::reply::{
     EntryRef, Footer, FooterSettings, Found, Nearest, Reply, ShownClaim, Suggestion, TopicSummary, UnansweredGroup,
 };
-
-/// What a user asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Ask(String),
-    Topics,
-    Topic(String),
-    Claims(String),
-    Help,
-    /// What the bot keeps of what people ask, and for how long.
-    Privacy,
-    Reload,
-    Unanswered,
-}
-
-/// The commands every adapter offers, with a one-line description each, in
-/// the order `help` lists them.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("ask QUESTION", "ask a question (or just type it)"),
-    ("topics", "list the topics I know"),
-    ("topic NAME", "list the questions of one topic"),
-    ("claims ID", "show every claim in an answer, with its status and source"),
-    ("privacy", "what I keep of what you ask, and for how long"),
-    ("help", "show this help"),
-    ("reload", "reload the knowledge files (moderators only)"),
-    ("unanswered", "the questions I could not answer, most asked first (moderators only)"),
-];
-
-impl Command {
-    /// Whether `text` names one of this bot's commands with `prefix`
-    /// (rightly used or not): "!topic" is ours, "!roll" another bot's.
-    pub fn is_known(text: &str, prefix: &str) -> bool {
-        let Some(rest) = text.trim().strip_prefix(prefix) else { return false };
-        let name = rest.split_whitespace().next().unwrap_or("").to_lowercase();
-        COMMANDS.iter().any(|(usage, _)| usage.split_whitespace().next() == Some(name.as_str()))
-    }
-
-    /// Parses text that starts with the command prefix (e.g. "/topics").
-    /// Returns `None` when the text is not a command at all (a question),
-    /// and an error message for an unknown command or a missing argument.
-    pub fn parse(text: &str, prefix: &str) -> Option<Result<Command, String>> {
-        let rest = text.trim().strip_prefix(prefix)?;
-        let (name, arg) = match rest.split_once(char::is_whitespace) {
-            Some((n, a)) => (n, a.trim()),
-            None => (rest, ""),
-        };
-        let need = |what: &str, make: fn(String) -> Command| {
-            if arg.is_empty() {
-                Err(format!("{prefix}{name} needs {what}, e.g. {prefix}{name} {}", example(name)))
-            } else {
-                Ok(make(arg.to_owned()))
-            }
-        };
-        Some(match name.to_lowercase().as_str() {
-            "ask" => need("a question", Command::Ask),
-            "topics" => Ok(Command::Topics),
-            "topic" => need("a topic name", Command::Topic),
-            "claims" => need("an entry id", Command::Claims),
-            "help" => Ok(Command::Help),
-            "privacy" => Ok(Command::Privacy),
-            "reload" => Ok(Command::Reload),
-            "unanswered" => Ok(Command::Unanswered),
-            "" => return None,
-            other => Err(format!(
-                "unknown command {prefix}{}; type {prefix}help for the list",
-                crate::text::shorten(other, 32)
-            )),
-        })
-    }
-}
-
-/// Prefixes people type for commands on one platform or another. A command
-/// written with another platform's prefix ("/help" on Matrix, "!topics" to
-/// the Discord bot) is still that command, never a question.
-const COMMAND_PREFIXES: &[&str] = &["/", "!"];
-
-impl Command {
-    /// What a message addressed to the bot asks for: a command with this
-    /// platform's `prefix`; a known command with another common prefix; a
-    /// bare command word ("help", "topics", "?"), which a person means as
-    /// the command and which would otherwise match some FAQ entry; an empty
-    /// message is help; anything else is a question. An unknown command or a
-    /// missing argument with this platform's prefix is the error message.
-    pub fn from_message(text: &str, prefix: &str) -> Result<Command, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(Command::Help);
-        }
-        if let Some(parsed) = Command::parse(text, prefix) {
-            return parsed;
-        }
-        // With a foreign prefix only a whole, valid command counts: "/shrug"
-        // or "!!!" on a platform whose prefix is "!" stays a message.
-        if let Some(command) =
-            COMMAND_PREFIXES.iter().filter(|p| **p != prefix).find_map(|p| Command::parse(text, p)?.ok())
-        {
-            return Ok(command);
-        }
-        let word = text.trim_end_matches(['?', '!', '.']).trim().to_lowercase();
-        Ok(match word.as_str() {
-            "" | "help" | "commands" => Command::Help,
-            "topics" => Command::Topics,
-            "privacy" => Command::Privacy,
-            "reload" => Command::Reload,
-            "unanswered" => Command::Unanswered,
-            _ => Command::Ask(text.to_owned()),
-        })
-    }
-}
-
-fn example(name: &str) -> &'static str {
-    match name {
-        "ask" => "how do I renew my permit?",
-        "topic" => "state law",
-        _ => "ENTRY-ID",
-    }
-}
 
 /// What a number typed after a "did you mean" list of `offered` means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,9 +140,7 @@ pub fn handle(
                 crate::text::shorten(id, 64)
             )),
         },
-        Command::Help => {
-            Reply::Help { commands: COMMANDS.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect() }
-        }
+        Command::Help => Reply::Help { commands: crate::command::help() },
         Command::Reload | Command::Unanswered | Command::Privacy => Reply::error(format!(
             "{prefix}reload, {prefix}unanswered and {prefix}privacy are handled by the bot, not the core"
         )),
@@ -330,39 +212,6 @@ fn jaccard(a: &[String], b: &[String]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_commands_and_rejects_unknown_ones() {
-        assert_eq!(Command::parse("hello", "/"), None);
-        assert_eq!(Command::parse("/topics", "/"), Some(Ok(Command::Topics)));
-        assert_eq!(Command::parse(" /TOPIC  state law ", "/"), Some(Ok(Command::Topic("state law".into()))));
-        assert!(Command::parse("/topic", "/").unwrap().unwrap_err().contains("needs a topic name"));
-        assert!(Command::parse("/frobnicate x", "/").unwrap().unwrap_err().contains("unknown command /frobnicate"));
-        assert_eq!(Command::parse("!ask why?", "!"), Some(Ok(Command::Ask("why?".into()))));
-    }
-
-    #[test]
-    fn only_this_bots_command_names_are_known() {
-        assert!(
-            Command::is_known("!topics", "!") && Command::is_known("!TOPIC x", "!") && !Command::is_known("!frob", "/")
-        );
-        assert!(!Command::is_known("!roll d20", "!") && !Command::is_known("topics", "!"));
-    }
-
-    #[test]
-    fn bare_command_words_and_foreign_prefixes_are_commands_not_questions() {
-        for (text, prefix) in [("help", "!"), ("Help?", "/"), ("/help", "!"), ("!help", "/"), ("  ", "!"), ("?", "/")] {
-            assert_eq!(Command::from_message(text, prefix), Ok(Command::Help), "{text:?} with {prefix}");
-        }
-        assert_eq!(Command::from_message("topics", "!"), Ok(Command::Topics));
-        assert_eq!(Command::from_message("/topic state law", "!"), Ok(Command::Topic("state law".into())));
-        // Questions stay questions, including ones that start with a command word.
-        for text in ["help with my permit renewal", "/shrug", "what topics do you know"] {
-            assert_eq!(Command::from_message(text, "!"), Ok(Command::Ask(text.into())), "{text:?}");
-        }
-        // This platform's prefix with a wrong name is an error that says so.
-        assert!(Command::from_message("!frob", "!").unwrap_err().contains("unknown command !frob"));
-    }
 
     #[test]
     fn unanswered_questions_group_by_meaning() {

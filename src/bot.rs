@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::answer::{self, Command};
+use crate::answer::{self, Command, Pick};
 use crate::config::Config;
 use crate::knowledge::{self, ClaimStatus, KnowledgeBase};
 use crate::matcher::Encoder;
@@ -212,6 +212,30 @@ impl Bot {
             self.count(origin, Outcome::Picked, Some(&entry.id), 1.0, None);
         }
         reply
+    }
+
+    /// What a number typed after a "did you mean" list does, on every
+    /// platform that takes numbers: the picked entry's answer, or "none of
+    /// these" noted for the moderators, or (for a number not on the list)
+    /// which numbers are. `offered` are the ids listed for `question`; the
+    /// flag says whether the list is done with (a number not on it leaves it
+    /// open).
+    pub fn pick(
+        &self,
+        origin: Origin,
+        number: usize,
+        offered: &[String],
+        question: &str,
+        prefix: &str,
+    ) -> (Reply, bool) {
+        match Pick::of(number, offered.len()) {
+            Pick::Entry(i) => (self.picked(origin, &offered[i]), true),
+            Pick::Decline => {
+                self.declined(origin, question);
+                (Pick::declined(prefix), true)
+            }
+            Pick::Outside => (Pick::outside(offered.len()), false),
+        }
     }
 
     /// Records that the asker turned down every suggestion for `question`.

@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod answer;
 pub mod bot;
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod embed;
 pub mod knowledge;

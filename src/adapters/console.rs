@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::answer::{Command, Pick};
+use crate::answer::Command;
 use crate::bot::{Bot, Sender};
 use crate::records::Origin;
 use crate::reply::Reply;
@@ -34,16 +34,10 @@ impl Session {
         if let Ok(n) = line.parse::<usize>()
             && !self.suggestions.is_empty()
         {
-            let reply = match Pick::of(n, self.suggestions.len()) {
-                Pick::Entry(i) => bot.picked(origin, &self.suggestions[i]),
-                Pick::Decline => {
-                    bot.declined(origin, &self.question);
-                    Pick::declined(PREFIX)
-                }
-                // The list stays open for a number that is on it.
-                Pick::Outside => return Some(Pick::outside(self.suggestions.len()).render_plain(PREFIX)),
-            };
-            self.suggestions.clear();
+            let (reply, done) = bot.pick(origin, n, &self.suggestions, &self.question, PREFIX);
+            if done {
+                self.suggestions.clear();
+            }
             return Some(reply.render_plain(PREFIX));
         }
         let command = match Command::from_message(line, PREFIX) {

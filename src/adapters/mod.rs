@@ -30,6 +30,23 @@ impl Stop {
     }
 }
 
+/// Runs a moderator command (a reload reads and indexes files; the
+/// unanswered list waits on the records database, seconds while another
+/// process holds it) off the async workers, so everyone else keeps getting
+/// answers meanwhile. The one way every platform runs them.
+#[cfg(any(feature = "discord", feature = "matrix"))]
+pub(crate) async fn off_load(
+    bot: std::sync::Arc<crate::bot::Bot>,
+    command: crate::command::Command,
+    sender: crate::bot::Sender,
+    prefix: &str,
+) -> crate::reply::Reply {
+    let prefix = prefix.to_owned();
+    tokio::task::spawn_blocking(move || bot.handle(&command, sender, &prefix))
+        .await
+        .unwrap_or_else(|e| crate::reply::Reply::error(format!("the command crashed: {e}; the knowledge in use stays")))
+}
+
 /// An error with its causes, "error sending request: connection refused":
 /// HTTP clients put the part an operator needs in the source chain.
 #[cfg(any(feature = "discord", feature = "matrix"))]

@@ -4,7 +4,7 @@
 
 use super::messages::cooldown_notice;
 use super::*;
-use crate::answer::Command;
+use crate::command::{self, COMMANDS, Command};
 use crate::reply::Reply;
 use anyhow::{Context as _, Result};
 use serenity::all::{
@@ -23,47 +23,44 @@ impl Handler {
             })
         };
         let bot = &self.bot;
-        let reply = match cmd.data.name.as_str() {
+        let Some(spec) = command::spec(&cmd.data.name) else {
+            let unknown = Reply::error(format!(
+                "I don't know /{}; my commands are listed by /help.",
+                crate::text::shorten(&cmd.data.name, 32)
+            ));
+            return respond(ctx, cmd, &render::render(&unknown, cmd.user.id.get(), "")).await;
+        };
+        let arg = spec.arg.and_then(|a| option(a.name)).unwrap_or_default();
+        let reply = match spec.name {
             "ask" => {
                 if let Some(wait) = self.cooling_down(cmd.user.id) {
                     return respond(ctx, cmd, &cooldown_notice(wait)).await;
                 }
-                let question = option("question").unwrap_or_default();
-                match question.strip_prefix(ENTRY_VALUE) {
+                match arg.strip_prefix(ENTRY_VALUE) {
                     Some(id) => bot.picked(sender.origin, id),
-                    None if question.trim().is_empty() => Reply::error("Type a question after /ask."),
-                    None => bot.handle(&Command::Ask(question.to_owned()), sender, "/"),
+                    None if arg.trim().is_empty() => Reply::error("Type a question after /ask."),
+                    None => bot.handle(&Command::Ask(arg.to_owned()), sender, "/"),
                 }
             }
-            "topics" => bot.handle(&Command::Topics, sender, "/"),
-            "topic" => bot.handle(&Command::Topic(option("name").unwrap_or_default().to_owned()), sender, "/"),
+            // An entry picked from autocomplete carries its id.
             "claims" => {
-                let id = option("entry").unwrap_or_default();
-                bot.handle(&Command::Claims(id.strip_prefix(ENTRY_VALUE).unwrap_or(id).to_owned()), sender, "/")
+                bot.handle(&Command::Claims(arg.strip_prefix(ENTRY_VALUE).unwrap_or(arg).to_owned()), sender, "/")
             }
-            "help" => bot.handle(&Command::Help, sender, "/"),
-            "privacy" => bot.handle(&Command::Privacy, sender, "/"),
-            name @ ("reload" | "unanswered") if !sender.is_moderator => {
-                let command = if name == "reload" { Command::Reload } else { Command::Unanswered };
-                bot.handle(&command, sender, "/")
-            }
-            name @ ("reload" | "unanswered") => {
+            _ if spec.moderators && sender.is_moderator => {
                 // A reload of a large knowledge base, or grouping a long
                 // queue, can pass Discord's 3 s deadline: acknowledge first,
                 // then edit in the result.
-                let command = if name == "reload" { Command::Reload } else { Command::Unanswered };
+                let command = (spec.make)(arg.to_owned());
                 let defer = CreateInteractionResponseMessage::new().ephemeral(true);
                 cmd.create_response(&ctx.http, CreateInteractionResponse::Defer(defer)).await?;
-                let bot = self.bot.clone();
-                let reply = tokio::task::spawn_blocking(move || bot.handle(&command, sender, "/")).await?;
+                let reply = crate::adapters::off_load(self.bot.clone(), command, sender, "/").await;
                 let out = render::render(&reply, cmd.user.id.get(), "");
                 cmd.edit_response(&ctx.http, to_edit_response(&out)).await.context("cannot send the result")?;
                 return Ok(());
             }
-            other => Reply::error(format!(
-                "I don't know /{}; my commands are listed by /help.",
-                crate::text::shorten(other, 32)
-            )),
+            // Everything else, refusals of moderator commands included, is
+            // the bot's to answer.
+            _ => bot.handle(&(spec.make)(arg.to_owned()), sender, "/"),
         };
         let question = option("question").unwrap_or_default();
         respond(ctx, cmd, &render::render(&reply, cmd.user.id.get(), question)).await
@@ -109,34 +106,26 @@ impl Handler {
 
 impl Handler {
     pub(super) async fn register_commands(&self, ctx: &Context) -> Result<()> {
-        let text = |name: &str, what: &str, autocomplete: bool| {
-            CreateCommandOption::new(CommandOptionType::String, name, what)
-                .required(true)
-                .set_autocomplete(autocomplete)
-                .max_length(1000)
-        };
-        let moderators =
-            |c: CreateCommand| c.default_member_permissions(Permissions::MANAGE_GUILD).dm_permission(false);
-        let commands = vec![
-            CreateCommand::new("ask").description("Ask a question; I answer from the FAQ").add_option(text(
-                "question",
-                "Your question, in your own words",
-                true,
-            )),
-            CreateCommand::new("topics").description("List the topics I know"),
-            CreateCommand::new("topic").description("List the questions of one topic").add_option(text(
-                "name",
-                "The topic",
-                true,
-            )),
-            CreateCommand::new("claims")
-                .description("Every claim in an answer, with its status and source")
-                .add_option(text("entry", "The answer (its id is in the answer's footer)", true)),
-            CreateCommand::new("privacy").description("What I keep of what you ask, and for how long"),
-            CreateCommand::new("help").description("How to ask, and what I can do"),
-            moderators(CreateCommand::new("reload").description("Reload the knowledge files (moderators)")),
-            moderators(CreateCommand::new("unanswered").description("Questions I could not answer (moderators)")),
-        ];
+        // One slash command for each entry of the command table; moderator
+        // ones hidden from members by default and checked again when used.
+        let commands: Vec<CreateCommand> = COMMANDS
+            .iter()
+            .map(|c| {
+                let mut command = CreateCommand::new(c.name).description(c.describe);
+                if let Some(arg) = c.arg {
+                    command = command.add_option(
+                        CreateCommandOption::new(CommandOptionType::String, arg.name, arg.describe)
+                            .required(true)
+                            .set_autocomplete(arg.autocomplete)
+                            .max_length(1000),
+                    );
+                }
+                if c.moderators {
+                    command = command.default_member_permissions(Permissions::MANAGE_GUILD).dm_permission(false);
+                }
+                command
+            })
+            .collect();
         let count = commands.len();
         match self.cfg.dev_guild {
             Some(guild) => {

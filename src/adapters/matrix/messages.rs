@@ -3,7 +3,7 @@
 //! reply sent back as an m.notice that pings nobody.
 
 use super::*;
-use crate::answer::{Command, Pick};
+use crate::answer::Command;
 use crate::bot::Sender;
 use crate::records::Origin;
 use crate::reply::Reply;
@@ -67,16 +67,10 @@ impl State {
         if let Ok(n) = body.parse::<usize>() {
             let pending = lock(&self.pending).get(&key, PICK_WINDOW);
             if let Some((ids, question)) = pending {
-                let reply = match Pick::of(n, ids.len()) {
-                    Pick::Entry(i) => self.bot.picked(origin, &ids[i]),
-                    Pick::Decline => {
-                        self.bot.declined(origin, &question);
-                        Pick::declined(&self.cfg.prefix)
-                    }
-                    // The list stays open for a number that is on it.
-                    Pick::Outside => return self.send_reply(&room, &ev, &Pick::outside(ids.len())).await,
-                };
-                lock(&self.pending).remove(&key);
+                let (reply, done) = self.bot.pick(origin, n, &ids, &question, &self.cfg.prefix);
+                if done {
+                    lock(&self.pending).remove(&key);
+                }
                 return self.send_reply(&room, &ev, &reply).await;
             }
         }
@@ -116,20 +110,13 @@ impl State {
             Ok(c) => c,
             Err(message) => return Reply::error(message),
         };
-        let needs_moderator = matches!(command, Command::Reload | Command::Unanswered);
+        let needs_moderator = command.for_moderators();
         let sender = Sender {
             is_moderator: needs_moderator && self.is_moderator(room, sender).await,
             origin: self.origin(room),
         };
-        // A reload reads and indexes files; the unanswered list waits on the
-        // records database (seconds, while another process holds it): off
-        // the async workers, so other rooms keep getting answers meanwhile.
         if needs_moderator && sender.is_moderator {
-            let bot = self.bot.clone();
-            let prefix = prefix.to_owned();
-            return tokio::task::spawn_blocking(move || bot.handle(&command, sender, &prefix))
-                .await
-                .unwrap_or_else(|e| Reply::error(format!("the command crashed: {e}; the knowledge in use stays")));
+            return crate::adapters::off_load(self.bot.clone(), command, sender, prefix).await;
         }
         self.bot.handle(&command, sender, prefix)
     }

@@ -1,0 +1,304 @@
+//! What a user can ask for: the one table of commands that parsing, the
+//! help text and Discord's slash-command registration all read, and the
+//! parsing of a chat message into a [`Command`].
+
+/// What a user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Ask(String),
+    Topics,
+    Topic(String),
+    Claims(String),
+    Help,
+    /// What the bot keeps of what people ask, and for how long.
+    Privacy,
+    Reload,
+    Unanswered,
+}
+
+/// The one argument a command takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Arg {
+    /// Its name as a Discord option.
+    pub name: &'static str,
+    /// How help shows it ("QUESTION").
+    pub usage: &'static str,
+    /// What is missing when it is left out ("a question").
+    pub needs: &'static str,
+    /// An example for the error that says it is missing.
+    pub example: &'static str,
+    /// Its description as a Discord option.
+    pub describe: &'static str,
+    /// Whether Discord offers choices as it is typed.
+    pub autocomplete: bool,
+}
+
+/// One command as every platform offers it.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub name: &'static str,
+    pub arg: Option<Arg>,
+    /// Its line in the help text.
+    pub help: &'static str,
+    /// Its description as a Discord slash command.
+    pub describe: &'static str,
+    /// Moderators only (checked by the bot on every platform).
+    pub moderators: bool,
+    /// The bare word, typed alone, means the command ("topics", "help"):
+    /// a person means it so, and it would otherwise match some FAQ entry.
+    pub bare: bool,
+    /// The command, given its argument ("" for one that takes none).
+    pub make: fn(String) -> Command,
+}
+
+/// Every command, in the order help lists them and Discord registers them.
+pub const COMMANDS: &[Spec] = &[
+    Spec {
+        name: "ask",
+        arg: Some(Arg {
+            name: "question",
+            usage: "QUESTION",
+            needs: "a question",
+            example: "how do I renew my permit?",
+            describe: "Your question, in your own words",
+            autocomplete: true,
+        }),
+        help: "ask a question (or just type it)",
+        describe: "Ask a question; I answer from the FAQ",
+        moderators: false,
+        bare: false,
+        make: Command::Ask,
+    },
+    Spec {
+        name: "topics",
+        arg: None,
+        help: "list the topics I know",
+        describe: "List the topics I know",
+        moderators: false,
+        bare: true,
+        make: |_| Command::Topics,
+    },
+    Spec {
+        name: "topic",
+        arg: Some(Arg {
+            name: "name",
+            usage: "NAME",
+            needs: "a topic name",
+            example: "state law",
+            describe: "The topic",
+            autocomplete: true,
+        }),
+        help: "list the questions of one topic",
+        describe: "List the questions of one topic",
+        moderators: false,
+        bare: false,
+        make: Command::Topic,
+    },
+    Spec {
+        name: "claims",
+        arg: Some(Arg {
+            name: "entry",
+            usage: "ID",
+            needs: "an entry id",
+            example: "ENTRY-ID",
+            describe: "The answer (its id is in the answer's footer)",
+            autocomplete: true,
+        }),
+        help: "show every claim in an answer, with its status and source",
+        describe: "Every claim in an answer, with its status and source",
+        moderators: false,
+        bare: false,
+        make: Command::Claims,
+    },
+    Spec {
+        name: "privacy",
+        arg: None,
+        help: "what I keep of what you ask, and for how long",
+        describe: "What I keep of what you ask, and for how long",
+        moderators: false,
+        bare: true,
+        make: |_| Command::Privacy,
+    },
+    Spec {
+        name: "help",
+        arg: None,
+        help: "show this help",
+        describe: "How to ask, and what I can do",
+        moderators: false,
+        bare: true,
+        make: |_| Command::Help,
+    },
+    Spec {
+        name: "reload",
+        arg: None,
+        help: "reload the knowledge files (moderators only)",
+        describe: "Reload the knowledge files (moderators)",
+        moderators: true,
+        bare: true,
+        make: |_| Command::Reload,
+    },
+    Spec {
+        name: "unanswered",
+        arg: None,
+        help: "the questions I could not answer, most asked first (moderators only)",
+        describe: "Questions I could not answer (moderators)",
+        moderators: true,
+        bare: true,
+        make: |_| Command::Unanswered,
+    },
+];
+
+impl Command {
+    /// Whether only moderators may use it (the bot checks on every
+    /// platform; the table says so for Discord's registration).
+    pub fn for_moderators(&self) -> bool {
+        matches!(self, Command::Reload | Command::Unanswered)
+    }
+}
+
+/// The command named `name` (any letter case).
+pub fn spec(name: &str) -> Option<&'static Spec> {
+    COMMANDS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+}
+
+/// The help text's lines: usage and what it does.
+pub fn help() -> Vec<(String, String)> {
+    COMMANDS
+        .iter()
+        .map(|c| {
+            let usage = match c.arg {
+                Some(arg) => format!("{} {}", c.name, arg.usage),
+                None => c.name.to_owned(),
+            };
+            (usage, c.help.to_owned())
+        })
+        .collect()
+}
+
+impl Command {
+    /// Whether `text` names one of this bot's commands with `prefix`
+    /// (rightly used or not): "!topic" is ours, "!roll" another bot's.
+    pub fn is_known(text: &str, prefix: &str) -> bool {
+        let Some(rest) = text.trim().strip_prefix(prefix) else { return false };
+        spec(rest.split_whitespace().next().unwrap_or("")).is_some()
+    }
+
+    /// Parses text that starts with the command prefix (e.g. "/topics").
+    /// Returns `None` when the text is not a command at all (a question),
+    /// and an error message for an unknown command or a missing argument.
+    pub fn parse(text: &str, prefix: &str) -> Option<Result<Command, String>> {
+        let rest = text.trim().strip_prefix(prefix)?;
+        let (name, arg) = match rest.split_once(char::is_whitespace) {
+            Some((n, a)) => (n, a.trim()),
+            None => (rest, ""),
+        };
+        if name.is_empty() {
+            return None;
+        }
+        let Some(spec) = spec(name) else {
+            return Some(Err(format!(
+                "unknown command {prefix}{}; type {prefix}help for the list",
+                crate::text::shorten(&name.to_lowercase(), 32)
+            )));
+        };
+        Some(match spec.arg {
+            Some(needed) if arg.is_empty() => {
+                Err(format!("{prefix}{name} needs {}, e.g. {prefix}{name} {}", needed.needs, needed.example))
+            }
+            Some(_) => Ok((spec.make)(arg.to_owned())),
+            None => Ok((spec.make)(String::new())),
+        })
+    }
+}
+
+/// Prefixes people type for commands on one platform or another. A command
+/// written with another platform's prefix ("/help" on Matrix, "!topics" to
+/// the Discord bot) is still that command, never a question.
+const COMMAND_PREFIXES: &[&str] = &["/", "!"];
+
+impl Command {
+    /// What a message addressed to the bot asks for: a command with this
+    /// platform's `prefix`; a known command with another common prefix; a
+    /// bare command word ("help", "topics", "?"), which a person means as
+    /// the command and which would otherwise match some FAQ entry; an empty
+    /// message is help; anything else is a question. An unknown command or a
+    /// missing argument with this platform's prefix is the error message.
+    pub fn from_message(text: &str, prefix: &str) -> Result<Command, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Command::Help);
+        }
+        if let Some(parsed) = Command::parse(text, prefix) {
+            return parsed;
+        }
+        // With a foreign prefix only a whole, valid command counts: "/shrug"
+        // or "!!!" on a platform whose prefix is "!" stays a message.
+        if let Some(command) =
+            COMMAND_PREFIXES.iter().filter(|p| **p != prefix).find_map(|p| Command::parse(text, p)?.ok())
+        {
+            return Ok(command);
+        }
+        let word = text.trim_end_matches(['?', '!', '.']).trim().to_lowercase();
+        if word.is_empty() || word == "commands" {
+            return Ok(Command::Help);
+        }
+        Ok(match spec(&word) {
+            Some(spec) if spec.bare => (spec.make)(String::new()),
+            _ => Command::Ask(text.to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_rejects_unknown_ones() {
+        assert_eq!(Command::parse("hello", "/"), None);
+        assert_eq!(Command::parse("/topics", "/"), Some(Ok(Command::Topics)));
+        assert_eq!(Command::parse(" /TOPIC  state law ", "/"), Some(Ok(Command::Topic("state law".into()))));
+        assert!(Command::parse("/topic", "/").unwrap().unwrap_err().contains("needs a topic name"));
+        assert!(Command::parse("/frobnicate x", "/").unwrap().unwrap_err().contains("unknown command /frobnicate"));
+        assert_eq!(Command::parse("!ask why?", "!"), Some(Ok(Command::Ask("why?".into()))));
+    }
+
+    #[test]
+    fn only_this_bots_command_names_are_known() {
+        assert!(
+            Command::is_known("!topics", "!") && Command::is_known("!TOPIC x", "!") && !Command::is_known("!frob", "/")
+        );
+        assert!(!Command::is_known("!roll d20", "!") && !Command::is_known("topics", "!"));
+    }
+
+    #[test]
+    fn bare_command_words_and_foreign_prefixes_are_commands_not_questions() {
+        for (text, prefix) in [("help", "!"), ("Help?", "/"), ("/help", "!"), ("!help", "/"), ("  ", "!"), ("?", "/")] {
+            assert_eq!(Command::from_message(text, prefix), Ok(Command::Help), "{text:?} with {prefix}");
+        }
+        assert_eq!(Command::from_message("topics", "!"), Ok(Command::Topics));
+        assert_eq!(Command::from_message("/topic state law", "!"), Ok(Command::Topic("state law".into())));
+        // Questions stay questions, including ones that start with a command word.
+        for text in ["help with my permit renewal", "/shrug", "what topics do you know"] {
+            assert_eq!(Command::from_message(text, "!"), Ok(Command::Ask(text.into())), "{text:?}");
+        }
+        // This platform's prefix with a wrong name is an error that says so.
+        assert!(Command::from_message("!frob", "!").unwrap_err().contains("unknown command !frob"));
+    }
+
+    #[test]
+    fn every_command_in_the_table_parses_to_itself_and_is_in_the_help() {
+        let help = help();
+        for c in COMMANDS {
+            let text = match c.arg {
+                Some(arg) => format!("/{} {}", c.name, arg.example),
+                None => format!("/{}", c.name),
+            };
+            let parsed = Command::parse(&text, "/").unwrap().unwrap();
+            assert_eq!(parsed, (c.make)(c.arg.map_or(String::new(), |a| a.example.to_owned())), "{text}");
+            assert!(help.iter().any(|(usage, _)| usage.split_whitespace().next() == Some(c.name)), "{}", c.name);
+            assert_eq!(parsed.for_moderators(), c.moderators, "{}", c.name);
+        }
+        assert_eq!(help.len(), COMMANDS.len());
+    }
+}
