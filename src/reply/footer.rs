@@ -4,10 +4,8 @@
 //! them.
 
 use super::*;
-use serde::Serialize;
-use std::fmt::Write as _;
 use crate::knowledge::{ClaimStatus, Entry, KnowledgeBase};
-use crate::records::Outcome;
+use serde::Serialize;
 
 /// How an answer was found, said in words under it (the number stays in
 /// `--json`, the logs and the records).

@@ -1,14 +1,15 @@
-//! The platform-neutral reply the core returns, the caveat footer, and the
-//! plain-text rendering used by the CLI and the console. Adapters render the
+//! The platform-neutral reply [`crate::answer`] returns (its caveat footer
+//! in [`footer`]) and the plain-text rendering used by the CLI and the
+//! console. Adapters render the
 //! same `Reply` within their own platform's limits.
 
 use serde::Serialize;
 use std::fmt::Write as _;
 
-use crate::knowledge::{ClaimStatus, Entry, KnowledgeBase};
+use crate::knowledge::Entry;
 use crate::records::Outcome;
 
-mod footer;
+pub mod footer;
 pub use footer::*;
 
 /// Enough of an entry to name it in a reply.
