@@ -314,7 +314,6 @@ impl Config {
             resolve(file);
         }
     }
-
 }
 
 #[cfg(test)]

@@ -2,10 +2,6 @@
 //! that contradict each other, each refusal located at the key it names.
 
 use super::*;
-use serde::Deserialize;
-use std::path::{Path, PathBuf};
-use crate::knowledge::load::line_column;
-use crate::matcher::Thresholds;
 
 /// A value the bot refuses to run with, and the key it is written under:
 /// "[data] retention_days = 0 is outside 1..36500; …".
@@ -32,7 +28,7 @@ impl std::fmt::Display for Refused {
 /// Where `key` of `[section]` is written: its own line and column, so the
 /// operator goes straight to it; 1:1 when it is not written (a default, or
 /// a relation between two keys where the first is absent).
-fn locate_key(text: &str, section: &str, key: Option<&str>) -> (usize, usize) {
+pub(super) fn locate_key(text: &str, section: &str, key: Option<&str>) -> (usize, usize) {
     let Some(key) = key else { return (1, 1) };
     let mut in_section = false;
     for (i, line) in text.lines().enumerate() {
