@@ -16,10 +16,12 @@ pub enum Command {
     Unanswered,
 }
 
-/// The one argument a command takes.
+/// The one argument a command takes. Some fields are read only by
+/// Discord's registration (a build without Discord leaves them unread).
 #[derive(Debug, Clone, Copy)]
-pub struct Arg {
+pub(crate) struct Arg {
     /// Its name as a Discord option.
+    #[cfg_attr(not(feature = "discord"), allow(dead_code))]
     pub name: &'static str,
     /// How help shows it ("QUESTION").
     pub usage: &'static str,
@@ -28,21 +30,25 @@ pub struct Arg {
     /// An example for the error that says it is missing.
     pub example: &'static str,
     /// Its description as a Discord option.
+    #[cfg_attr(not(feature = "discord"), allow(dead_code))]
     pub describe: &'static str,
     /// Whether Discord offers choices as it is typed.
+    #[cfg_attr(not(feature = "discord"), allow(dead_code))]
     pub autocomplete: bool,
 }
 
 /// One command as every platform offers it.
 #[derive(Debug, Clone, Copy)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: &'static str,
     pub arg: Option<Arg>,
     /// Its line in the help text.
     pub help: &'static str,
     /// Its description as a Discord slash command.
+    #[cfg_attr(not(feature = "discord"), allow(dead_code))]
     pub describe: &'static str,
     /// Moderators only (checked by the bot on every platform).
+    #[cfg_attr(not(feature = "discord"), allow(dead_code))]
     pub moderators: bool,
     /// The bare word, typed alone, means the command ("topics", "help"):
     /// a person means it so, and it would otherwise match some FAQ entry.
@@ -52,7 +58,7 @@ pub struct Spec {
 }
 
 /// Every command, in the order help lists them and Discord registers them.
-pub const COMMANDS: &[Spec] = &[
+pub(crate) const COMMANDS: &[Spec] = &[
     Spec {
         name: "ask",
         arg: Some(Arg {
@@ -157,12 +163,12 @@ impl Command {
 }
 
 /// The command named `name` (any letter case).
-pub fn spec(name: &str) -> Option<&'static Spec> {
+pub(crate) fn spec(name: &str) -> Option<&'static Spec> {
     COMMANDS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
 }
 
 /// The help text's lines: usage and what it does.
-pub fn help() -> Vec<(String, String)> {
+pub(crate) fn help() -> Vec<(String, String)> {
     COMMANDS
         .iter()
         .map(|c| {

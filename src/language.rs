@@ -20,7 +20,7 @@ pub struct Notice {
 }
 
 /// Said after the notice, for anyone the detection got wrong.
-pub const IN_ENGLISH: &str = "(I answer in English for now.)";
+pub(crate) const IN_ENGLISH: &str = "(I answer in English for now.)";
 
 /// The languages with a notice, and the notice.
 const NOTICES: &[(Lang, &str, &str)] = &[
@@ -55,7 +55,7 @@ static DETECTOR: LazyLock<Detector> = LazyLock::new(|| {
 
 /// The notice for `message` when it reads as one of the languages with a
 /// notice; `None` for English and for too little text to tell.
-pub fn notice(message: &str) -> Option<Notice> {
+pub(crate) fn notice(message: &str) -> Option<Notice> {
     if message.split_whitespace().count() < 2 {
         return None;
     }

@@ -2,23 +2,27 @@
 //!
 //! The core (knowledge, matcher, reply, commands) does no I/O beyond loading
 //! files; adapters turn platform events into commands and render replies.
+//! What the binary, the tests, benchmarks and fuzz targets use is public;
+//! everything else is `pub(crate)`, which `unreachable_pub` keeps so.
+
+#![warn(unreachable_pub)]
 
 pub mod adapters;
 pub mod answer;
 pub mod bot;
 pub mod cli;
-pub mod command;
+pub(crate) mod command;
 pub mod config;
 pub mod embed;
 pub mod knowledge;
-pub mod language;
+pub(crate) mod language;
 pub mod matcher;
 pub mod metrics;
-pub mod parallel;
+pub(crate) mod parallel;
 pub mod platform;
 pub mod records;
 pub mod reply;
-pub mod secrets;
-pub mod serve;
+pub(crate) mod secrets;
+pub(crate) mod serve;
 pub mod text;
 pub mod watch;

@@ -6,14 +6,17 @@ use anyhow::{Context, Result, bail};
 
 /// A value that must not be shown. `Debug` and `Display` print a placeholder.
 #[derive(Clone)]
-pub struct Secret(String);
+// Read only by the platform adapters; a build without them keeps it unread.
+#[cfg_attr(not(any(feature = "discord", feature = "matrix")), allow(dead_code))]
+pub(crate) struct Secret(String);
 
+#[cfg_attr(not(any(feature = "discord", feature = "matrix")), allow(dead_code))]
 impl Secret {
-    pub fn new(value: String) -> Secret {
+    pub(crate) fn new(value: String) -> Secret {
         Secret(value)
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -32,21 +35,21 @@ impl std::fmt::Display for Secret {
 
 /// 32 bytes from the operating system's random source: the records' hash
 /// key and a made Matrix store passphrase.
-pub fn random_key() -> Result<[u8; 32]> {
+pub(crate) fn random_key() -> Result<[u8; 32]> {
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
     Ok(key)
 }
 
 /// Lowercase hexadecimal, the form keys are kept in on disk.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads `name` from the environment, or the file named by `name_FILE`.
 /// `Ok(None)` when neither is set (or the value is empty); an error when both
 /// are set or the file cannot be read, naming the variable, never the value.
-pub fn from_env(name: &str) -> Result<Option<Secret>> {
+pub(crate) fn from_env(name: &str) -> Result<Option<Secret>> {
     let file_var = format!("{name}_FILE");
     let direct = match std::env::var(name) {
         Ok(v) => Some(v).filter(|v| !v.trim().is_empty()),

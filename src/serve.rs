@@ -20,7 +20,7 @@ use crate::secrets::Secret;
 
 /// Which platforms have what they need to start.
 #[derive(Default)]
-pub struct Platforms {
+pub(crate) struct Platforms {
     pub discord: Option<Secret>,
     #[cfg(feature = "matrix")]
     pub matrix: Option<crate::adapters::matrix::Credential>,
@@ -30,7 +30,7 @@ impl Platforms {
     /// Reads the secrets of the platforms enabled in the config. A platform
     /// with a secret but compiled out is named in a warning, not skipped
     /// silently.
-    pub fn from_env(bot: &Bot) -> Result<Platforms> {
+    pub(crate) fn from_env(bot: &Bot) -> Result<Platforms> {
         #[cfg_attr(not(any(feature = "discord", feature = "matrix")), allow(unused_mut))]
         let mut platforms = Platforms::default();
         if bot.config.discord.enabled
@@ -62,7 +62,7 @@ impl Platforms {
         Ok(platforms)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         #[cfg(feature = "matrix")]
         if self.matrix.is_some() {
             return false;
@@ -73,13 +73,13 @@ impl Platforms {
 
 /// From a stop signal to the process's end, at most (with nothing stuck in
 /// the records database).
-pub const STOP_WITHIN: Duration = Duration::from_secs(8);
+pub(crate) const STOP_WITHIN: Duration = Duration::from_secs(8);
 /// How long platforms get to stop on their own before they are cut off.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// Serves every platform in `platforms` until a stop signal or until one of
 /// them fails.
-pub fn serve(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
+pub(crate) fn serve(bot: Arc<Bot>, platforms: Platforms) -> Result<()> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let result = runtime.block_on(run(bot, platforms));

@@ -15,14 +15,14 @@ const PREFIX: &str = "/";
 /// question they answer, so that typing "2" picks the second one and "0"
 /// turns them all down.
 #[derive(Default)]
-pub struct Session {
+pub(crate) struct Session {
     suggestions: Vec<String>,
     question: String,
 }
 
 impl Session {
     /// Handles one line; `None` means the user asked to quit.
-    pub fn line(&mut self, bot: &Bot, line: &str) -> Option<String> {
+    pub(crate) fn line(&mut self, bot: &Bot, line: &str) -> Option<String> {
         let line = line.trim();
         if line.is_empty() {
             return Some(String::new());
@@ -55,7 +55,7 @@ impl Session {
 }
 
 /// Runs the chat until end of input or /quit.
-pub fn run(bot: &Bot) -> std::io::Result<()> {
+pub(crate) fn run(bot: &Bot) -> std::io::Result<()> {
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut out = std::io::stdout().lock();

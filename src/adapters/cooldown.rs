@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::metrics::Metrics;
 use crate::platform::Platform;
 
-pub struct Cooldown<K: Hash + Eq + Clone> {
+pub(crate) struct Cooldown<K: Hash + Eq + Clone> {
     /// `None` when `seconds` is 0: no cooldown.
     limiter: Option<DefaultKeyedRateLimiter<K>>,
     /// Where a question held back is counted, and for which platform.
@@ -20,7 +20,7 @@ pub struct Cooldown<K: Hash + Eq + Clone> {
 }
 
 impl<K: Hash + Eq + Clone> Cooldown<K> {
-    pub fn new(seconds: u64, burst: u32, metrics: Arc<Metrics>, platform: Platform) -> Self {
+    pub(crate) fn new(seconds: u64, burst: u32, metrics: Arc<Metrics>, platform: Platform) -> Self {
         let limiter = Quota::with_period(Duration::from_secs(seconds))
             .map(|q| RateLimiter::keyed(q.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))));
         Cooldown { limiter, metrics, platform }
@@ -28,7 +28,7 @@ impl<K: Hash + Eq + Clone> Cooldown<K> {
 
     /// `None` when `user` may ask now (and counts this question); otherwise
     /// how long until they may (and the hold is counted in the metrics).
-    pub fn check(&self, user: &K) -> Option<Duration> {
+    pub(crate) fn check(&self, user: &K) -> Option<Duration> {
         let limiter = self.limiter.as_ref()?;
         let result = limiter.check_key(user);
         if limiter.len() > super::recent::REMEMBERED {

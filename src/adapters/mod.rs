@@ -1,16 +1,16 @@
 //! Platform adapters: each turns its platform's events into commands for the
 //! bot and renders replies within that platform's limits.
 
-pub mod console;
+pub(crate) mod console;
 
 #[cfg(any(feature = "discord", feature = "matrix"))]
-pub mod cooldown;
+pub(crate) mod cooldown;
 #[cfg(feature = "discord")]
 pub mod discord;
 #[cfg(feature = "matrix")]
 pub mod matrix;
 #[cfg(any(feature = "discord", feature = "matrix"))]
-pub mod recent;
+pub(crate) mod recent;
 
 /// Resolves once a stop has been asked for. Cheap to clone and to await
 /// any number of times, so an adapter can watch it in every phase.

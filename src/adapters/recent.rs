@@ -7,9 +7,9 @@ use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 /// Keys remembered at most; the oldest go first.
-pub const REMEMBERED: usize = 10_000;
+pub(crate) const REMEMBERED: usize = 10_000;
 
-pub struct Recent<K, V> {
+pub(crate) struct Recent<K, V> {
     map: HashMap<K, (V, Instant)>,
     /// Keys in insertion order, with the insertion time: a key inserted
     /// again is queued again, and only its latest queue place removes it.
@@ -24,7 +24,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Default for Recent<K, V> {
 
 impl<K: Hash + Eq + Clone, V: Clone> Recent<K, V> {
     /// Inserts or replaces `key`; its age starts again.
-    pub fn insert(&mut self, key: K, value: V) {
+    pub(crate) fn insert(&mut self, key: K, value: V) {
         let now = Instant::now();
         self.map.insert(key.clone(), (value, now));
         self.order.push_back((key, now));
@@ -37,11 +37,11 @@ impl<K: Hash + Eq + Clone, V: Clone> Recent<K, V> {
     }
 
     /// The value of `key` if it was inserted no longer than `within` ago.
-    pub fn get(&self, key: &K, within: Duration) -> Option<V> {
+    pub(crate) fn get(&self, key: &K, within: Duration) -> Option<V> {
         self.map.get(key).filter(|(_, at)| at.elapsed() <= within).map(|(v, _)| v.clone())
     }
 
-    pub fn remove(&mut self, key: &K) -> Option<V> {
+    pub(crate) fn remove(&mut self, key: &K) -> Option<V> {
         self.map.remove(key).map(|(v, _)| v)
     }
 }
@@ -49,7 +49,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Recent<K, V> {
 impl<K: Hash + Eq + Clone> Recent<K, ()> {
     /// Remembers `key`; true the first time (while it is remembered): for
     /// "handle this once" sets.
-    pub fn first(&mut self, key: &K) -> bool {
+    pub(crate) fn first(&mut self, key: &K) -> bool {
         if self.map.contains_key(key) {
             return false;
         }

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// Splits prose into sentences. Numbered list markers ("2. ") are dropped and
 /// common abbreviations ("Gov.", "U.S.", "v.") do not end a sentence.
-pub fn sentences(text: &str) -> Vec<String> {
+pub(crate) fn sentences(text: &str) -> Vec<String> {
     const NOT_AN_END: &[&str] = &[
         "gov.", "sen.", "rep.", "st.", "no.", "v.", "vs.", "u.s.", "dr.", "mr.", "ms.", "mrs.", "inc.", "e.g.", "i.e.",
         "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.", "s.b.", "h.b.",
@@ -68,7 +68,7 @@ fn strip_list_marker(line: &str) -> &str {
 
 /// Canonical names of the bills, acts and statute sections a sentence
 /// mentions: "Senate Bill 12", "SB 12" and "S.B. 12" are all "SB 12".
-pub fn bills(sentence: &str) -> BTreeSet<String> {
+pub(crate) fn bills(sentence: &str) -> BTreeSet<String> {
     static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(senate|house)\s+bill\s+(?:no\.?\s*)?(\d+)\b|\b([sh])\.?\s?b\.?\s?(\d+)\b").unwrap()
     });
@@ -94,7 +94,7 @@ pub fn bills(sentence: &str) -> BTreeSet<String> {
 }
 
 /// Four-digit years (1900–2099) a sentence mentions.
-pub fn years(sentence: &str) -> BTreeSet<u16> {
+pub(crate) fn years(sentence: &str) -> BTreeSet<u16> {
     // A hand-written scan: this runs on every sentence of every answer at
     // load time, and a regex costs several times as much.
     let bytes = sentence.as_bytes();
@@ -126,7 +126,7 @@ pub fn years(sentence: &str) -> BTreeSet<u16> {
 /// Whether a sentence reports a law being made (signed, passed, enacted…):
 /// the event that has one true year. Other events (a ruling, an amendment,
 /// a lawsuit) legitimately carry other years.
-pub fn is_enactment(sentence: &str) -> bool {
+pub(crate) fn is_enactment(sentence: &str) -> bool {
     const MADE: &[&str] = &["signed", "passed", "enacted", "adopted", "approved", "became law"];
     let lower = sentence.to_ascii_lowercase();
     MADE.iter().any(|word| {
@@ -140,7 +140,7 @@ pub fn is_enactment(sentence: &str) -> bool {
 
 /// Whether a sentence opens by referring back to a law named just before
 /// ("The law was passed in 2019"), so its facts belong to that law.
-pub fn refers_back(sentence: &str) -> bool {
+pub(crate) fn refers_back(sentence: &str) -> bool {
     static BACK: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^(?i)(the|this|that)\s+(law|bill|act|statute|measure)\b|^(?i)it\s").unwrap());
     BACK.is_match(sentence.trim())
@@ -148,7 +148,7 @@ pub fn refers_back(sentence: &str) -> bool {
 
 /// Named things a sentence mentions: runs of two or more capitalised words
 /// ("Secure Communities", "Department of Homeland Security") and acronyms.
-pub fn named_things(sentence: &str) -> BTreeSet<String> {
+pub(crate) fn named_things(sentence: &str) -> BTreeSet<String> {
     static RUN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|and|for|the|on)\s+)?[A-Z][\w’'-]*)+|\b[A-Z]{2,6}\b").unwrap()
     });
@@ -160,7 +160,7 @@ pub fn named_things(sentence: &str) -> BTreeSet<String> {
 
 /// Headings of an answer's list items: "2. Loss of federal funding: …"
 /// gives "Loss of federal funding".
-pub fn headings(text: &str) -> Vec<String> {
+pub(crate) fn headings(text: &str) -> Vec<String> {
     if !text.contains(':') {
         return Vec::new();
     }
@@ -171,7 +171,7 @@ pub fn headings(text: &str) -> Vec<String> {
 
 /// Whether a sentence holds a number other than a list marker: an amount,
 /// a count, a percentage, a section number.
-pub fn has_number(sentence: &str) -> bool {
+pub(crate) fn has_number(sentence: &str) -> bool {
     static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d").unwrap());
     NUMBER.is_match(sentence)
 }

@@ -12,7 +12,7 @@ use crate::matcher::{Outcome, Thresholds};
 /// Claims longer than the footer shows whole (`max` characters): an answer's
 /// footer cuts them at a clause or word, so a reader sees part of the
 /// statement. One line per claim, naming the entry.
-pub fn long_claims(entries: &[Entry], max: usize) -> Vec<String> {
+pub(crate) fn long_claims(entries: &[Entry], max: usize) -> Vec<String> {
     entries
         .iter()
         .flat_map(|e| e.claims.iter().map(move |c| (e, c)))
@@ -30,7 +30,7 @@ pub fn long_claims(entries: &[Entry], max: usize) -> Vec<String> {
 
 /// A stored phrasing that would not cleanly bring up its own entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Confusable {
+pub(crate) struct Confusable {
     pub entry: String,
     pub phrasing: String,
     pub other: String,
@@ -52,7 +52,7 @@ impl fmt::Display for Confusable {
 /// about as much as the entry has phrasings (they share words), so asking
 /// all of an entry with 10,000 aliases took seconds; an even spread of 32
 /// (the question first) keeps `check` near its load time.
-pub const LINT_PHRASINGS: usize = 32;
+pub(crate) const LINT_PHRASINGS: usize = 32;
 
 /// The phrasings of `entry` the lint asks: the question, then aliases spread
 /// evenly over the list.
@@ -64,20 +64,20 @@ fn linted_phrasings(entry: &Entry) -> impl Iterator<Item = &String> {
 }
 
 /// How many phrasings the lint leaves unasked, over all entries.
-pub fn unlinted_phrasings(kb: &KnowledgeBase) -> usize {
+pub(crate) fn unlinted_phrasings(kb: &KnowledgeBase) -> usize {
     kb.entries.iter().map(|e| (1 + e.aliases.len()).saturating_sub(LINT_PHRASINGS)).sum()
 }
 
 /// Asks the stored questions and aliases of the knowledge (up to
 /// [`LINT_PHRASINGS`] per entry) and reports those that would not be
 /// answered with their own entry, with the entry they are confused with.
-pub fn confusables(kb: &KnowledgeBase, thresholds: &Thresholds) -> Vec<Confusable> {
+pub(crate) fn confusables(kb: &KnowledgeBase, thresholds: &Thresholds) -> Vec<Confusable> {
     confusables_among(kb, thresholds, |_| true)
 }
 
 /// [`confusables`] for the entries `wanted` picks: a reload checks only
 /// what it added or changed, which keeps a reload of 100,000 entries fast.
-pub fn confusables_among(
+pub(crate) fn confusables_among(
     kb: &KnowledgeBase,
     thresholds: &Thresholds,
     wanted: impl Fn(&str) -> bool,

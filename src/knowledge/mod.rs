@@ -4,11 +4,11 @@
 //! one and swaps it in.
 
 pub mod disputes;
-pub mod facts;
+pub(crate) mod facts;
 pub mod import;
-pub mod lint;
-pub mod load;
-pub mod regression;
+pub(crate) mod lint;
+pub(crate) mod load;
+pub(crate) mod regression;
 pub mod write;
 
 use serde::{Deserialize, Serialize};

@@ -31,14 +31,14 @@ struct RawCase {
 
 /// What a case expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expect {
+pub(crate) enum Expect {
     Entry(String),
     /// `none`: a suggestion or "no answer" are both fine, a direct answer is not.
     NoAnswer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Case {
+pub(crate) struct Case {
     pub question: String,
     pub expect: Expect,
     /// A suggestion list holding the expected entry passes too.
@@ -49,7 +49,7 @@ pub struct Case {
 /// Runs the regression set in `dir` against `kb`. `Ok(n)` with the number
 /// of cases (0 when there is no set); otherwise every failing case and
 /// every problem in the file, located.
-pub fn check(dir: &Path, kb: &KnowledgeBase, thresholds: &Thresholds) -> Result<usize, LoadErrors> {
+pub(crate) fn check(dir: &Path, kb: &KnowledgeBase, thresholds: &Thresholds) -> Result<usize, LoadErrors> {
     let path = dir.join(REGRESSION_FILE);
     if std::fs::symlink_metadata(&path).is_err() {
         return Ok(0);
@@ -67,7 +67,7 @@ pub fn check(dir: &Path, kb: &KnowledgeBase, thresholds: &Thresholds) -> Result<
 }
 
 /// Parses the set; every case needs a question and `expect`.
-pub fn parse(path: &Path, text: &str) -> Result<Vec<Case>, LoadErrors> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Case>, LoadErrors> {
     let lines = Lines::new(text);
     let raw: RawSet = toml::from_str(text).map_err(|e| {
         let (line, column) = lines.locate(e.span().map_or(0, |s| s.start));
@@ -100,7 +100,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Case>, LoadErrors> {
 }
 
 /// Why `case` fails against `kb`, or `None` when it passes.
-pub fn failure(kb: &KnowledgeBase, case: &Case, thresholds: &Thresholds) -> Option<String> {
+pub(crate) fn failure(kb: &KnowledgeBase, case: &Case, thresholds: &Thresholds) -> Option<String> {
     let found = kb.matcher().find(&case.question, thresholds);
     let got = match found.outcome {
         Outcome::Answer => format!("answer \"{}\"", kb.entries[found.ranked[0].entry].id),

@@ -62,7 +62,7 @@ const PARENT_KEPT: Duration = Duration::from_secs(24 * 3600);
 /// up. The token is only handed to serenity, never logged. A token Discord
 /// rejects ends the task with an error naming DISCORD_TOKEN; while Discord
 /// cannot be reached it retries with backoff, and a stop ends it in any phase.
-pub async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
+pub(crate) async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
     let cfg = bot.config.discord.clone();
     let mut http = HttpBuilder::new(token.expose());
     if let Some(base) = &cfg.api_base {

@@ -45,7 +45,7 @@ const SYNC_TOKEN_FILE: &str = "sync-token";
 
 /// How the bot proves who it is.
 #[derive(Clone)]
-pub enum Credential {
+pub(crate) enum Credential {
     Password(Secret),
     AccessToken(Secret),
     /// Only the session saved by an earlier run.
@@ -54,7 +54,7 @@ pub enum Credential {
 
 /// Reads `MATRIX_PASSWORD` / `MATRIX_ACCESS_TOKEN` (or their `_FILE`s).
 /// `None` when neither is set and no session was saved: Matrix stays off.
-pub fn credential(cfg: &MatrixConfig, data_dir: &Path) -> Result<Option<Credential>> {
+pub(crate) fn credential(cfg: &MatrixConfig, data_dir: &Path) -> Result<Option<Credential>> {
     let password = crate::secrets::from_env("MATRIX_PASSWORD")?;
     let token = crate::secrets::from_env("MATRIX_ACCESS_TOKEN")?;
     Ok(match (password, token) {
@@ -67,13 +67,13 @@ pub fn credential(cfg: &MatrixConfig, data_dir: &Path) -> Result<Option<Credenti
 }
 
 /// Where the session and sync token live.
-pub fn session_dir(cfg: &MatrixConfig, data_dir: &Path) -> PathBuf {
+pub(crate) fn session_dir(cfg: &MatrixConfig, data_dir: &Path) -> PathBuf {
     cfg.data_dir.clone().unwrap_or_else(|| data_dir.join("matrix"))
 }
 
 /// Connects and serves until `stop` resolves. Never gives up on a lost
 /// homeserver: sync errors are logged and retried with backoff.
-pub async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()> {
+pub(crate) async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Result<()> {
     let cfg = bot.config.matrix.clone();
     let (Some(homeserver), Some(user)) = (cfg.homeserver.clone(), cfg.user_id.clone()) else {
         bail!("[matrix] needs homeserver and user_id in config.toml");

@@ -15,7 +15,7 @@ use parse::*;
 
 /// Name of the regression set that may sit beside knowledge files; it holds
 /// test questions, not entries, so the loader skips it.
-pub const REGRESSION_FILE: &str = "tests.toml";
+pub(crate) const REGRESSION_FILE: &str = "tests.toml";
 
 /// One problem in one knowledge file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,10 +81,10 @@ pub fn load_str(name: &str, text: &str) -> Result<KnowledgeBase, LoadErrors> {
 
 /// Largest knowledge (or regression) file read: 2,000 entries of a
 /// typical FAQ take about 2 MiB.
-pub const MAX_FILE_BYTES: u64 = 32 * 1_048_576;
+pub(crate) const MAX_FILE_BYTES: u64 = 32 * 1_048_576;
 /// Longest answer, in characters: far more than a chat reply should be,
 /// far less than a paste of a whole document.
-pub const MAX_ANSWER_CHARS: usize = 20_000;
+pub(crate) const MAX_ANSWER_CHARS: usize = 20_000;
 
 /// A file's text; bytes that are not UTF-8 are an error at the line and
 /// column of the first bad byte, so a moderator can find it.
@@ -198,25 +198,25 @@ pub(crate) fn not_regular(path: &Path) -> Option<LoadError> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     Lines::new(text).locate(offset)
 }
 
 /// Where each line of a text starts, so that locating many offsets (one per
 /// entry of a 100,000-entry file) costs a binary search each, not a scan.
-pub struct Lines<'a> {
+pub(crate) struct Lines<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         Lines { text, starts }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
-    pub fn locate(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn locate(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
         let line = self.starts.partition_point(|&start| start <= offset);
         let start = self.starts[line - 1];
