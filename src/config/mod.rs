@@ -3,7 +3,7 @@
 //! environment. A missing default file means defaults; a file with a mistake
 //! is an error with `file:line:column`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use crate::knowledge::load::line_column;
@@ -12,7 +12,7 @@ use crate::matcher::Thresholds;
 mod validate;
 use validate::*;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub knowledge: KnowledgeConfig,
@@ -27,7 +27,7 @@ pub struct Config {
 }
 
 /// `[semantic]`: the sentence-embedding model behind semantic matching.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SemanticConfig {
     /// Match by meaning as well as by words. Off, or with no model, the bot
@@ -48,7 +48,7 @@ impl Default for SemanticConfig {
 }
 
 /// `[metrics]`: an optional Prometheus endpoint.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Address to serve `GET /metrics` on, e.g. "127.0.0.1:9184"; unset = off.
@@ -57,7 +57,7 @@ pub struct MetricsConfig {
 
 /// `[matrix]`. The password or access token is never here: it comes from
 /// `MATRIX_PASSWORD` / `MATRIX_ACCESS_TOKEN` (or files named by `*_FILE`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MatrixConfig {
     /// Start Matrix when the homeserver and user are set and a credential
@@ -113,7 +113,7 @@ impl Default for MatrixConfig {
 }
 
 /// `[data]`: where the bot keeps its records, and for how long.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
     /// Directory of the records database (`policybot.db`); a relative path
@@ -135,7 +135,7 @@ impl DataConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KnowledgeConfig {
     /// Directory of knowledge files; a relative path is relative to the
@@ -151,7 +151,7 @@ impl Default for KnowledgeConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReplyConfig {
     /// Said under every answer.
@@ -172,7 +172,7 @@ impl Default for ReplyConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines on stderr.
@@ -182,7 +182,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoggingConfig {
     pub format: LogFormat,
@@ -190,7 +190,7 @@ pub struct LoggingConfig {
 
 /// `[discord]`. The token is never here: it comes from `DISCORD_TOKEN` or a
 /// file named by `DISCORD_TOKEN_FILE`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DiscordConfig {
     /// Start Discord when a token is present.
@@ -254,7 +254,7 @@ impl Default for DiscordConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ShardConfig {
     pub auto: bool,
