@@ -6,7 +6,6 @@
 //! or person they name by trying ids, and hashes stay the same across
 //! versions of this program (blake3 keyed mode, which is specified).
 
-use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -14,6 +13,67 @@ pub use crate::platform::Platform;
 
 pub mod store;
 pub use store::{Reader, Store};
+
+/// Why the records cannot be used: what failed, in words an operator can
+/// act on, and the cause underneath (`{:#}` shows both, as does anyhow's
+/// chain at the edges).
+#[derive(Debug)]
+pub enum RecordsError {
+    /// A file or directory of the records that cannot be read or written.
+    Io { what: String, source: std::io::Error },
+    /// The database refused.
+    Database { what: String, source: rusqlite::Error },
+    /// What is there cannot be used: a damaged key, no key yet, a database
+    /// from a newer policybot, no random numbers for a new key.
+    Unusable(String),
+}
+
+pub type Result<T, E = RecordsError> = std::result::Result<T, E>;
+
+impl std::fmt::Display for RecordsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordsError::Io { what, .. } | RecordsError::Database { what, .. } | RecordsError::Unusable(what) => {
+                f.write_str(what)?
+            }
+        }
+        if f.alternate() {
+            let mut cause = std::error::Error::source(self);
+            while let Some(c) = cause {
+                write!(f, ": {c}")?;
+                cause = c.source();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RecordsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RecordsError::Io { source, .. } => Some(source),
+            RecordsError::Database { source, .. } => Some(source),
+            RecordsError::Unusable(_) => None,
+        }
+    }
+}
+
+/// Says what was being done when an I/O or database error happened.
+pub(crate) trait Doing<T> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> Doing<T> for std::result::Result<T, std::io::Error> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| RecordsError::Io { what: what(), source })
+    }
+}
+
+impl<T> Doing<T> for std::result::Result<T, rusqlite::Error> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| RecordsError::Database { what: what(), source })
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unanswered {
@@ -96,18 +156,22 @@ impl Keys {
         let path = dir.join(Keys::FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let bytes = decode_hex(text.trim())
-                    .with_context(|| format!("{} is damaged; restore it from a backup", path.display()))?;
+                let bytes = decode_hex(text.trim()).ok_or_else(|| {
+                    RecordsError::Unusable(format!(
+                        "{} is damaged; restore it from a backup: it should hold 64 hexadecimal digits",
+                        path.display()
+                    ))
+                })?;
                 Ok(Keys(bytes))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(dir).doing(|| format!("cannot create {}", dir.display()))?;
                 let keys = Keys::random()?;
                 write_new_private(&path, &crate::secrets::hex(&keys.0))?;
                 tracing::info!(file = %path.display(), "made the key for the records' hashes");
                 Ok(keys)
             }
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) => Err(e).doing(|| format!("cannot read {}", path.display())),
         }
     }
 
@@ -116,10 +180,10 @@ impl Keys {
     pub fn load(dir: &Path) -> Result<Keys> {
         let path = dir.join(Keys::FILE);
         if !path.exists() {
-            bail!(
+            return Err(RecordsError::Unusable(format!(
                 "{} does not exist: no records were kept by community yet (the bot makes it when it runs)",
                 path.display()
-            );
+            )));
         }
         Keys::load_or_create(dir)
     }
@@ -133,7 +197,7 @@ impl Keys {
     }
 
     fn random() -> Result<Keys> {
-        crate::secrets::random_key().map(Keys)
+        crate::secrets::random_key().map(Keys).map_err(|e| RecordsError::Unusable(format!("{e:#}")))
     }
 
     /// A keyed hash of `parts`; each is length-prefixed so ("ab", "c") and
@@ -171,15 +235,16 @@ impl Keys {
     }
 }
 
-fn decode_hex(text: &str) -> Result<[u8; 32]> {
+/// The key written as 64 hexadecimal digits, or `None`.
+fn decode_hex(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("it should hold 64 hexadecimal digits");
+        return None;
     }
     let mut key = [0u8; 32];
     for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)?;
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
     }
-    Ok(key)
+    Some(key)
 }
 
 /// Creates `path` owner-only; fails if it exists (two processes starting at
@@ -193,11 +258,9 @@ fn write_new_private(path: &Path, text: &str) -> Result<()> {
     let mut file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+        Err(e) => return Err(e).doing(|| format!("cannot write {}", path.display())),
     };
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
+    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).doing(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

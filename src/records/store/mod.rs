@@ -9,7 +9,6 @@
 //! (`PRAGMA user_version`) and migrated forward on open. Records older than
 //! the retention period are deleted by the writer (at start and hourly).
 
-use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -19,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[cfg(test)]
 use crate::platform::Platform;
-use crate::records::{Origin, Outcome};
+use crate::records::{Doing, Origin, Outcome, RecordsError, Result};
 
 mod reader;
 mod writer;
@@ -104,33 +103,45 @@ fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// "cannot open the records database PATH": what every failure to open one
+/// says first.
+pub(super) fn cannot_open(path: &Path) -> String {
+    format!("cannot open the records database {}", path.display())
+}
+
 fn open_rw(path: &Path) -> Result<Connection> {
-    let prepare = || -> Result<Connection> {
+    let prepare = || -> rusqlite::Result<Connection> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         // WAL: readers never block the writer; NORMAL: a kill -9 loses
         // nothing committed (only a power cut may lose the last transactions).
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        migrate(&conn)?;
         Ok(conn)
     };
-    prepare().with_context(|| format!("cannot open the records database {}", path.display()))
+    let conn = prepare().doing(|| cannot_open(path))?;
+    migrate(&conn, path)?;
+    Ok(conn)
 }
 
-fn migrate(conn: &Connection) -> Result<()> {
-    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    let version =
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).doing(|| cannot_open(path))? as usize;
     if version > MIGRATIONS.len() {
-        bail!(
-            "it was written by a newer policybot (schema {version}, this one knows {}); upgrade policybot",
+        return Err(RecordsError::Unusable(format!(
+            "{}: it was written by a newer policybot (schema {version}, this one knows {}); upgrade policybot",
+            cannot_open(path),
             MIGRATIONS.len()
-        );
+        )));
     }
     for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(migration)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
+        let step = || -> rusqlite::Result<()> {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()
+        };
+        step().doing(|| cannot_open(path))?;
         tracing::info!(version = i + 1, "records database migrated");
     }
     Ok(())
@@ -141,7 +152,7 @@ impl Store {
     /// writer. Records older than `retention` are deleted.
     pub fn open(dir: &Path, retention: Duration) -> Result<Store> {
         std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data directory {}; check [data] dir", dir.display()))?;
+            .doing(|| format!("cannot create the data directory {}; check [data] dir", dir.display()))?;
         let path = dir.join(FILE);
         // SQLite takes an empty file for a new database without a word; an
         // operator whose records vanished should hear about it.
@@ -154,12 +165,12 @@ impl Store {
         let conn = open_rw(&path)?;
         // The writer retries on its own (see write_loop); a short wait per
         // try keeps it taking new records and lets a stop finish quickly.
-        conn.busy_timeout(Duration::from_secs(1))?;
+        conn.busy_timeout(Duration::from_secs(1)).doing(|| cannot_open(&path))?;
         let (tx, rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("records-writer".into())
             .spawn(move || write_loop(conn, rx, retention))
-            .context("cannot start the records writer")?;
+            .doing(|| "cannot start the records writer".to_owned())?;
         Ok(Store { path, tx: Mutex::new(Some(tx)), writer: Mutex::new(Some(writer)) })
     }
 

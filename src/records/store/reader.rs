@@ -3,8 +3,7 @@
 //! the counts `stats` shows.
 
 use super::*;
-use crate::records::Unanswered;
-use anyhow::{Context, Result, bail};
+use crate::records::{Doing, RecordsError, Result, Unanswered};
 use rusqlite::{Connection, OpenFlags, params};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -49,46 +48,53 @@ impl Reader {
     pub fn open(dir: &Path) -> Result<Reader> {
         let path = dir.join(FILE);
         if !path.exists() {
-            bail!(
+            return Err(RecordsError::Unusable(format!(
                 "no records yet: {} does not exist; the bot creates it when it runs (check [data] dir in config.toml)",
                 path.display()
-            );
+            )));
         }
         Reader::open_file(&path)
     }
 
     pub(super) fn open_file(path: &Path) -> Result<Reader> {
-        let open = || -> Result<Connection> {
+        let open = || -> rusqlite::Result<(Connection, usize)> {
             let conn =
                 Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
             conn.busy_timeout(Duration::from_secs(5))?;
             let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-            if version > MIGRATIONS.len() {
-                bail!("it was written by a newer policybot (schema {version}); upgrade policybot");
-            }
-            Ok(conn)
+            Ok((conn, version))
         };
-        let conn = open().with_context(|| format!("cannot open the records database {}", path.display()))?;
+        let (conn, version) = open().doing(|| cannot_open(path))?;
+        if version > MIGRATIONS.len() {
+            return Err(RecordsError::Unusable(format!(
+                "{}: it was written by a newer policybot (schema {version}); upgrade policybot",
+                cannot_open(path)
+            )));
+        }
         Ok(Reader { conn, path: path.to_owned() })
     }
 
     /// Unanswered questions since `since` (all kept ones when `None`), of
     /// one community (every one when `None`), oldest first.
     pub fn unanswered(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Vec<Unanswered>> {
-        self.unanswered_rows(since, community).with_context(|| self.cannot_read())
+        self.unanswered_rows(since, community).doing(|| self.cannot_read())
     }
 
     /// Answer counts and feedback since `since`, of one community (every
     /// one when `None`).
     pub fn stats(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Stats> {
-        self.stats_rows(since, community).with_context(|| self.cannot_read())
+        self.stats_rows(since, community).doing(|| self.cannot_read())
     }
 
     pub(super) fn cannot_read(&self) -> String {
         format!("cannot read the records database {}", self.path.display())
     }
 
-    pub(super) fn unanswered_rows(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Vec<Unanswered>> {
+    pub(super) fn unanswered_rows(
+        &self,
+        since: Option<SystemTime>,
+        community: Option<u64>,
+    ) -> rusqlite::Result<Vec<Unanswered>> {
         let mut stmt = self.conn.prepare(
             "SELECT time_ms, platform, room, text, declined FROM unanswered
              WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2) ORDER BY time_ms, id",
@@ -102,10 +108,10 @@ impl Reader {
                 text: r.get(3)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        rows.collect::<rusqlite::Result<Vec<_>>>()
     }
 
-    pub(super) fn stats_rows(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Stats> {
+    pub(super) fn stats_rows(&self, since: Option<SystemTime>, community: Option<u64>) -> rusqlite::Result<Stats> {
         let scope = params![since.map_or(0, millis), community.map(|c| c as i64)];
         let mut stats = Stats::default();
         let mut stmt = self.conn.prepare(
