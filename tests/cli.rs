@@ -403,3 +403,50 @@ fn console_picks_take_zero_for_none_and_explain_an_out_of_range_number() {
     // "9" was not a question; "7" after the list closed is one (no list is open).
     assert!(!listing.contains("\"9\""), "{listing}");
 }
+
+/// `alias add` and `alias remove` on a copy of the shipped knowledge: one
+/// line each way, the phrasing answered outright in between, the file byte
+/// for byte as it was after the remove, and a refused change that leaves it
+/// untouched and exits non-zero with one line.
+#[test]
+fn alias_add_and_remove_change_one_line_and_a_refusal_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["mississippi-ice.toml", "tests.toml"] {
+        std::fs::copy(std::path::Path::new("knowledge").join(name), dir.path().join(name)).unwrap();
+    }
+    let file = dir.path().join("mississippi-ice.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let knowledge = dir.path().to_str().unwrap();
+    let phrasing = "Are there any places in the state that shield people from deportation?";
+
+    let out = bot().args(["--knowledge", knowledge, "alias", "add", "current-policies", phrasing]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1, "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("added the phrasing"));
+    let changed = std::fs::read_to_string(&file).unwrap();
+    let added: Vec<&str> = changed.lines().filter(|l| !original.lines().any(|o| o == *l)).collect();
+    assert_eq!(added, [format!("  \"{phrasing}\",")]);
+    assert_eq!(changed.lines().count(), original.lines().count() + 1);
+
+    let asked = bot().args(["--knowledge", knowledge, "ask", "--json", phrasing]).output().unwrap();
+    let line: Value = serde_json::from_slice(&asked.stdout).unwrap();
+    assert_eq!((line["outcome"].as_str(), line["entry"]["id"].as_str()), (Some("answer"), Some("current-policies")));
+
+    let out = bot().args(["--knowledge", knowledge, "alias", "remove", "current-policies", phrasing]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+
+    // Another entry's phrasing, and an entry that does not exist: refused,
+    // one line each, nothing written.
+    for (args, says) in [
+        (["current-policies", "Does Mississippi have sanctuary cities?"], "already a phrasing of entry"),
+        (["no-such-entry", "anything at all"], "there is no entry \"no-such-entry\""),
+    ] {
+        let out = bot().args(["--knowledge", knowledge, "alias", "add"]).args(args).output().unwrap();
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        assert!(err.contains(says) && err.trim().lines().count() == 1, "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "nothing left beside the files");
+}

@@ -23,7 +23,7 @@ use crate::reply::Reply;
 
 mod reload;
 use reload::build;
-pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop};
+pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop, validate};
 
 /// Who sent a message, as far as the core cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

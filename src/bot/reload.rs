@@ -102,6 +102,17 @@ impl From<ReloadRefused> for Reply {
 /// Loads `dir` (reusing unchanged files of `previous`), embeds its
 /// phrasings when there is an encoder, and runs the regression set against
 /// the result: the one path start-up and every reload take.
+/// Whether the knowledge in `dir` would be taken by a reload: loaded,
+/// embedded when there is an encoder, and its regression set passed. What a
+/// change to the files must pass before it is written.
+pub fn validate(
+    dir: &std::path::Path,
+    encoder: Option<&Arc<dyn Encoder>>,
+    config: &Config,
+) -> Result<KnowledgeBase, knowledge::LoadErrors> {
+    build(dir, None, encoder, config)
+}
+
 pub(super) fn build(
     dir: &std::path::Path,
     previous: Option<&KnowledgeBase>,

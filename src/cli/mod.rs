@@ -45,12 +45,14 @@ macro_rules! say {
     };
 }
 
+mod alias;
 mod ask;
 mod check;
 mod claims;
 mod import_faq;
 mod model;
 mod records;
+use alias::*;
 use ask::*;
 use check::*;
 use claims::*;
@@ -143,6 +145,13 @@ pub enum Cmd {
         /// Knowledge directory (default: the configured one).
         dir: Option<PathBuf>,
     },
+    /// Adds or removes a phrasing (alias) of an entry, in place: the file
+    /// keeps every other byte, the change is validated as a reload would
+    /// be, and a running bot watching the directory picks it up.
+    Alias {
+        #[command(subcommand)]
+        action: AliasAction,
+    },
     /// The sentence-embedding model: install it, or say where it is and whether it loads.
     Model {
         #[command(subcommand)]
@@ -161,6 +170,22 @@ pub enum Cmd {
         /// Overwrite PATH if it exists.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AliasAction {
+    /// Adds TEXT as a phrasing of ENTRY_ID.
+    Add {
+        #[arg(value_name = "ENTRY_ID")]
+        entry: String,
+        text: String,
+    },
+    /// Removes the phrasing TEXT from ENTRY_ID.
+    Remove {
+        #[arg(value_name = "ENTRY_ID")]
+        entry: String,
+        text: String,
     },
 }
 
@@ -263,6 +288,7 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         }
         Cmd::Stats { since, community, json } => stats(&setup, since, community.as_deref(), json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
+        Cmd::Alias { action } => alias(&setup, action),
         Cmd::Import { file, out, title, force } => {
             import_file(&file, &out, title, force, setup.config.reply.footer_claim_chars)
         }

@@ -4,6 +4,7 @@
 //! one and swaps it in.
 
 pub mod disputes;
+pub mod edit;
 pub(crate) mod facts;
 pub mod import;
 pub(crate) mod lint;

@@ -1,0 +1,25 @@
+//! `policybot alias add|remove`: a phrasing added to or taken from an entry
+//! through the one write path ([`crate::knowledge::edit`]).
+
+use anyhow::Result;
+
+use super::{AliasAction, Setup, output};
+use crate::knowledge::edit::{self, Edit};
+use std::io::Write;
+
+pub(super) fn alias(setup: &Setup, action: AliasAction) -> Result<()> {
+    let dir = &setup.knowledge_dir;
+    let encoder = setup.encoder();
+    let kb = crate::bot::validate(dir, encoder.as_ref(), &setup.config).map_err(|errors| {
+        anyhow::anyhow!("the knowledge in {} has errors; fix them first:\n{errors}", dir.display())
+    })?;
+    let edit = match action {
+        AliasAction::Add { entry, text } => Edit::AddAlias { entry, text },
+        AliasAction::Remove { entry, text } => Edit::RemoveAlias { entry, text },
+    };
+    let validate =
+        |scratch: &std::path::Path| crate::bot::validate(scratch, encoder.as_ref(), &setup.config).map(|_| ());
+    let applied = edit::apply(dir, &kb, &edit, validate).map_err(|refused| anyhow::anyhow!("{refused}"))?;
+    say!("{} ({})", applied.summary, applied.file.display());
+    Ok(())
+}
