@@ -385,3 +385,29 @@ fn privacy_says_what_is_kept_and_for_how_long_and_that_is_what_is_kept() {
         Reader::open(data.path()).unwrap().unanswered(None, None).unwrap().into_iter().map(|u| u.text).collect();
     assert_eq!(kept, [unanswerable]);
 }
+
+/// An edit through the write path (what `policybot alias add` does) is
+/// picked up by a running bot's watcher: one reload, and the new phrasing
+/// answered outright with the entry it was added to.
+#[test]
+fn a_running_bot_picks_up_an_edit_through_the_write_path_once() {
+    use policybot::knowledge::edit::{Edit, apply};
+    let dir = shipped_copy();
+    let bot = std::sync::Arc::new(Bot::load(Config::default(), dir.path().to_path_buf()).unwrap());
+    let _watcher = policybot::watch::start(bot.clone(), dir.path()).unwrap();
+    let phrasing = "Are there towns here that refuse to help immigration agents?";
+    let edit = Edit::AddAlias { entry: "current-policies".into(), text: phrasing.into() };
+    let validate = |d: &Path| policybot::bot::validate(d, None, &Config::default()).map(|_| ());
+    apply(dir.path(), &bot.knowledge(), &edit, validate).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while reloads(&bot).0 == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Settled: the edit's own write, and the reload's reads, reload once.
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(reloads(&bot), (1, 0));
+    match bot.handle(&Command::Ask(phrasing.into()), sender(), "/") {
+        Reply::Answer { entry, .. } => assert_eq!(entry.id, "current-policies"),
+        other => panic!("{}", other.render_plain("/")),
+    }
+}
