@@ -35,6 +35,8 @@ pub enum EditRefused {
     Empty,
     #[error("a phrasing is at most {MAX_PHRASING_CHARS} characters; this one has {0}")]
     TooLong(usize),
+    #[error("a phrasing may not mention anyone ({0}): the bot would show it to people later")]
+    Mentions(String),
     #[error("\"{text}\" is already a phrasing of entry \"{other}\"")]
     Taken { text: String, other: String },
     #[error("entry \"{entry}\" has no phrasing \"{text}\" (its question is not removable)")]
@@ -114,6 +116,9 @@ fn check_phrasing(kb: &KnowledgeBase, text: &str) -> Result<(), EditRefused> {
     if chars > MAX_PHRASING_CHARS {
         return Err(EditRefused::TooLong(chars));
     }
+    if let Some(mention) = mention(text) {
+        return Err(EditRefused::Mentions(mention));
+    }
     let wanted = crate::matcher::normalise(text);
     for e in &kb.entries {
         if e.phrasings().any(|p| crate::matcher::normalise(p) == wanted) {
@@ -121,6 +126,23 @@ fn check_phrasing(kb: &KnowledgeBase, text: &str) -> Result<(), EditRefused> {
         }
     }
     Ok(())
+}
+
+/// The first thing in `text` that a chat platform would turn into a ping or
+/// a link to someone: Discord's `@everyone`, `@here`, `<@id>`, `<@&role>`,
+/// and Matrix user ids and pills (`@name:server`, matrix.to links). Phrasings
+/// are shown in "did you mean" lists and autocomplete, so none may hold one.
+fn mention(text: &str) -> Option<String> {
+    // Found in a lowercased copy and named by the marker itself: lowercasing
+    // can change byte lengths, so the copy's offsets do not index `text`.
+    let lower = text.to_lowercase();
+    for marker in ["@everyone", "@here", "<@", "matrix.to/#/@", "matrix.to/#/!"] {
+        if lower.contains(marker) {
+            return Some(marker.to_owned());
+        }
+    }
+    // A Matrix user id: @localpart:server.
+    text.split_whitespace().find(|w| w.len() > 3 && w.starts_with('@') && w[1..].contains(':')).map(str::to_owned)
 }
 
 /// The file's text with the change made, everything else as it was.
@@ -285,6 +307,11 @@ mod tests {
             (add("a", "  \u{200b} "), "needs some words"),
             (add("a", &"word ".repeat(80)), "at most 300 characters"),
             (add("a", "what must POLICE do"), "already a phrasing of entry \"b\""),
+            (add("a", "ask @everyone about the law"), "may not mention anyone (@everyone)"),
+            (add("a", "what did <@123> say"), "may not mention anyone (<@)"),
+            (add("a", "ask @alice:example.org"), "may not mention anyone (@alice:example.org)"),
+            (add("a", "see https://matrix.to/#/@bob:hs"), "may not mention anyone"),
+            (add("a", "İİİ @HERE"), "may not mention anyone (@here)"),
             (remove("a", "Never written"), "has no phrasing \"Never written\""),
         ];
         for (edit, says) in cases {
