@@ -16,9 +16,9 @@ use super::{Claim, ClaimStatus, Entry};
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Disputes {
     contradictions: Vec<Contradiction>,
-    /// (entry id, claim index) of every written-unverified claim that
-    /// states one side of a contradiction.
-    claims: BTreeSet<(String, usize)>,
+    /// By entry id, the indexes of its written-unverified claims that state
+    /// one side of a contradiction (looked up by `&str` on every answer).
+    claims: BTreeMap<String, BTreeSet<usize>>,
 }
 
 impl Disputes {
@@ -30,14 +30,14 @@ impl Disputes {
     /// or marked disputed.
     pub fn find(entries: &[Entry]) -> Disputes {
         let contradictions = find_contradictions(entries);
-        let mut claims = BTreeSet::new();
+        let mut claims: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
         for c in &contradictions {
             for m in &c.mentions {
                 let Ok(i) = entries.binary_search_by(|e| e.id.as_str().cmp(&m.entry)) else { continue };
                 let entry = &entries[i];
                 for (index, claim) in entry.claims.iter().enumerate() {
                     if claim.status == ClaimStatus::Unverified && states_side(&claim.text, c, m.year) {
-                        claims.insert((entry.id.clone(), index));
+                        claims.entry(entry.id.clone()).or_default().insert(index);
                     }
                 }
             }
@@ -53,7 +53,8 @@ impl Disputes {
     /// states a side of a contradiction, else as written.
     pub fn status(&self, entry: &Entry, index: usize) -> ClaimStatus {
         let written = entry.claims[index].status;
-        if written == ClaimStatus::Unverified && self.claims.contains(&(entry.id.clone(), index)) {
+        if written == ClaimStatus::Unverified && self.claims.get(entry.id.as_str()).is_some_and(|c| c.contains(&index))
+        {
             ClaimStatus::Disputed
         } else {
             written
