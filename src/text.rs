@@ -1,5 +1,6 @@
 //! Text helpers every layer may use: cutting text to a length at a word
-//! or clause, and English plurals. A leaf: imports nothing from the crate.
+//! or clause, English plurals, and an error with its causes on one line.
+//! A leaf: imports nothing from the crate.
 
 /// The plural ending of a count: "s" unless there is exactly one, as in
 /// `format!("{n} claim{}", plural(n))`.
@@ -45,6 +46,22 @@ pub fn shorten(text: &str, max: usize) -> String {
         _ => cut.as_str(),
     };
     format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ']))
+}
+
+/// An error with its causes, "error sending request: connection refused":
+/// HTTP clients put the part an operator needs in the source chain.
+pub(crate) fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

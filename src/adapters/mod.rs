@@ -47,22 +47,8 @@ pub(crate) async fn off_load(
         .unwrap_or_else(|e| crate::reply::Reply::error(format!("the command crashed: {e}; the knowledge in use stays")))
 }
 
-/// An error with its causes, "error sending request: connection refused":
-/// HTTP clients put the part an operator needs in the source chain.
 #[cfg(any(feature = "discord", feature = "matrix"))]
-pub(crate) fn causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub(crate) use crate::text::causes;
 
 /// Waits between retries of a platform connection: 1 s doubling to a minute.
 #[cfg(any(feature = "discord", feature = "matrix"))]

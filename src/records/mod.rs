@@ -32,19 +32,14 @@ pub type Result<T, E = RecordsError> = std::result::Result<T, E>;
 
 impl std::fmt::Display for RecordsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if f.alternate() {
+            return f.write_str(&crate::text::causes(self));
+        }
         match self {
             RecordsError::Io { what, .. } | RecordsError::Database { what, .. } | RecordsError::Unusable(what) => {
-                f.write_str(what)?
+                f.write_str(what)
             }
         }
-        if f.alternate() {
-            let mut cause = std::error::Error::source(self);
-            while let Some(c) = cause {
-                write!(f, ": {c}")?;
-                cause = c.source();
-            }
-        }
-        Ok(())
     }
 }
 
