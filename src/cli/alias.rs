@@ -10,7 +10,9 @@ use std::io::Write;
 pub(super) fn alias(setup: &Setup, action: AliasAction) -> Result<()> {
     let dir = &setup.knowledge_dir;
     let encoder = setup.encoder();
-    let kb = crate::bot::validate(dir, encoder.as_ref(), &setup.config).map_err(|errors| {
+    // Read only to find the entry and the phrasings it must not repeat;
+    // the full check (model, regression set) runs once, on the change.
+    let kb = crate::knowledge::load_dir(dir).map_err(|errors| {
         anyhow::anyhow!("the knowledge in {} has errors; fix them first:\n{errors}", dir.display())
     })?;
     let edit = match action {
@@ -19,7 +21,7 @@ pub(super) fn alias(setup: &Setup, action: AliasAction) -> Result<()> {
     };
     let validate =
         |scratch: &std::path::Path| crate::bot::validate(scratch, encoder.as_ref(), &setup.config).map(|_| ());
-    let applied = edit::apply(dir, &kb, &edit, validate).map_err(|refused| anyhow::anyhow!("{refused}"))?;
+    let applied = edit::apply(dir, &kb, &edit, validate)?;
     say!("{} ({})", applied.summary, applied.file.display());
     Ok(())
 }
