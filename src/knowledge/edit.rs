@@ -1,5 +1,5 @@
-//! Changing knowledge files in place: the write path every edit takes (from
-//! the CLI now; from chat next). A change is made to the file's own syntax
+//! Changing knowledge files in place: the write path every edit takes,
+//! from the CLI and from chat. A change is made to the file's own syntax
 //! tree (`toml_edit`), so comments, key order, quoting, blank lines and
 //! every other entry stay byte for byte; it is validated exactly as a reload
 //! would be (by the caller's `validate`, over a copy of the directory with
@@ -7,15 +7,23 @@
 //! aside, synced and renamed over the file. A file saved by someone else
 //! while the change was being made is read again and the change made to the
 //! new text, so nobody's save is lost. A refused change writes nothing.
+//! Processes editing the same directory take turns ([`DirLock`]).
 
 use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Value};
 
-use super::{KnowledgeBase, LoadErrors};
+use super::{ClaimStatus, KnowledgeBase, LoadErrors};
 
-/// The longest phrasing a moderator may add, in characters.
+/// The longest phrasing (or question) a moderator may write, in characters.
 pub const MAX_PHRASING_CHARS: usize = 300;
+/// The longest answer written from chat, in characters: Discord's modal
+/// holds 4,000, and an answer longer than that is no chat answer.
+pub const MAX_ANSWER_CHARS: usize = 4_000;
+/// The longest topic name, in characters.
+pub const MAX_TOPIC_CHARS: usize = 80;
+/// The longest source (a URL or a citation), in characters.
+pub const MAX_SOURCE_CHARS: usize = 500;
 
 /// A change to the knowledge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +32,15 @@ pub enum Edit {
     AddAlias { entry: String, text: String },
     /// Remove the phrasing `text` from entry `entry`.
     RemoveAlias { entry: String, text: String },
+    /// Set a claim's status. `claim` is `ENTRY#N` (the N-th claim of an
+    /// entry, as `claims` numbers them) or a shared claim's id; a claim an
+    /// entry takes from a shared record changes that record, so every
+    /// entry making it. `checked` defaults to today when a source is given.
+    SetClaim { claim: String, status: ClaimStatus, source: Option<String>, checked: Option<String> },
+    /// Replace entry `entry`'s answer.
+    SetAnswer { entry: String, text: String },
+    /// A new entry, written after the last one in the file of its topic.
+    NewEntry { id: String, topic: String, question: String, answer: String },
 }
 
 /// Why a change was not made. Nothing on disk changed.
@@ -31,16 +48,34 @@ pub enum Edit {
 pub enum EditRefused {
     #[error("there is no entry \"{0}\"; the id is the last word of an answer's footer")]
     UnknownEntry(String),
-    #[error("a phrasing needs some words")]
-    Empty,
-    #[error("a phrasing is at most {MAX_PHRASING_CHARS} characters; this one has {0}")]
-    TooLong(usize),
-    #[error("a phrasing may not mention anyone ({0}): the bot would show it to people later")]
-    Mentions(String),
+    #[error(
+        "there is no claim \"{0}\"; a claim is ENTRY#N (numbered as `claims ENTRY` lists them) or a shared claim's id"
+    )]
+    UnknownClaim(String),
+    #[error("there is already an entry \"{0}\"; pick another id")]
+    IdTaken(String),
+    #[error("\"{0}\" is not an entry id: use lowercase letters, digits and hyphens, e.g. \"permit-renewal\"")]
+    BadId(String),
+    #[error("{0} needs some words")]
+    Empty(&'static str),
+    #[error("{what} is at most {max} characters; this one has {chars}")]
+    TooLong { what: &'static str, max: usize, chars: usize },
+    #[error("{what} may not mention anyone ({mention}): the bot would show it to people later")]
+    Mentions { what: &'static str, mention: String },
     #[error("\"{text}\" is already a phrasing of entry \"{other}\"")]
     Taken { text: String, other: String },
     #[error("entry \"{entry}\" has no phrasing \"{text}\" (its question is not removable)")]
     NotThere { entry: String, text: String },
+    #[error(
+        "a claim marked verified needs a source: a URL (https://…) or a citation such as \"Miss. Code Ann. § 43-1-5\""
+    )]
+    NeedsSource,
+    #[error(
+        "\"{0}\" is not a source: give a URL (https://…) or a citation with its section, year or page, such as \"SB 2710 (2017), section 3\""
+    )]
+    BadSource(String),
+    #[error("\"{0}\" is not a date: write it as 2026-11-30")]
+    BadDate(String),
     #[error("{file}: {why}")]
     Unwritable { file: PathBuf, why: String },
     #[error("the change would break the knowledge, so it was not made:\n{0}")]
@@ -49,11 +84,13 @@ pub enum EditRefused {
     Busy(PathBuf),
 }
 
-/// A change made: the file it is in and what it was, in words.
+/// A change made: the file it is in, what it was in words, and the entries
+/// whose answers it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub file: PathBuf,
     pub summary: String,
+    pub entries: Vec<String>,
 }
 
 /// How often a change is made again to a file that was saved meanwhile.
@@ -69,18 +106,14 @@ pub fn apply(
     edit: &Edit,
     validate: impl Fn(&Path) -> Result<(), LoadErrors>,
 ) -> Result<Applied, EditRefused> {
-    let (entry_id, text) = match edit {
-        Edit::AddAlias { entry, text } | Edit::RemoveAlias { entry, text } => (entry.as_str(), text.trim()),
-    };
-    let entry = kb.entry(entry_id).ok_or_else(|| EditRefused::UnknownEntry(crate::text::shorten(entry_id, 64)))?;
-    if let Edit::AddAlias { .. } = edit {
-        check_phrasing(kb, text)?;
-    }
-    let file = entry.location.file.clone();
+    let edit = check(dir, kb, edit)?;
+    let target = target(dir, kb, &edit)?;
+    let file = target.file.clone();
     let unwritable = |why: String| EditRefused::Unwritable { file: file.clone(), why };
+    let _turn = DirLock::take(dir).map_err(|e| unwritable(format!("cannot lock the knowledge directory: {e}")))?;
     for _ in 0..ATTEMPTS {
         let before = std::fs::read_to_string(&file).map_err(|e| unwritable(format!("cannot read it: {e}")))?;
-        let after = change(&before, entry_id, edit, text)?;
+        let after = change(&before, &target, &edit)?;
         let scratch = tempfile::tempdir_in(std::env::temp_dir()).map_err(|e| unwritable(format!("{e}")))?;
         copy_knowledge(dir, scratch.path(), &file, &after).map_err(|e| unwritable(format!("{e}")))?;
         validate(scratch.path()).map_err(|mut errors| {
@@ -98,27 +131,87 @@ pub fn apply(
             continue;
         }
         write_aside_and_rename(&file, &after).map_err(|e| unwritable(format!("cannot write it: {e}")))?;
-        let summary = match edit {
-            Edit::AddAlias { .. } => format!("added the phrasing \"{text}\" to entry \"{entry_id}\""),
-            Edit::RemoveAlias { .. } => format!("removed the phrasing \"{text}\" from entry \"{entry_id}\""),
-        };
-        return Ok(Applied { file, summary });
+        return Ok(Applied { file, summary: target.summary, entries: target.entries });
     }
     Err(EditRefused::Busy(file))
 }
 
-/// A new phrasing must say something, fit, and not be another entry's.
-fn check_phrasing(kb: &KnowledgeBase, text: &str) -> Result<(), EditRefused> {
+/// The edit with its texts trimmed and its defaults filled in, once every
+/// text in it is one the bot may later show.
+fn check(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Edit, EditRefused> {
+    let entry = |id: &str| kb.entry(id).ok_or_else(|| EditRefused::UnknownEntry(crate::text::shorten(id, 64)));
+    Ok(match edit {
+        Edit::AddAlias { entry: id, text } => {
+            entry(id)?;
+            let text = fit("a phrasing", text, MAX_PHRASING_CHARS)?;
+            not_taken(kb, &text)?;
+            Edit::AddAlias { entry: id.clone(), text }
+        }
+        Edit::RemoveAlias { entry: id, text } => {
+            entry(id)?;
+            Edit::RemoveAlias { entry: id.clone(), text: text.trim().to_owned() }
+        }
+        Edit::SetAnswer { entry: id, text } => {
+            entry(id)?;
+            Edit::SetAnswer { entry: id.clone(), text: fit("an answer", text, MAX_ANSWER_CHARS)? }
+        }
+        Edit::NewEntry { id, topic, question, answer } => {
+            let id = id.trim().to_owned();
+            if id.is_empty() || id.len() > 64 || !super::load::is_slug(&id) {
+                return Err(EditRefused::BadId(crate::text::shorten(&id, 64)));
+            }
+            if kb.entry(&id).is_some() {
+                return Err(EditRefused::IdTaken(id));
+            }
+            let question = fit("a question", question, MAX_PHRASING_CHARS)?;
+            not_taken(kb, &question)?;
+            Edit::NewEntry {
+                id,
+                topic: fit("a topic", topic, MAX_TOPIC_CHARS)?,
+                question,
+                answer: fit("an answer", answer, MAX_ANSWER_CHARS)?,
+            }
+        }
+        Edit::SetClaim { claim, status, source, checked } => {
+            let source = source.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(check_source).transpose()?;
+            let written = find_claim(kb, claim)?;
+            if written.is_none() && shared_claim_file(dir, claim.trim()).is_none() {
+                return Err(EditRefused::UnknownClaim(crate::text::shorten(claim.trim(), 64)));
+            }
+            if *status == ClaimStatus::Verified && source.is_none() && written.is_none_or(|c| c.source.is_none()) {
+                return Err(EditRefused::NeedsSource);
+            }
+            let checked = match checked.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(date) if is_date(date) => Some(date.to_owned()),
+                Some(other) => return Err(EditRefused::BadDate(crate::text::shorten(other, 32))),
+                // Checked against the source given now.
+                None => source.is_some().then(today),
+            };
+            Edit::SetClaim { claim: claim.trim().to_owned(), status: *status, source, checked }
+        }
+    })
+}
+
+/// `text` trimmed, once it says something, fits in `max` characters and
+/// pings nobody; `what` names it in the refusal.
+fn fit(what: &'static str, text: &str, max: usize) -> Result<String, EditRefused> {
+    // One line ending throughout: a Windows paste must not put \r into a file.
+    let text = text.replace("\r\n", "\n").trim().to_owned();
     if !text.chars().any(char::is_alphanumeric) {
-        return Err(EditRefused::Empty);
+        return Err(EditRefused::Empty(what));
     }
     let chars = text.chars().count();
-    if chars > MAX_PHRASING_CHARS {
-        return Err(EditRefused::TooLong(chars));
+    if chars > max {
+        return Err(EditRefused::TooLong { what, max, chars });
     }
-    if let Some(mention) = mention(text) {
-        return Err(EditRefused::Mentions(mention));
+    if let Some(mention) = mention(&text) {
+        return Err(EditRefused::Mentions { what, mention });
     }
+    Ok(text)
+}
+
+/// A phrasing no entry has yet (compared as matching compares them).
+fn not_taken(kb: &KnowledgeBase, text: &str) -> Result<(), EditRefused> {
     let wanted = crate::matcher::normalise(text);
     for e in &kb.entries {
         if e.phrasings().any(|p| crate::matcher::normalise(p) == wanted) {
@@ -128,71 +221,369 @@ fn check_phrasing(kb: &KnowledgeBase, text: &str) -> Result<(), EditRefused> {
     Ok(())
 }
 
+/// A source is a web address or a citation someone can look up: one line,
+/// and when it is not a URL, at least two words with a number in them (a
+/// section, a year, a page: what makes a citation findable). Nothing that
+/// pings.
+fn check_source(source: &str) -> Result<String, EditRefused> {
+    let bad = || EditRefused::BadSource(crate::text::shorten(source, 64));
+    let source = fit("a source", source, MAX_SOURCE_CHARS).map_err(|e| match e {
+        EditRefused::Empty(_) => bad(),
+        other => other,
+    })?;
+    if source.contains('\n') {
+        return Err(bad());
+    }
+    let lower = source.to_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        let host = lower.split("://").nth(1).unwrap_or("").split(['/', '?', '#']).next().unwrap_or("");
+        if !host.contains('.') || host.starts_with('.') || host.ends_with('.') || source.contains(char::is_whitespace) {
+            return Err(bad());
+        }
+    } else if lower.starts_with("www.")
+        || source.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count() < 2
+        || !source.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    Ok(source)
+}
+
+/// YYYY-MM-DD with a month and day that exist in some year.
+fn is_date(text: &str) -> bool {
+    text.parse::<toml_edit::Datetime>().is_ok_and(|d| d.date.is_some() && d.time.is_none() && d.offset.is_none())
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The calendar date of a count of days since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, proleptic Gregorian).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A claim as loaded, by `ENTRY#N` or a shared claim's id; `None` for a
+/// shared claim no entry makes (it may still be defined in a file).
+fn find_claim<'a>(kb: &'a KnowledgeBase, name: &str) -> Result<Option<&'a super::Claim>, EditRefused> {
+    let name = name.trim();
+    let unknown = || EditRefused::UnknownClaim(crate::text::shorten(name, 64));
+    match name.split_once('#') {
+        Some((entry, n)) => {
+            let entry = kb.entry(entry.trim()).ok_or_else(unknown)?;
+            let n: usize = n.trim().parse().map_err(|_| unknown())?;
+            n.checked_sub(1).and_then(|i| entry.claims.get(i)).map(Some).ok_or_else(unknown)
+        }
+        None => Ok(kb.entries.iter().flat_map(|e| &e.claims).find(|c| c.id.as_deref() == Some(name))),
+    }
+}
+
+/// Where a checked edit goes: the file, the table in it, what it is in
+/// words and the entries whose answers it touches.
+struct Target {
+    file: PathBuf,
+    place: Place,
+    summary: String,
+    entries: Vec<String>,
+}
+
+enum Place {
+    /// The `[[entry]]` with this id.
+    Entry(String),
+    /// The `index`-th `[[entry.claims]]` of the entry with this id.
+    EntryClaim(String, usize),
+    /// The shared `[[claim]]` with this id.
+    Shared(String),
+    /// After the file's last line.
+    End,
+}
+
+fn target(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Target, EditRefused> {
+    let file_of = |id: &str| {
+        kb.entry(id).map(|e| e.location.file.clone()).ok_or_else(|| EditRefused::UnknownEntry(id.to_owned()))
+    };
+    let on_entry = |entry: &String, summary: String| -> Result<Target, EditRefused> {
+        Ok(Target { file: file_of(entry)?, place: Place::Entry(entry.clone()), summary, entries: vec![entry.clone()] })
+    };
+    match edit {
+        Edit::AddAlias { entry, text } => {
+            on_entry(entry, format!("added the phrasing \"{text}\" to entry \"{entry}\""))
+        }
+        Edit::RemoveAlias { entry, text } => {
+            on_entry(entry, format!("removed the phrasing \"{text}\" from entry \"{entry}\""))
+        }
+        Edit::SetAnswer { entry, text } => {
+            let before = kb.entry(entry).map_or(0, |e| e.answer.chars().count());
+            let summary = format!(
+                "replaced the answer of entry \"{entry}\" ({before} → {} characters): \"{}\"",
+                text.chars().count(),
+                crate::text::shorten(text, 80)
+            );
+            on_entry(entry, summary)
+        }
+        Edit::NewEntry { id, topic, question, .. } => {
+            // After the entries of its topic's file, else the last entry's.
+            let wanted = topic.to_lowercase();
+            let file = kb
+                .entries
+                .iter()
+                .rfind(|e| e.topic.to_lowercase() == wanted)
+                .or(kb.entries.last())
+                .map(|e| e.location.file.clone())
+                .ok_or_else(|| EditRefused::Unwritable {
+                    file: dir.to_path_buf(),
+                    why: "holds no entry to write a new one beside".to_owned(),
+                })?;
+            Ok(Target {
+                file,
+                place: Place::End,
+                summary: format!("created entry \"{id}\" in topic \"{topic}\": \"{question}\""),
+                entries: vec![id.clone()],
+            })
+        }
+        Edit::SetClaim { claim, status, source, checked } => {
+            let written = find_claim(kb, claim)?;
+            let shared = written.and_then(|c| c.id.clone()).or_else(|| (!claim.contains('#')).then(|| claim.clone()));
+            let (file, place, named, entries) = match (shared, claim.split_once('#')) {
+                (Some(id), _) => {
+                    let file = shared_claim_file(dir, &id).ok_or_else(|| EditRefused::UnknownClaim(id.clone()))?;
+                    let entries = kb
+                        .entries
+                        .iter()
+                        .filter(|e| e.claims.iter().any(|c| c.id.as_deref() == Some(&id)))
+                        .map(|e| e.id.clone())
+                        .collect();
+                    (file, Place::Shared(id.clone()), format!("shared claim \"{id}\""), entries)
+                }
+                (None, Some((entry, n))) => {
+                    let (entry, index) = (entry.trim().to_owned(), n.trim().parse::<usize>().unwrap_or(1) - 1);
+                    (file_of(&entry)?, Place::EntryClaim(entry.clone(), index), format!("claim {claim}"), vec![entry])
+                }
+                (None, None) => return Err(EditRefused::UnknownClaim(claim.clone())),
+            };
+            let text =
+                written.map(|c| format!(" (\"{}\")", crate::text::shorten_claim(&c.text, 80))).unwrap_or_default();
+            let mut summary = format!("set {named}{text} to {}", status.as_str());
+            if let Some(source) = source {
+                summary.push_str(&format!(", source: {source}"));
+            }
+            if let Some(checked) = checked {
+                summary.push_str(&format!(", checked {checked}"));
+            }
+            Ok(Target { file, place, summary, entries })
+        }
+    }
+}
+
+/// The knowledge file that defines shared claim `id`.
+fn shared_claim_file(dir: &Path, id: &str) -> Option<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).ok()?.filter_map(|e| Some(e.ok()?.path())).collect();
+    files.sort();
+    files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")).find(|p| {
+        let Ok(text) = std::fs::read_to_string(p) else { return false };
+        let Ok(doc) = text.parse::<DocumentMut>() else { return false };
+        doc.get("claim")
+            .and_then(Item::as_array_of_tables)
+            .is_some_and(|claims| claims.iter().any(|c| c.get("id").and_then(Item::as_str) == Some(id)))
+    })
+}
+
+/// The file's text with the change made, everything else as it was.
+fn change(text: &str, target: &Target, edit: &Edit) -> Result<String, EditRefused> {
+    if let (Place::End, Edit::NewEntry { id, topic, question, answer }) = (&target.place, edit) {
+        return Ok(append_entry(text, id, topic, question, answer));
+    }
+    let mut doc: DocumentMut = text.parse().map_err(|_| gone(&target.place))?;
+    let with_id = |tables: &mut toml_edit::ArrayOfTables, id: &str| {
+        tables.iter_mut().position(|t| t.get("id").and_then(Item::as_str) == Some(id))
+    };
+    let (list, id) = match &target.place {
+        Place::Entry(id) | Place::EntryClaim(id, _) => ("entry", id),
+        Place::Shared(id) => ("claim", id),
+        Place::End => return Err(gone(&target.place)),
+    };
+    let tables = doc.get_mut(list).and_then(Item::as_array_of_tables_mut).ok_or_else(|| gone(&target.place))?;
+    let index = with_id(tables, id).ok_or_else(|| gone(&target.place))?;
+    let mut table = tables.get_mut(index).ok_or_else(|| gone(&target.place))?;
+    if let Place::EntryClaim(_, claim) = target.place {
+        table = table
+            .get_mut("claims")
+            .and_then(Item::as_array_of_tables_mut)
+            .and_then(|claims| claims.get_mut(claim))
+            .ok_or_else(|| gone(&target.place))?;
+    }
+    match edit {
+        Edit::AddAlias { text, .. } => add_alias(table, text),
+        Edit::RemoveAlias { entry, text } => remove_alias(table, entry, text)?,
+        Edit::SetAnswer { text, .. } => {
+            let multi_line = table.get("answer").and_then(Item::as_value).is_some_and(is_multi_line);
+            let value =
+                if multi_line || text.contains('\n') { multi_line_string(text) } else { Value::from(text.as_str()) };
+            set(table, "answer", value);
+        }
+        Edit::SetClaim { status, source, checked, .. } => {
+            set(table, "status", Value::from(status.as_str()));
+            if let Some(source) = source {
+                set(table, "source", Value::from(source.as_str()));
+            }
+            if let Some(date) = checked.as_deref().and_then(|d| d.parse::<toml_edit::Datetime>().ok()) {
+                set(table, "checked", Value::from(date));
+            }
+        }
+        Edit::NewEntry { .. } => {}
+    }
+    Ok(doc.to_string())
+}
+
+/// The place an edit was aimed at is no longer in the file (someone
+/// removed it meanwhile).
+fn gone(place: &Place) -> EditRefused {
+    match place {
+        Place::Entry(id) | Place::EntryClaim(id, _) => EditRefused::UnknownEntry(id.clone()),
+        Place::Shared(id) => EditRefused::UnknownClaim(id.clone()),
+        Place::End => EditRefused::UnknownEntry(String::new()),
+    }
+}
+
+fn add_alias(table: &mut toml_edit::Table, phrasing: &str) {
+    match table.get_mut("aliases").and_then(Item::as_array_mut) {
+        Some(aliases) => {
+            // Written the way the array already is: a new line with the
+            // same indentation in a multi-line array, ", x" in one line.
+            // (A lone first element of a one-line array has no space
+            // before it; the ones after it do.)
+            let last = aliases.iter().last().and_then(|v| v.decor().prefix()).and_then(|p| p.as_str());
+            let prefix = match last {
+                Some(p) if aliases.len() == 1 && !p.contains('\n') => Some(" ".to_owned()),
+                other => other.map(str::to_owned),
+            };
+            let mut value = Value::from(phrasing);
+            if let Some(prefix) = prefix {
+                value.decor_mut().set_prefix(prefix);
+            }
+            aliases.push_formatted(value);
+        }
+        None => {
+            let mut aliases = toml_edit::Array::new();
+            aliases.push(phrasing);
+            table.insert("aliases", Item::Value(Value::Array(aliases)));
+        }
+    }
+}
+
+fn remove_alias(table: &mut toml_edit::Table, entry: &str, phrasing: &str) -> Result<(), EditRefused> {
+    let not_there = || EditRefused::NotThere { entry: entry.to_owned(), text: phrasing.to_owned() };
+    let aliases = table.get_mut("aliases").and_then(Item::as_array_mut).ok_or_else(not_there)?;
+    let index = aliases.iter().position(|v| v.as_str().map(str::trim) == Some(phrasing)).ok_or_else(not_there)?;
+    let was_first = index == 0;
+    let removed_prefix =
+        aliases.get(index).and_then(|v| v.decor().prefix()).and_then(|p| p.as_str()).map(str::to_owned);
+    aliases.remove(index);
+    // The new first element takes the removed one's spacing, so a one-line
+    // array does not start "[ x".
+    if was_first && let (Some(prefix), Some(first)) = (removed_prefix, aliases.get_mut(0)) {
+        first.decor_mut().set_prefix(prefix);
+    }
+    Ok(())
+}
+
+/// Sets `key` to `value`: in place (keeping the spacing and any comment
+/// after it) when the table has it, else as a new line at the table's end.
+fn set(table: &mut toml_edit::Table, key: &str, mut value: Value) {
+    match table.get_mut(key) {
+        Some(Item::Value(old)) => {
+            *value.decor_mut() = old.decor().clone();
+            *old = value;
+        }
+        _ => {
+            table.insert(key, Item::Value(value));
+        }
+    }
+}
+
+fn is_multi_line(value: &Value) -> bool {
+    let raw = match value {
+        Value::String(s) => s.as_repr().and_then(|r| r.as_raw().as_str()).map(str::to_owned),
+        _ => None,
+    };
+    raw.is_some_and(|raw| raw.starts_with("\"\"\"") || raw.starts_with("'''"))
+}
+
+/// `text` as a `"""` string starting on the next line, as the knowledge
+/// files write answers.
+fn multi_line_string(text: &str) -> Value {
+    let mut body = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => body.push_str("\\\\"),
+            '\n' | '\t' => body.push(c),
+            c if c.is_control() => body.push_str(&format!("\\u{:04X}", c as u32)),
+            c => body.push(c),
+        }
+    }
+    // No run of three quotes may close it early, nor a quote just before
+    // the closing ones.
+    let body = body.replace("\"\"\"", "\"\"\\\"");
+    let body = match body.strip_suffix('"') {
+        Some(rest) => format!("{rest}\\\""),
+        None => body,
+    };
+    match format!("\"\"\"\n{body}\"\"\"").parse::<Value>() {
+        Ok(value) if value.as_str() == Some(text) => value,
+        // Not expected; a plain string always says the same.
+        _ => Value::from(text),
+    }
+}
+
+/// The file's text with a new `[[entry]]` after its last line, written as
+/// the files write entries (one blank line before it).
+fn append_entry(text: &str, id: &str, topic: &str, question: &str, answer: &str) -> String {
+    let quoted = |s: &str| Value::from(s).to_string().trim().to_owned();
+    let mut out = text.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "[[entry]]\nid = {}\ntopic = {}\nquestion = {}\nanswer = {}\n",
+        quoted(id),
+        quoted(topic),
+        quoted(question),
+        multi_line_string(answer).to_string().trim()
+    ));
+    out
+}
+
 /// The first thing in `text` that a chat platform would turn into a ping or
 /// a link to someone: Discord's `@everyone`, `@here`, `<@id>`, `<@&role>`,
-/// and Matrix user ids and pills (`@name:server`, matrix.to links). Phrasings
-/// are shown in "did you mean" lists and autocomplete, so none may hold one.
+/// Matrix's `@room`, user ids and pills (`@name:server`, matrix.to links).
+/// Texts written from chat are shown in answers, "did you mean" lists and
+/// autocomplete, so none may hold one.
 fn mention(text: &str) -> Option<String> {
     // Found in a lowercased copy and named by the marker itself: lowercasing
     // can change byte lengths, so the copy's offsets do not index `text`.
     let lower = text.to_lowercase();
-    for marker in ["@everyone", "@here", "<@", "matrix.to/#/@", "matrix.to/#/!"] {
+    for marker in ["@everyone", "@here", "@room", "<@", "matrix.to/#/@", "matrix.to/#/!"] {
         if lower.contains(marker) {
             return Some(marker.to_owned());
         }
     }
     // A Matrix user id: @localpart:server.
     text.split_whitespace().find(|w| w.len() > 3 && w.starts_with('@') && w[1..].contains(':')).map(str::to_owned)
-}
-
-/// The file's text with the change made, everything else as it was.
-fn change(text: &str, entry_id: &str, edit: &Edit, phrasing: &str) -> Result<String, EditRefused> {
-    let unknown = || EditRefused::UnknownEntry(entry_id.to_owned());
-    let mut doc: DocumentMut = text.parse().map_err(|_| unknown())?;
-    let entries = doc.get_mut("entry").and_then(Item::as_array_of_tables_mut).ok_or_else(unknown)?;
-    let table =
-        entries.iter_mut().find(|t| t.get("id").and_then(Item::as_str) == Some(entry_id)).ok_or_else(unknown)?;
-    match edit {
-        Edit::AddAlias { .. } => match table.get_mut("aliases").and_then(Item::as_array_mut) {
-            Some(aliases) => {
-                // Written the way the array already is: a new line with the
-                // same indentation in a multi-line array, ", x" in one line.
-                // (A lone first element of a one-line array has no space
-                // before it; the ones after it do.)
-                let last = aliases.iter().last().and_then(|v| v.decor().prefix()).and_then(|p| p.as_str());
-                let prefix = match last {
-                    Some(p) if aliases.len() == 1 && !p.contains('\n') => Some(" ".to_owned()),
-                    other => other.map(str::to_owned),
-                };
-                let mut value = Value::from(phrasing);
-                if let Some(prefix) = prefix {
-                    value.decor_mut().set_prefix(prefix);
-                }
-                aliases.push_formatted(value);
-            }
-            None => {
-                let mut aliases = toml_edit::Array::new();
-                aliases.push(phrasing);
-                table.insert("aliases", Item::Value(Value::Array(aliases)));
-            }
-        },
-        Edit::RemoveAlias { entry, .. } => {
-            let not_there = || EditRefused::NotThere { entry: entry.clone(), text: phrasing.to_owned() };
-            let aliases = table.get_mut("aliases").and_then(Item::as_array_mut).ok_or_else(not_there)?;
-            let index =
-                aliases.iter().position(|v| v.as_str().map(str::trim) == Some(phrasing)).ok_or_else(not_there)?;
-            let was_first = index == 0;
-            let removed_prefix =
-                aliases.get(index).and_then(|v| v.decor().prefix()).and_then(|p| p.as_str()).map(str::to_owned);
-            aliases.remove(index);
-            // The new first element takes the removed one's spacing, so a
-            // one-line array does not start "[ x".
-            if was_first && let (Some(prefix), Some(first)) = (removed_prefix, aliases.get_mut(0)) {
-                first.decor_mut().set_prefix(prefix);
-            }
-        }
-    }
-    Ok(doc.to_string())
 }
 
 /// Copies the knowledge files of `dir` into `to`, with `changed` holding
@@ -242,6 +633,27 @@ fn write_aside_and_rename(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&aside);
     }
     result
+}
+
+/// An exclusive lock on the knowledge directory, held while an edit reads,
+/// validates and writes: two processes (the bot and `policybot alias`, or
+/// two bots) editing the same directory take turns, so neither writes over
+/// the other's change. Released when dropped. An editor saving by hand
+/// takes no lock; the re-read before the rename covers that.
+pub struct DirLock(std::fs::File);
+
+impl DirLock {
+    pub fn take(dir: &Path) -> std::io::Result<DirLock> {
+        let file = std::fs::File::open(dir)?;
+        file.lock()?;
+        Ok(DirLock(file))
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 #[cfg(test)]
@@ -326,6 +738,116 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), FILE);
         // Nothing left beside the file either.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    const CLAIMS: &str = "title = \"T\"\n\n# Shared.\n[[claim]]\nid = \"signed\"\ntext = \"The law was signed.\"\nstatus = \"unverified\"   # nobody looked\n\n[[entry]]\nid = \"a\"\ntopic = \"Law\"\nquestion = \"When was the law signed?\"\nanswer = \"\"\"\nIt was signed in 2017.\"\"\"\n\n[[entry.claims]]\nref = \"signed\"\n\n[[entry.claims]]\ntext = \"It was 2017.\"\nstatus = \"unverified\"\n\n[[entry.claims]]\ntext = \"Nobody sued.\"\nstatus = \"unverified\"\n\n[[entry]]\nid = \"b\"\ntopic = \"Courts\"\nquestion = \"Was it challenged in court?\"\nanswer = \"No.\"\n";
+
+    #[test]
+    fn a_claim_set_verified_changes_only_its_own_lines_and_a_shared_one_every_entry() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("k.toml");
+        std::fs::write(&file, CLAIMS).unwrap();
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        let set = |claim: &str, status, source: Option<&str>| Edit::SetClaim {
+            claim: claim.into(),
+            status,
+            source: source.map(Into::into),
+            checked: Some("2026-11-30".into()),
+        };
+        let applied =
+            apply(d.path(), &kb, &set("a#2", ClaimStatus::Verified, Some("https://example.org/law")), valid).unwrap();
+        assert!(applied.summary.starts_with("set claim a#2 (\"It was 2017.\") to verified"), "{}", applied.summary);
+        let after = std::fs::read_to_string(&file).unwrap();
+        let expected = CLAIMS.replace(
+            "text = \"It was 2017.\"\nstatus = \"unverified\"\n",
+            "text = \"It was 2017.\"\nstatus = \"verified\"\nsource = \"https://example.org/law\"\nchecked = 2026-11-30\n",
+        );
+        assert_eq!(after, expected);
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        let claim = &kb.entry("a").unwrap().claims[1];
+        assert_eq!((claim.status, claim.checked.as_deref()), (ClaimStatus::Verified, Some("2026-11-30")));
+        // ENTRY#N of a claim taken from a shared record changes the record,
+        // keeping the comment after the status.
+        let applied =
+            apply(d.path(), &kb, &set("a#1", ClaimStatus::Disputed, Some("State Senate journal, 2019")), valid)
+                .unwrap();
+        assert_eq!(applied.entries, ["a"]);
+        let after = std::fs::read_to_string(&file).unwrap();
+        assert!(after.contains("status = \"disputed\"   # nobody looked\nsource = \"State Senate journal, 2019\"\nchecked = 2026-11-30\n\n[[entry]]"), "{after}");
+        // Refusals: no source for verified, a source that is none, a bad
+        // date, an unknown claim. The file stays as it was.
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        let before = std::fs::read_to_string(&file).unwrap();
+        let bad_date = Edit::SetClaim {
+            claim: "a#2".into(),
+            status: ClaimStatus::Disputed,
+            source: None,
+            checked: Some("2026-13-01".into()),
+        };
+        for (edit, says) in [
+            (set("b#1", ClaimStatus::Verified, None), "no claim \"b#1\""),
+            (set("a#9", ClaimStatus::Verified, None), "no claim \"a#9\""),
+            (set("nope", ClaimStatus::Verified, None), "no claim \"nope\""),
+            (set("a#3", ClaimStatus::Verified, None), "needs a source"),
+            (set("a#3", ClaimStatus::Verified, Some("trust me")), "\"trust me\" is not a source"),
+            (set("a#3", ClaimStatus::Verified, Some("https://localhost")), "is not a source"),
+            (set("a#3", ClaimStatus::Verified, Some("see <@&42> law")), "may not mention anyone"),
+            (bad_date, "is not a date"),
+        ] {
+            let err = apply(d.path(), &kb, &edit, valid).unwrap_err().to_string();
+            assert!(err.contains(says), "{edit:?}: {err}");
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+        }
+    }
+
+    #[test]
+    fn an_answer_keeps_its_quoting_and_a_new_entry_goes_after_the_last_one() {
+        let (d, file) = dir();
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        let text = "Signed in 2019, not 2017.\nSee \"the law\" and C:\\path \"\"\" too\"";
+        apply(d.path(), &kb, &Edit::SetAnswer { entry: "a".into(), text: text.into() }, valid).unwrap();
+        let after = std::fs::read_to_string(&file).unwrap();
+        assert!(after.contains("answer = \"\"\"\nSigned in 2019"), "{after}");
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        assert_eq!(kb.entry("a").unwrap().answer, text);
+        // Everything but the answer's own lines is as it was.
+        let outside = |t: &str| t.split("answer = \"\"\"").next().unwrap().to_owned();
+        assert_eq!(outside(&after), outside(FILE));
+        assert!(after.ends_with(&FILE[FILE.find("\n\n[[entry]]\nid = \"b\"").unwrap()..]));
+        let entry = |id: &str| Edit::NewEntry {
+            id: id.into(),
+            topic: "Law".into(),
+            question: "Who enforces the law?".into(),
+            answer: "The state police.".into(),
+        };
+        let new = entry("c");
+        let applied = apply(d.path(), &kb, &new, valid).unwrap();
+        assert_eq!(applied.summary, "created entry \"c\" in topic \"Law\": \"Who enforces the law?\"");
+        let grown = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            &grown[after.len()..],
+            "\n[[entry]]\nid = \"c\"\ntopic = \"Law\"\nquestion = \"Who enforces the law?\"\nanswer = \"\"\"\nThe state police.\"\"\"\n"
+        );
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        for (edit, says) in [
+            (entry("c"), "already an entry \"c\""),
+            (entry("New Id"), "is not an entry id"),
+            (entry("d"), "already a phrasing of entry \"c\""),
+            (Edit::SetAnswer { entry: "a".into(), text: "x".repeat(4001) }, "an answer is at most 4000"),
+            (Edit::SetAnswer { entry: "a".into(), text: "hi @room".into() }, "may not mention anyone (@room)"),
+        ] {
+            let err = apply(d.path(), &kb, &edit, valid).unwrap_err().to_string();
+            assert!(err.contains(says), "{edit:?}: {err}");
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), grown);
+        }
+    }
+
+    #[test]
+    fn days_become_calendar_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_788), (2026, 12, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert!(is_date(&today()));
     }
 
     #[test]

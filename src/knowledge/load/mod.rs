@@ -11,6 +11,7 @@ use super::{KnowledgeBase, Source};
 mod assemble;
 mod parse;
 use assemble::assemble;
+pub(crate) use parse::is_slug;
 use parse::*;
 
 /// Name of the regression set that may sit beside knowledge files; it holds

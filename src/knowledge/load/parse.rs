@@ -326,7 +326,7 @@ pub(super) fn is_date(d: &toml::value::Datetime) -> bool {
     d.date.is_some() && d.time.is_none()
 }
 
-pub(super) fn is_slug(id: &str) -> bool {
+pub(crate) fn is_slug(id: &str) -> bool {
     !id.starts_with('-')
         && !id.ends_with('-')
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
