@@ -141,8 +141,8 @@ pub fn handle(
             )),
         },
         Command::Help => Reply::Help { commands: crate::command::help() },
-        Command::Reload | Command::Unanswered | Command::Privacy => Reply::error(format!(
-            "{prefix}reload, {prefix}unanswered and {prefix}privacy are handled by the bot, not the core"
+        Command::Reload | Command::Unanswered | Command::Privacy | Command::Edit(_) => Reply::error(format!(
+            "{prefix}reload, {prefix}unanswered, {prefix}privacy and changes are handled by the bot, not the core"
         )),
     }
 }

@@ -14,6 +14,8 @@ pub enum Command {
     Privacy,
     Reload,
     Unanswered,
+    /// A change to the knowledge (moderators only).
+    Edit(crate::knowledge::edit::Edit),
 }
 
 /// The one argument a command takes. Some fields are read only by
@@ -53,8 +55,14 @@ pub(crate) struct Spec {
     /// The bare word, typed alone, means the command ("topics", "help"):
     /// a person means it so, and it would otherwise match some FAQ entry.
     pub bare: bool,
-    /// The command, given its argument ("" for one that takes none).
-    pub make: fn(String) -> Command,
+    /// Registered on Discord as a slash command with one text option;
+    /// the knowledge-editing commands are registered there in their own
+    /// shape (`/faq …`, `/claim set`, with modals for long texts).
+    #[cfg_attr(not(feature = "discord"), allow(dead_code))]
+    pub slash: bool,
+    /// The command, given its argument ("" for one that takes none), or
+    /// what is wrong with the argument.
+    pub make: fn(String) -> Result<Command, String>,
 }
 
 /// Every command, in the order help lists them and Discord registers them.
@@ -73,7 +81,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "Ask a question; I answer from the FAQ",
         moderators: false,
         bare: false,
-        make: Command::Ask,
+        slash: true,
+        make: |a| Ok(Command::Ask(a)),
     },
     Spec {
         name: "topics",
@@ -82,7 +91,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "List the topics I know",
         moderators: false,
         bare: true,
-        make: |_| Command::Topics,
+        slash: true,
+        make: |_| Ok(Command::Topics),
     },
     Spec {
         name: "topic",
@@ -98,7 +108,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "List the questions of one topic",
         moderators: false,
         bare: false,
-        make: Command::Topic,
+        slash: true,
+        make: |a| Ok(Command::Topic(a)),
     },
     Spec {
         name: "claims",
@@ -114,7 +125,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "Every claim in an answer, with its status and source",
         moderators: false,
         bare: false,
-        make: Command::Claims,
+        slash: true,
+        make: |a| Ok(Command::Claims(a)),
     },
     Spec {
         name: "privacy",
@@ -123,7 +135,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "What I keep of what you ask, and for how long",
         moderators: false,
         bare: true,
-        make: |_| Command::Privacy,
+        slash: true,
+        make: |_| Ok(Command::Privacy),
     },
     Spec {
         name: "help",
@@ -132,7 +145,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "How to ask, and what I can do",
         moderators: false,
         bare: true,
-        make: |_| Command::Help,
+        slash: true,
+        make: |_| Ok(Command::Help),
     },
     Spec {
         name: "reload",
@@ -141,7 +155,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "Reload the knowledge files (moderators)",
         moderators: true,
         bare: true,
-        make: |_| Command::Reload,
+        slash: true,
+        make: |_| Ok(Command::Reload),
     },
     Spec {
         name: "unanswered",
@@ -150,7 +165,76 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "Questions I could not answer (moderators)",
         moderators: true,
         bare: true,
-        make: |_| Command::Unanswered,
+        slash: true,
+        make: |_| Ok(Command::Unanswered),
+    },
+    Spec {
+        name: "alias",
+        arg: Some(Arg {
+            name: "change",
+            usage: "add|remove ID PHRASING",
+            needs: "add or remove, an entry id and a phrasing",
+            example: "add ENTRY-ID how do I renew it?",
+            describe: "add or remove, an entry id and a phrasing",
+            autocomplete: false,
+        }),
+        help: "teach an answer another way people ask for it, or take one back (moderators only)",
+        describe: "Add or remove a phrasing of an answer (moderators)",
+        moderators: true,
+        bare: false,
+        slash: false,
+        make: parse_alias,
+    },
+    Spec {
+        name: "claim",
+        arg: Some(Arg {
+            name: "change",
+            usage: "set CLAIM verified|disputed|unverified [SOURCE] [DATE]",
+            needs: "set, a claim (ENTRY#N from claims, or a shared claim's id), a status and a source",
+            example: "set ENTRY-ID#1 verified https://example.org/law",
+            describe: "set, a claim, a status and a source",
+            autocomplete: false,
+        }),
+        help: "mark a claim checked against a source, or disputed (moderators only)",
+        describe: "Set a claim's status and source (moderators)",
+        moderators: true,
+        bare: false,
+        slash: false,
+        make: parse_claim,
+    },
+    Spec {
+        name: "answer",
+        arg: Some(Arg {
+            name: "change",
+            usage: "ID, then the new answer on the next lines",
+            needs: "an entry id and the new answer",
+            example: "ENTRY-ID The new answer.",
+            describe: "an entry id and the new answer",
+            autocomplete: false,
+        }),
+        help: "replace an answer (moderators only)",
+        describe: "Replace an answer (moderators)",
+        moderators: true,
+        bare: false,
+        slash: false,
+        make: parse_answer,
+    },
+    Spec {
+        name: "new",
+        arg: Some(Arg {
+            name: "entry",
+            usage: "ID, then topic, question and answer, one per line",
+            needs: "an id, then the topic, the question and the answer on lines of their own",
+            example: "permit-renewal\nPermits\nHow do I renew my permit?\nAt the county office.",
+            describe: "id, topic, question and answer, one per line",
+            autocomplete: false,
+        }),
+        help: "add a new question and answer (moderators only)",
+        describe: "Add a new question and answer (moderators)",
+        moderators: true,
+        bare: false,
+        slash: false,
+        make: parse_new,
     },
 ];
 
@@ -158,7 +242,96 @@ impl Command {
     /// Whether only moderators may use it (the bot checks on every
     /// platform; the table says so for Discord's registration).
     pub fn for_moderators(&self) -> bool {
-        matches!(self, Command::Reload | Command::Unanswered)
+        matches!(self, Command::Reload | Command::Unanswered | Command::Edit(_))
+    }
+}
+
+use crate::knowledge::edit::Edit;
+
+/// The first word of `text` and the rest, trimmed.
+fn word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.split_once(char::is_whitespace) {
+        Some((w, rest)) => (w, rest.trim()),
+        None => (text, ""),
+    }
+}
+
+/// "add ID PHRASING" / "remove ID PHRASING".
+fn parse_alias(arg: String) -> Result<Command, String> {
+    let usage = "write alias add ENTRY-ID PHRASING or alias remove ENTRY-ID PHRASING";
+    let (action, rest) = word(&arg);
+    let (entry, text) = word(rest);
+    if entry.is_empty() || text.is_empty() {
+        return Err(format!("alias needs an entry id and a phrasing: {usage}"));
+    }
+    let (entry, text) = (entry.to_owned(), text.to_owned());
+    match action.to_lowercase().as_str() {
+        "add" => Ok(Command::Edit(Edit::AddAlias { entry, text })),
+        "remove" | "rm" | "delete" => Ok(Command::Edit(Edit::RemoveAlias { entry, text })),
+        _ => Err(format!("alias does add or remove: {usage}")),
+    }
+}
+
+/// "set CLAIM STATUS [SOURCE] [DATE]": a last word that is a date is the
+/// day the claim was checked.
+fn parse_claim(arg: String) -> Result<Command, String> {
+    let usage =
+        "write claim set ENTRY-ID#N verified https://source.example/page (ENTRY#N as claims ENTRY-ID numbers them)";
+    let (action, rest) = word(&arg);
+    if !action.eq_ignore_ascii_case("set") {
+        return Err(format!("claim does set: {usage}"));
+    }
+    let (claim, rest) = word(rest);
+    let (status, rest) = word(rest);
+    if claim.is_empty() || status.is_empty() {
+        return Err(format!("claim set needs a claim and a status: {usage}"));
+    }
+    let status = crate::knowledge::ClaimStatus::parse(&status.to_lowercase())?;
+    let mut source = rest.to_owned();
+    let mut checked = None;
+    if let Some((before, last)) = rest.rsplit_once(char::is_whitespace).or(Some(("", rest)))
+        && last.len() == 10
+        && last.chars().filter(|c| *c == '-').count() == 2
+        && last.chars().all(|c| c.is_ascii_digit() || c == '-')
+    {
+        checked = Some(last.to_owned());
+        source = before.trim().to_owned();
+    }
+    Ok(Command::Edit(Edit::SetClaim {
+        claim: claim.to_owned(),
+        status,
+        source: (!source.is_empty()).then_some(source),
+        checked,
+    }))
+}
+
+/// "ID", then the answer (on the same line or the lines after it).
+fn parse_answer(arg: String) -> Result<Command, String> {
+    let (entry, text) = word(&arg);
+    if text.is_empty() {
+        return Err("answer needs an entry id and then the new answer, e.g. answer ENTRY-ID followed by the text on the next lines".to_owned());
+    }
+    Ok(Command::Edit(Edit::SetAnswer { entry: entry.to_owned(), text: text.to_owned() }))
+}
+
+/// "ID", then topic, question and answer, each on its own line (the answer
+/// may run over several); typed on one line (a terminal), " | " parts.
+fn parse_new(arg: String) -> Result<Command, String> {
+    let separator = if arg.trim().contains('\n') { '\n' } else { '|' };
+    let mut lines = arg.trim().splitn(4, separator).map(str::trim);
+    match (lines.next(), lines.next(), lines.next(), lines.next()) {
+        (Some(id), Some(topic), Some(question), Some(answer))
+            if !id.is_empty() && !topic.is_empty() && !question.is_empty() && !answer.is_empty() =>
+        {
+            Ok(Command::Edit(Edit::NewEntry {
+                id: id.to_owned(),
+                topic: topic.to_owned(),
+                question: question.to_owned(),
+                answer: answer.to_owned(),
+            }))
+        }
+        _ => Err("new needs four parts, each starting on its own line (or split by |): the id, the topic, the question, then the answer".to_owned()),
     }
 }
 
@@ -211,8 +384,8 @@ impl Command {
             Some(needed) if arg.is_empty() => {
                 Err(format!("{prefix}{name} needs {}, e.g. {prefix}{name} {}", needed.needs, needed.example))
             }
-            Some(_) => Ok((spec.make)(arg.to_owned())),
-            None => Ok((spec.make)(String::new())),
+            Some(_) => (spec.make)(arg.to_owned()),
+            None => (spec.make)(String::new()),
         })
     }
 }
@@ -249,7 +422,7 @@ impl Command {
             return Ok(Command::Help);
         }
         Ok(match spec(&word) {
-            Some(spec) if spec.bare => (spec.make)(String::new()),
+            Some(spec) if spec.bare => return (spec.make)(String::new()),
             _ => Command::Ask(text.to_owned()),
         })
     }
@@ -301,7 +474,7 @@ mod tests {
                 None => format!("/{}", c.name),
             };
             let parsed = Command::parse(&text, "/").unwrap().unwrap();
-            assert_eq!(parsed, (c.make)(c.arg.map_or(String::new(), |a| a.example.to_owned())), "{text}");
+            assert_eq!(parsed, (c.make)(c.arg.map_or(String::new(), |a| a.example.to_owned())).unwrap(), "{text}");
             assert!(help.iter().any(|(usage, _)| usage.split_whitespace().next() == Some(c.name)), "{}", c.name);
             assert_eq!(parsed.for_moderators(), c.moderators, "{}", c.name);
         }

@@ -19,6 +19,7 @@ fn sender() -> Sender {
     Sender {
         is_moderator: true,
         origin: policybot::records::Keys::ephemeral().origin(policybot::platform::Platform::Matrix, "room", "room"),
+        name: Some("Mod".into()),
     }
 }
 
@@ -40,7 +41,7 @@ fn answer_text(reply: &Reply) -> &str {
 }
 
 fn reload(bot: &Bot) -> Result<(), String> {
-    match bot.handle(&Command::Reload, sender(), "/") {
+    match bot.handle(&Command::Reload, &sender(), "/") {
         Reply::Reloaded(_) => Ok(()),
         other => Err(other.render_plain("/")),
     }
@@ -54,14 +55,14 @@ fn file(dir: &Path) -> std::path::PathBuf {
 fn refused_reloads_keep_the_old_knowledge_answering() {
     let dir = shipped_copy();
     let bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
-    let before = answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).to_owned();
+    let before = answer_text(&bot.handle(&Command::Ask(QUESTION.into()), &sender(), "/")).to_owned();
     let original = std::fs::read_to_string(file(dir.path())).unwrap();
 
     // A syntax error: refused with file:line:column.
     std::fs::write(file(dir.path()), original.replacen("[[entry]]", "[[entry]", 1)).unwrap();
     let err = reload(&bot).unwrap_err();
     assert!(err.contains("Reload refused") && err.contains("mississippi-ice.toml:"), "{err}");
-    assert_eq!(answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")), before);
+    assert_eq!(answer_text(&bot.handle(&Command::Ask(QUESTION.into()), &sender(), "/")), before);
 
     // Valid TOML that breaks a regression case: the entry that answered it
     // is gone. Refused, naming the case.
@@ -76,7 +77,7 @@ fn refused_reloads_keep_the_old_knowledge_answering() {
 
     // A non-moderator cannot reload at all.
     std::fs::write(file(dir.path()), &original).unwrap();
-    let refused = bot.handle(&Command::Reload, Sender { is_moderator: false, ..sender() }, "/");
+    let refused = bot.handle(&Command::Reload, &Sender { is_moderator: false, ..sender() }, "/");
     assert!(refused.render_plain("/").contains("moderators only"));
     assert!(bot.metrics.render().contains("policybot_reloads_total{result=\"failed\"} 2"));
     reload(&bot).unwrap();
@@ -87,7 +88,7 @@ fn many_questions_during_repeated_reloads_each_see_one_whole_knowledge_base() {
     let dir = shipped_copy();
     let original = std::fs::read_to_string(file(dir.path())).unwrap();
     let bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
-    let old = answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).to_owned();
+    let old = answer_text(&bot.handle(&Command::Ask(QUESTION.into()), &sender(), "/")).to_owned();
     let first_line = old.lines().next().unwrap().to_owned();
     let edited = original.replacen(&first_line, &format!("{first_line} VERSIONB."), 1);
     let new = old.replacen(&first_line, &format!("{first_line} VERSIONB."), 1);
@@ -98,7 +99,7 @@ fn many_questions_during_repeated_reloads_each_see_one_whole_knowledge_base() {
             let (bot, done, asked, old, new) = (&bot, &done, &asked, &old, &new);
             s.spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    let reply = bot.handle(&Command::Ask(QUESTION.into()), sender(), "/");
+                    let reply = bot.handle(&Command::Ask(QUESTION.into()), &sender(), "/");
                     let text = answer_text(&reply);
                     assert!(text == old || text == new, "a mixed answer: {text}");
                     asked.fetch_add(1, Ordering::Relaxed);
@@ -223,7 +224,7 @@ fn the_watcher_reloads_once_per_save_and_never_for_reads() {
     std::fs::read_to_string(file(dir.path())).unwrap();
     settle();
     assert_eq!(reloads(&bot), (2, 1));
-    assert!(!answer_text(&bot.handle(&Command::Ask(QUESTION.into()), sender(), "/")).is_empty());
+    assert!(!answer_text(&bot.handle(&Command::Ask(QUESTION.into()), &sender(), "/")).is_empty());
 }
 
 /// The first `n` entries of the shipped file: a valid file, as a save caught
@@ -281,7 +282,7 @@ fn a_save_written_in_pieces_is_read_once_whole_and_a_large_drop_waits_for_a_mode
     assert_eq!(reloads(&bot), (1, 1));
     assert_eq!(bot.knowledge().entries.len(), 20);
     // ...until a moderator asks, and the report gives the same numbers.
-    match bot.handle(&Command::Reload, sender(), "/") {
+    match bot.handle(&Command::Reload, &sender(), "/") {
         Reply::Reloaded(report) => {
             assert_eq!((report.entries, report.removed.len()), (10, 10));
             assert!(report.warnings.iter().any(|w| w.contains("removed 10 of 20 entries")), "{:?}", report.warnings);
@@ -367,7 +368,7 @@ fn privacy_says_what_is_kept_and_for_how_long_and_that_is_what_is_kept() {
     let mut config = Config::default();
     config.data.retention_days = 30;
     let mut bot = Bot::load(config, dir.path().to_path_buf()).unwrap();
-    let privacy = |bot: &Bot| bot.handle(&Command::Privacy, sender(), "/").render_plain("/");
+    let privacy = |bot: &Bot| bot.handle(&Command::Privacy, &sender(), "/").render_plain("/");
     assert!(privacy(&bot).starts_with("I keep no record of what you ask"), "{}", privacy(&bot));
 
     let store = Store::open(data.path(), Duration::from_secs(30 * 86_400)).unwrap();
@@ -378,8 +379,8 @@ fn privacy_says_what_is_kept_and_for_how_long_and_that_is_what_is_kept() {
     // What it says is what happens: the answered question is not kept,
     // the unanswered one is, and nothing names the asker.
     let unanswerable = "zxcv qwerty asdf";
-    assert!(matches!(bot.handle(&Command::Ask(QUESTION.into()), sender(), "/"), Reply::Answer { .. }));
-    assert!(matches!(bot.handle(&Command::Ask(unanswerable.into()), sender(), "/"), Reply::NoMatch { .. }));
+    assert!(matches!(bot.handle(&Command::Ask(QUESTION.into()), &sender(), "/"), Reply::Answer { .. }));
+    assert!(matches!(bot.handle(&Command::Ask(unanswerable.into()), &sender(), "/"), Reply::NoMatch { .. }));
     bot.store().unwrap().flush();
     let kept: Vec<String> =
         Reader::open(data.path()).unwrap().unanswered(None, None).unwrap().into_iter().map(|u| u.text).collect();
@@ -406,8 +407,103 @@ fn a_running_bot_picks_up_an_edit_through_the_write_path_once() {
     // Settled: the edit's own write, and the reload's reads, reload once.
     std::thread::sleep(Duration::from_millis(1_500));
     assert_eq!(reloads(&bot), (1, 0));
-    match bot.handle(&Command::Ask(phrasing.into()), sender(), "/") {
+    match bot.handle(&Command::Ask(phrasing.into()), &sender(), "/") {
         Reply::Answer { entry, .. } => assert_eq!(entry.id, "current-policies"),
         other => panic!("{}", other.render_plain("/")),
     }
+}
+
+/// Every file in `dir`, by name, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The moderation log lines said since the last call.
+fn said(log: &mut tokio::sync::broadcast::Receiver<String>) -> Vec<String> {
+    std::iter::from_fn(|| log.try_recv().ok()).collect()
+}
+
+#[test]
+fn chat_edits_take_the_one_road_answer_from_the_next_message_and_are_logged_once_each() {
+    let dir = shipped_copy();
+    let bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
+    let mut log = bot.moderation_log().subscribe();
+    let command = |text: &str| Command::from_message(text, "!").unwrap();
+    let phrasing = "Are there towns here that refuse to help immigration agents?";
+    let add = command(&format!("!alias add current-policies {phrasing}"));
+
+    // A member who is not a moderator: refused, nothing written, one line.
+    let before = snapshot(dir.path());
+    let member = Sender { is_moderator: false, name: Some("Member".into()), ..sender() };
+    let refused = bot.handle(&add, &member, "!").render_plain("!");
+    assert!(refused.contains("for moderators only"), "{refused}");
+    assert_eq!(snapshot(dir.path()), before);
+    let lines = said(&mut log);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("Member (Matrix) tried to add the phrasing") && lines[0].contains("not a moderator"));
+
+    // A moderator: done, signed, answered outright from the next message.
+    let done = bot.handle(&add, &sender(), "!").render_plain("!");
+    assert!(
+        done.contains(&format!("Mod (Matrix) added the phrasing \"{phrasing}\" to entry \"current-policies\"")),
+        "{done}"
+    );
+    match bot.handle(&Command::Ask(phrasing.into()), &sender(), "!") {
+        Reply::Answer { entry, .. } => assert_eq!(entry.id, "current-policies"),
+        other => panic!("{}", other.render_plain("!")),
+    }
+    assert_eq!(
+        said(&mut log),
+        [format!("Mod (Matrix) added the phrasing \"{phrasing}\" to entry \"current-policies\"")]
+    );
+
+    // A claim checked against a source: the next answer making it shows
+    // the check instead of naming it unverified.
+    let set = command("!claim set community-trust#1 verified https://example.org/trust-survey 2026-11-30");
+    let done = bot.handle(&set, &sender(), "!").render_plain("!");
+    assert!(done.contains("to verified, source: https://example.org/trust-survey, checked 2026-11-30"), "{done}");
+    match bot.handle(&Command::Ask("do immigrants still trust the police".into()), &sender(), "!") {
+        Reply::Answer { entry, footer, .. } => {
+            assert_eq!(entry.id, "community-trust");
+            assert!(footer.unverified.is_empty(), "{:?}", footer.unverified);
+            assert_eq!(footer.checked, ["2026-11-30: https://example.org/trust-survey"]);
+        }
+        other => panic!("{}", other.render_plain("!")),
+    }
+    assert_eq!(said(&mut log).len(), 1);
+
+    // A new answer, and a new entry, typed over several lines.
+    let answer = "Trust varies by town.\nSee the survey.";
+    let done = bot.handle(&command(&format!("!answer community-trust\n{answer}")), &sender(), "!");
+    assert!(matches!(done, Reply::Notice { .. }), "{}", done.render_plain("!"));
+    let ask = |q: &str| bot.handle(&Command::Ask(q.into()), &sender(), "!");
+    assert_eq!(answer_text(&ask("do immigrants still trust the police")), answer);
+    let new =
+        "!new county-jail-visits\nDetention\nCan I visit someone held in a county jail for ICE?\nCall the jail first.";
+    let done = bot.handle(&command(new), &sender(), "!");
+    assert!(matches!(done, Reply::Notice { .. }), "{}", done.render_plain("!"));
+    assert_eq!(answer_text(&ask("Can I visit someone held in a county jail for ICE?")), "Call the jail first.");
+    assert_eq!(said(&mut log).len(), 2);
+
+    // A change that would break the regression set: refused with the case
+    // named, every file byte-identical, one line in the log.
+    let before = snapshot(dir.path());
+    let breaking =
+        command("!new training-copy\nTraining\ndo officers get trained on immigration law\nA second answer.");
+    let refused = bot.handle(&breaking, &sender(), "!").render_plain("!");
+    assert!(refused.contains("Nothing changed") && refused.contains("tests.toml"), "{refused}");
+    assert_eq!(snapshot(dir.path()), before);
+    let lines = said(&mut log);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("Refused: Mod (Matrix) tried to create entry \"training-copy\""), "{lines:?}");
+
+    // What was written re-loads to the same knowledge the bot serves.
+    let reloaded = policybot::knowledge::load_dir(dir.path()).unwrap();
+    assert_eq!(reloaded.entries, bot.knowledge().entries);
 }

@@ -111,8 +111,9 @@ fn questions_during_repeated_reloads_always_see_a_whole_knowledge_base() {
                     assert!(m.ranked.iter().all(|r| r.entry < kb.entries.len()));
                     let reply = bot.handle(
                         &Command::Topics,
-                        Sender {
+                        &Sender {
                             is_moderator: false,
+                            name: None,
                             origin: policybot::records::Keys::ephemeral().origin(
                                 policybot::platform::Platform::Matrix,
                                 "room",

@@ -44,7 +44,7 @@ impl Session {
             Ok(c) => c,
             Err(message) => return Some(message),
         };
-        let reply = bot.handle(&command, Sender { is_moderator: true, origin }, PREFIX);
+        let reply = bot.handle(&command, &Sender { is_moderator: true, origin, name: None }, PREFIX);
         self.suggestions = match &reply {
             Reply::Suggest { suggestions, .. } => suggestions.iter().map(|s| s.id.clone()).collect(),
             _ => Vec::new(),

@@ -21,16 +21,21 @@ use crate::records::store::Store;
 use crate::records::{Keys, Origin, Outcome};
 use crate::reply::Reply;
 
+mod change;
 mod reload;
+pub use change::{Author, ModerationLog};
 use reload::build;
 pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop, validate};
 
 /// Who sent a message, as far as the core cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sender {
     /// Decided by the adapter with its platform's own rules.
     pub is_moderator: bool,
     pub origin: Origin,
+    /// Their display name, when the platform gave one: how a change they
+    /// make is signed (never their user id).
+    pub name: Option<Arc<str>>,
 }
 
 /// How many unanswered question groups a moderator is shown at once.
@@ -57,6 +62,8 @@ pub struct Bot {
     /// !reload) run one at a time: each reads the files after the one before
     /// it swapped, and none that read older files can finish last and win.
     reloading: Mutex<()>,
+    /// Where changes, refusals and reloads are told (see [`ModerationLog`]).
+    log: ModerationLog,
 }
 
 /// Counts one message as in flight until dropped.
@@ -94,6 +101,7 @@ impl Bot {
             in_flight: AtomicUsize::new(0),
             encoder,
             reloading: Mutex::new(()),
+            log: ModerationLog::default(),
         })
     }
 
@@ -141,6 +149,11 @@ impl Bot {
         }
     }
 
+    /// The moderation log, for adapters that post it to a channel or room.
+    pub fn moderation_log(&self) -> &ModerationLog {
+        &self.log
+    }
+
     /// The knowledge in use right now; hold it for the length of one reply.
     pub fn knowledge(&self) -> Arc<KnowledgeBase> {
         self.knowledge.load_full()
@@ -148,7 +161,7 @@ impl Bot {
 
     /// Handles a command from a user; `prefix` is how commands are typed on
     /// the platform ("/" or "!"), for help and error texts.
-    pub fn handle(&self, command: &Command, sender: Sender, prefix: &str) -> Reply {
+    pub fn handle(&self, command: &Command, sender: &Sender, prefix: &str) -> Reply {
         match command {
             Command::Reload if !sender.is_moderator => {
                 Reply::error(format!("{prefix}reload is for moderators only; ask a moderator to reload the knowledge"))
@@ -156,6 +169,13 @@ impl Bot {
             Command::Unanswered if !sender.is_moderator => Reply::error(format!(
                 "{prefix}unanswered is for moderators only; the questions people ask stay between them and the moderators"
             )),
+            Command::Edit(edit) if !sender.is_moderator => {
+                self.refused_non_moderator(edit, sender);
+                Reply::error(
+                    "changing the knowledge is for moderators only; ask a moderator, or suggest the change to one",
+                )
+            }
+            Command::Edit(edit) => self.change(edit, sender),
             Command::Reload => self.reload(Trigger::Asked).map_or_else(Reply::from, Reply::Reloaded),
             Command::Unanswered => self.unanswered(sender.origin),
             Command::Privacy => Reply::Privacy {

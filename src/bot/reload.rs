@@ -17,6 +17,9 @@ use std::sync::Arc;
 pub enum Trigger {
     Watcher,
     Asked,
+    /// Right after a change made through the bot (already validated and
+    /// already in the moderation log).
+    Edit,
 }
 
 /// A watcher reload that would remove more than this share of the entries
@@ -37,6 +40,35 @@ impl Bot {
     /// the entries (see [`Trigger`]).
     pub fn reload(&self, trigger: Trigger) -> Result<ReloadReport, ReloadRefused> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        let result = self.reload_locked(trigger);
+        let why = match trigger {
+            Trigger::Watcher => "after a file save",
+            Trigger::Asked => "on request",
+            Trigger::Edit => return result,
+        };
+        match &result {
+            // A save that changed nothing (the echo of a change made through
+            // the bot, an editor's touch) is not news.
+            Ok(report) if report.added.is_empty() && report.removed.is_empty() && report.changed.is_empty() => {}
+            Ok(report) => self.log.say(format!("Reloaded {why}: {}", report.summary())),
+            Err(refused) => {
+                let first = refused.to_string().lines().nth(1).map(str::trim).unwrap_or_default().to_owned();
+                let head = match refused {
+                    ReloadRefused::HeldBack { removed, before } => {
+                        format!("Reload held back ({why}): it would remove {removed} of {before} entries")
+                    }
+                    ReloadRefused::Invalid(errors) => {
+                        format!("Reload refused ({why}), {} problem(s), first: {first}", errors.0.len())
+                    }
+                };
+                self.log.say(format!("{head}; still serving the previous knowledge"));
+            }
+        }
+        result
+    }
+
+    /// [`Bot::reload`] for a caller that holds the reload lock.
+    pub(super) fn reload_locked(&self, trigger: Trigger) -> Result<ReloadReport, ReloadRefused> {
         // One snapshot for both reuse and the report, so the report compares
         // with the knowledge the new one was built from.
         let current = self.knowledge();

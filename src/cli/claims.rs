@@ -8,15 +8,6 @@ use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
 
-pub(super) fn parse_status(text: &str) -> std::result::Result<knowledge::ClaimStatus, String> {
-    match text {
-        "unverified" => Ok(knowledge::ClaimStatus::Unverified),
-        "disputed" => Ok(knowledge::ClaimStatus::Disputed),
-        "verified" => Ok(knowledge::ClaimStatus::Verified),
-        _ => Err("a status is unverified, disputed or verified".to_owned()),
-    }
-}
-
 /// One claim and every entry that makes it: a shared claim once for all
 /// its entries, a claim written inside an entry on its own.
 #[derive(Serialize)]

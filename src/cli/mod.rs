@@ -105,7 +105,7 @@ pub enum Cmd {
     /// List the claims the answers make, with their status, source and the entries that make them.
     Claims {
         /// Only claims with this status (unverified, disputed or verified).
-        #[arg(long, value_parser = parse_status)]
+        #[arg(long, value_parser = crate::knowledge::ClaimStatus::parse)]
         status: Option<knowledge::ClaimStatus>,
         /// Print JSON: [{"claim": {"text", "status", "source", …}, "entries"}].
         #[arg(long)]

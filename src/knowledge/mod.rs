@@ -32,6 +32,16 @@ pub enum ClaimStatus {
 }
 
 impl ClaimStatus {
+    /// A status as written in the files and typed in commands.
+    pub fn parse(text: &str) -> Result<ClaimStatus, String> {
+        match text {
+            "unverified" => Ok(ClaimStatus::Unverified),
+            "disputed" => Ok(ClaimStatus::Disputed),
+            "verified" => Ok(ClaimStatus::Verified),
+            _ => Err("a status is unverified, disputed or verified".to_owned()),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ClaimStatus::Unverified => "unverified",

@@ -54,6 +54,24 @@ pub struct ReloadReport {
     pub warnings: Vec<String>,
 }
 
+impl ReloadReport {
+    /// One line: what changed and how many entries are served.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (what, ids) in [("added", &self.added), ("changed", &self.changed), ("removed", &self.removed)] {
+            if !ids.is_empty() {
+                let shown: Vec<&str> = ids.iter().take(5).map(String::as_str).collect();
+                let more = if ids.len() > 5 { format!(" and {} more", ids.len() - 5) } else { String::new() };
+                parts.push(format!("{what} {}{more}", shown.join(", ")));
+            }
+        }
+        if parts.is_empty() {
+            parts.push("nothing changed".to_owned());
+        }
+        format!("{}; {} entries", parts.join("; "), self.entries)
+    }
+}
+
 /// Unanswered questions that read the same, with the nearest entry and its
 /// score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
