@@ -42,7 +42,7 @@ pub(crate) async fn off_load(
     prefix: &str,
 ) -> crate::reply::Reply {
     let prefix = prefix.to_owned();
-    tokio::task::spawn_blocking(move || bot.handle(&command, sender, &prefix))
+    tokio::task::spawn_blocking(move || bot.handle(&command, &sender, &prefix))
         .await
         .unwrap_or_else(|e| crate::reply::Reply::error(format!("the command crashed: {e}; the knowledge in use stays")))
 }

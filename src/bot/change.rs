@@ -22,7 +22,7 @@ impl Author {
         let name = sender.name.as_deref().map(|n| crate::text::shorten(n.trim(), 64)).filter(|n| !n.is_empty());
         let name = match sender.origin.platform {
             Platform::Console => name.unwrap_or_else(|| "the operator".to_owned()),
-            _ => name.unwrap_or_else(|| "a moderator".to_owned()),
+            _ => name.unwrap_or_else(|| "someone".to_owned()),
         };
         Author { name, platform: sender.origin.platform }
     }

@@ -24,6 +24,20 @@ pub struct Config {
     pub data: DataConfig,
     pub metrics: MetricsConfig,
     pub semantic: SemanticConfig,
+    pub moderation: ModerationConfig,
+}
+
+/// `[moderation]`: where the moderation log goes (one line per change to
+/// the knowledge, refused change, and reload that changed something or was
+/// refused). Unset: the process log only.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModerationConfig {
+    /// A Discord channel id.
+    pub log_channel: Option<u64>,
+    /// A Matrix room id ("!abc:example.org") the bot has joined or is
+    /// invited to.
+    pub log_room: Option<String>,
 }
 
 /// `[semantic]`: the sentence-embedding model behind semantic matching.

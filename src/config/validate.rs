@@ -54,6 +54,17 @@ pub(super) fn locate_key(text: &str, section: &str, key: Option<&str>) -> (usize
 impl Config {
     /// The first value the bot refuses, with the key it is written under.
     pub(super) fn validate(&self) -> Result<(), Refused> {
+        if let Some(room) = &self.moderation.log_room
+            && !(room.starts_with('!') && room.contains(':'))
+        {
+            return Err(Refused::new(
+                "moderation",
+                Some("log_room"),
+                format!(
+                    "log_room = \"{room}\" is not a room id; it looks like \"!abc:example.org\" (Room settings → Advanced)"
+                ),
+            ));
+        }
         let m = &self.matching;
         for (name, v) in [
             ("answer", m.answer),

@@ -23,7 +23,10 @@ impl Handler {
             })
         };
         let bot = &self.bot;
-        let Some(spec) = command::spec(&cmd.data.name) else {
+        if [edits::FAQ, edits::CLAIM].contains(&cmd.data.name.as_str()) {
+            return self.on_edit_command(ctx, cmd).await;
+        }
+        let Some(spec) = command::spec(&cmd.data.name).filter(|s| s.slash) else {
             let unknown = Reply::error(format!(
                 "I don't know /{}; my commands are listed by /help.",
                 crate::text::shorten(&cmd.data.name, 32)
@@ -31,6 +34,12 @@ impl Handler {
             return respond(ctx, cmd, &render::render(&unknown, cmd.user.id.get(), "")).await;
         };
         let arg = spec.arg.and_then(|a| option(a.name)).unwrap_or_default();
+        let command = match (spec.make)(arg.to_owned()) {
+            Ok(command) => command,
+            Err(message) => {
+                return respond(ctx, cmd, &render::render(&Reply::error(message), cmd.user.id.get(), "")).await;
+            }
+        };
         let reply = match spec.name {
             "ask" => {
                 if let Some(wait) = self.cooling_down(cmd.user.id) {
@@ -39,18 +48,17 @@ impl Handler {
                 match arg.strip_prefix(ENTRY_VALUE) {
                     Some(id) => bot.picked(sender.origin, id),
                     None if arg.trim().is_empty() => Reply::error("Type a question after /ask."),
-                    None => bot.handle(&Command::Ask(arg.to_owned()), sender, "/"),
+                    None => bot.handle(&Command::Ask(arg.to_owned()), &sender, "/"),
                 }
             }
             // An entry picked from autocomplete carries its id.
             "claims" => {
-                bot.handle(&Command::Claims(arg.strip_prefix(ENTRY_VALUE).unwrap_or(arg).to_owned()), sender, "/")
+                bot.handle(&Command::Claims(arg.strip_prefix(ENTRY_VALUE).unwrap_or(arg).to_owned()), &sender, "/")
             }
             _ if spec.moderators && sender.is_moderator => {
                 // A reload of a large knowledge base, or grouping a long
                 // queue, can pass Discord's 3 s deadline: acknowledge first,
                 // then edit in the result.
-                let command = (spec.make)(arg.to_owned());
                 let defer = CreateInteractionResponseMessage::new().ephemeral(true);
                 cmd.create_response(&ctx.http, CreateInteractionResponse::Defer(defer)).await?;
                 let reply = crate::adapters::off_load(self.bot.clone(), command, sender, "/").await;
@@ -60,7 +68,7 @@ impl Handler {
             }
             // Everything else, refusals of moderator commands included, is
             // the bot's to answer.
-            _ => bot.handle(&(spec.make)(arg.to_owned()), sender, "/"),
+            _ => bot.handle(&command, &sender, "/"),
         };
         let question = option("question").unwrap_or_default();
         respond(ctx, cmd, &render::render(&reply, cmd.user.id.get(), question)).await
@@ -70,19 +78,8 @@ impl Handler {
         let typed = cmd.data.autocomplete().map_or("", |o| o.value);
         let kb = self.bot.knowledge();
         let choices: Vec<(String, String)> = match cmd.data.name.as_str() {
-            "ask" | "claims" => {
-                let entries: Vec<&crate::knowledge::Entry> = if typed.trim().is_empty() {
-                    kb.topics().into_values().flatten().collect()
-                } else {
-                    kb.matcher().score(typed).0.iter().map(|s| &kb.entries[s.entry]).collect()
-                };
-                entries
-                    .into_iter()
-                    .map(|e| (render::fit(&e.question, render::CHOICE, "…"), format!("{ENTRY_VALUE}{}", e.id)))
-                    .filter(|(_, value)| value.len() <= render::CHOICE)
-                    .take(CHOICES)
-                    .collect()
-            }
+            "ask" | "claims" => edits::entry_choices(&kb, typed),
+            name @ (edits::FAQ | edits::CLAIM) => self.edit_choices(name, typed),
             "topic" => {
                 let wanted = crate::matcher::normalise(typed);
                 let best = kb.find_topic(typed);
@@ -110,6 +107,7 @@ impl Handler {
         // ones hidden from members by default and checked again when used.
         let commands: Vec<CreateCommand> = COMMANDS
             .iter()
+            .filter(|c| c.slash)
             .map(|c| {
                 let mut command = CreateCommand::new(c.name).description(c.describe);
                 if let Some(arg) = c.arg {
@@ -125,6 +123,7 @@ impl Handler {
                 }
                 command
             })
+            .chain(edits::edit_commands())
             .collect();
         let count = commands.len();
         match self.cfg.dev_guild {

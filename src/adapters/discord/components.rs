@@ -36,7 +36,7 @@ impl Handler {
             }
             Action::Claims { entry } => {
                 let sender = self.sender(click.guild_id, click.channel_id, click.member.as_ref());
-                let reply = bot.handle(&Command::Claims(entry), sender, "/");
+                let reply = bot.handle(&Command::Claims(entry), &sender, "/");
                 let out = Out { ephemeral: true, ..render::render(&reply, clicker, "") };
                 respond_component(ctx, click, &out, false).await
             }

@@ -69,7 +69,7 @@ impl Handler {
                 .map(|reply| render::render(&reply, asker.get(), text));
         }
         let reply = match command {
-            Ok(command) => bot.handle(&command, self.sender(guild, channel, None), "/"),
+            Ok(command) => bot.handle(&command, &self.sender(guild, channel, None), "/"),
             Err(message) => Reply::error(message),
         };
         Some(render::render(&reply, asker.get(), text))

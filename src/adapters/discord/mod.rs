@@ -9,10 +9,13 @@
 //! This file holds the connection (token checks, the client, shards) and
 //! the event handler; the rest, one job a file: `messages` (mentions, DMs,
 //! passive channels, edits), `commands` (slash commands and autocomplete),
-//! `components` (buttons), `send` (serenity builders), [`render`].
+//! `edits` (changing the knowledge: `/faq`, `/claim set`, forms, the
+//! moderation log channel), `components` (buttons), `send` (serenity
+//! builders), [`render`].
 
 mod commands;
 mod components;
+mod edits;
 mod messages;
 pub mod render;
 mod send;
@@ -196,6 +199,8 @@ struct Handler {
     shards: Mutex<std::collections::BTreeMap<u32, bool>>,
     me: OnceLock<UserId>,
     registered: std::sync::atomic::AtomicBool,
+    /// Whether the moderation log is being posted (started once).
+    logging: std::sync::atomic::AtomicBool,
 }
 
 impl Handler {
@@ -210,6 +215,7 @@ impl Handler {
             shards: Mutex::default(),
             me: OnceLock::new(),
             registered: Default::default(),
+            logging: Default::default(),
         }
     }
 
@@ -243,7 +249,24 @@ impl Handler {
     }
 
     fn sender(&self, guild: Option<GuildId>, channel: ChannelId, member: Option<&Member>) -> Sender {
-        Sender { is_moderator: self.is_moderator(member), origin: self.origin(guild, channel) }
+        Sender {
+            is_moderator: self.is_moderator(member),
+            origin: self.origin(guild, channel),
+            name: member.map(|m| m.display_name().into()),
+        }
+    }
+
+    /// [`Handler::sender`] named even without a member (a direct message):
+    /// the server nickname, else the user's display name.
+    fn sender_named(
+        &self,
+        guild: Option<GuildId>,
+        channel: ChannelId,
+        member: Option<&Member>,
+        user: &serenity::all::User,
+    ) -> Sender {
+        let sender = self.sender(guild, channel, member);
+        Sender { name: sender.name.clone().or_else(|| Some(user.display_name().into())), ..sender }
     }
 
     /// Where a Discord message came from, for the records: its server is
@@ -261,6 +284,7 @@ impl EventHandler for Handler {
         let _ = self.me.set(ready.user.id);
         self.shard_connected(ready.shard.map_or(0, |s| s.id.0), true);
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), shard = ?ready.shard, "connected to Discord");
+        self.start_moderation_log(&ctx);
         let first_shard = ready.shard.is_none_or(|s| s.id.0 == 0);
         if first_shard
             && !self.registered.swap(true, std::sync::atomic::Ordering::SeqCst)
@@ -315,6 +339,9 @@ impl EventHandler for Handler {
             }
             // No choices to offer there; Discord shows none.
             Interaction::Autocomplete(cmd) if !self.serves(cmd.guild_id) => Ok(()),
+            // A form can only come from a command used in a served place.
+            Interaction::Modal(form) if !self.serves(form.guild_id) => Ok(()),
+            Interaction::Modal(form) => self.on_form(&ctx, form).await,
             Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
             Interaction::Autocomplete(cmd) => self.on_autocomplete(&ctx, cmd).await,
             Interaction::Component(click) => self.on_component(&ctx, click).await,

@@ -40,6 +40,8 @@ pub(super) struct State {
     pub(super) told_undecryptable: Mutex<Recent<OwnedRoomId, ()>>,
     /// Where handlers leave messages for the workers that answer them.
     pub(super) lanes: std::sync::OnceLock<Vec<tokio::sync::mpsc::Sender<Job>>>,
+    /// The client in use (a new one after a re-login), for the moderation log.
+    pub(super) client: Mutex<Option<Client>>,
 }
 
 /// A message for a worker to handle.
@@ -78,6 +80,7 @@ impl State {
             seen: Mutex::default(),
             told_undecryptable: Mutex::default(),
             lanes: std::sync::OnceLock::new(),
+            client: Mutex::default(),
         }
     }
 
@@ -128,6 +131,7 @@ impl State {
     }
 
     pub(super) fn install(self: Arc<Self>, client: &Client) {
+        *lock(&self.client) = Some(client.clone());
         let state = self.clone();
         client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
             state.enqueue(Job::Message(Box::new(ev), room));

@@ -1,6 +1,7 @@
 //! Messages on Matrix: whether one is addressed to the bot, what it asks
 //! (a question, a command, a number picking from "did you mean"), and the
-//! reply sent back as an m.notice that pings nobody.
+//! reply sent back as an m.notice that pings nobody; the moderation log
+//! posted to its room the same way.
 
 use super::*;
 use crate::answer::Command;
@@ -111,14 +112,55 @@ impl State {
             Err(message) => return Reply::error(message),
         };
         let needs_moderator = command.for_moderators();
+        // A change is signed with the room's display name for its author.
+        let name = match &command {
+            Command::Edit(_) => {
+                room.get_member_no_sync(sender).await.ok().flatten().and_then(|m| m.display_name().map(Into::into))
+            }
+            _ => None,
+        };
         let sender = Sender {
             is_moderator: needs_moderator && self.is_moderator(room, sender).await,
             origin: self.origin(room),
+            name,
         };
         if needs_moderator && sender.is_moderator {
             return crate::adapters::off_load(self.bot.clone(), command, sender, prefix).await;
         }
-        self.bot.handle(&command, sender, prefix)
+        self.bot.handle(&command, &sender, prefix)
+    }
+
+    /// Posts every moderation log line to `[moderation] log_room` as a
+    /// notice that mentions nobody. Started once per process.
+    pub(super) fn post_moderation_log(self: Arc<Self>) {
+        let Some(room_id) = self.bot.config.moderation.log_room.clone() else { return };
+        let Ok(room_id) = matrix_sdk::ruma::OwnedRoomId::try_from(room_id.as_str()) else {
+            tracing::warn!(room = %room_id, "[moderation] log_room is not a room id; no moderation log on Matrix");
+            return;
+        };
+        let mut lines = self.bot.moderation_log().subscribe();
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let line = match lines.recv().await {
+                    Ok(line) => line,
+                    Err(RecvError::Lagged(missed)) => {
+                        format!("({missed} moderation log lines were dropped: the homeserver was too slow)")
+                    }
+                    Err(RecvError::Closed) => return,
+                };
+                let client = lock(&self.client).clone();
+                let room = client.and_then(|c| c.get_room(&room_id)).filter(|r| r.state() == RoomState::Joined);
+                let Some(room) = room else {
+                    tracing::warn!(room = %room_id, "not in the moderation log room; invite the bot there");
+                    continue;
+                };
+                let content = RoomMessageEventContent::notice_plain(line).add_mentions(Mentions::new());
+                if let Err(e) = room.send(content).with_request_config(send_config()).await {
+                    tracing::warn!(room = %room_id, error = %e, "cannot post to the moderation log room");
+                }
+            }
+        });
     }
 
     pub(super) async fn send_reply(&self, room: &Room, ev: &OriginalSyncRoomMessageEvent, reply: &Reply) -> Result<()> {

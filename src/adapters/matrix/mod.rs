@@ -10,7 +10,7 @@
 //! This file runs the sync loop; the rest, one job a file: `session`
 //! (reaching the homeserver, login, the encrypted store), `lanes` (the
 //! shared state and the workers that answer), `messages` (what a message
-//! asks and the reply), `edits` (edits, reactions, undecryptable
+//! asks, the reply, the moderation log room), `edits` (edits, reactions, undecryptable
 //! messages), `invites`, `moderators` (who may moderate), [`render`].
 
 mod edits;
@@ -97,6 +97,7 @@ pub(crate) async fn run(bot: Arc<Bot>, credential: Credential, stop: Stop) -> Re
     let state = Arc::new(State::new(bot, cfg, user.clone()));
     state.start_lanes();
     state.clone().install(&client);
+    state.clone().post_moderation_log();
     state.clone().invites_while_away(&client).await;
     tracing::info!(rooms = client.joined_rooms().len(), "Matrix ready: answering new messages");
     // Our own loop rather than the SDK's `sync`, which waits a second after
