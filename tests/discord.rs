@@ -286,8 +286,9 @@ async fn a_mention_gets_an_answer_embed_with_the_caveat_footer_and_no_pings() {
     assert_eq!(registered.path, format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands"));
     let commands = registered.body.as_array().unwrap();
     let names: Vec<&str> = commands.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ask", "topics", "topic", "claims", "privacy", "help", "reload", "unanswered"]);
-    for c in commands.iter().filter(|c| c["name"] == "reload" || c["name"] == "unanswered") {
+    assert_eq!(names, ["ask", "topics", "topic", "claims", "privacy", "help", "reload", "unanswered", "faq", "claim"]);
+    for c in commands.iter().filter(|c| ["reload", "unanswered", "faq", "claim"].contains(&c["name"].as_str().unwrap()))
+    {
         assert_eq!(c["default_member_permissions"], json!(MANAGE_GUILD.to_string()));
     }
     // Without passive channels the privileged intent is not asked for.
@@ -1076,4 +1077,168 @@ async fn slash_privacy_says_privately_what_is_kept_and_for_how_long() {
     let text = text_of(&cb.body["data"]);
     assert!(text.contains(&format!("kept as text for {} days", config.data.retention_days)), "{text}");
     assert!(text.contains("never by moderators elsewhere"), "{text}");
+}
+
+/// Every knowledge file's bytes, to show a refused change wrote nothing.
+fn knowledge_bytes(h: &Harness) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(h.knowledge_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A `/faq …` or `/claim …` slash command with a subcommand path and string
+/// options.
+fn subcommand(command: &str, path: &[&str], options: &[(&str, &str)]) -> Value {
+    let mut inner: Value =
+        options.iter().map(|(name, value)| json!({"name": name, "type": 3, "value": value})).collect();
+    for (depth, name) in path.iter().enumerate().rev() {
+        let kind = if depth + 1 == path.len() { 1 } else { 2 };
+        inner = json!([{"name": name, "type": kind, "options": inner}]);
+    }
+    json!({"id": "1", "name": command, "type": 1, "options": inner})
+}
+
+/// A submitted form (interaction type 5) with its text inputs.
+fn form(custom_id: &str, inputs: &[(&str, &str)]) -> Value {
+    let rows: Vec<Value> = inputs
+        .iter()
+        .map(|(id, value)| json!({"type": 1, "components": [{"type": 4, "custom_id": id, "value": value}]}))
+        .collect();
+    json!({"custom_id": custom_id, "components": rows})
+}
+
+const LOG_CHANNEL: u64 = 900_000_000_000_000_077;
+
+impl Harness {
+    /// Sends a moderator's change and returns what the bot said: deferred
+    /// privately, then the result edited in.
+    async fn change(&self, kind: u8, data: Value, who: Value) -> String {
+        let (iid, token, interaction) = self.standin.interaction(kind, data, who, None);
+        self.standin.dispatch("INTERACTION_CREATE", interaction);
+        let defer = self
+            .standin
+            .wait_for("the deferral", WAIT, |c| c.path.starts_with(&format!("/api/v10/interactions/{iid}/")))
+            .await;
+        assert_eq!((defer.body["type"].clone(), defer.body["data"]["flags"].clone()), (json!(5), json!(64)));
+        let done = self.standin.wait_for("the result", WAIT, |c| c.method == "PATCH" && c.path.contains(&token)).await;
+        assert_eq!(done.status, 200, "{done:#?}");
+        assert_pings_nobody(&done.body);
+        text_of(&done.body)
+    }
+
+    /// The moderation log lines posted so far.
+    fn log_lines(&self) -> Vec<Value> {
+        let path = format!("/api/v10/channels/{LOG_CHANNEL}/messages");
+        self.standin.calls().into_iter().filter(|c| c.method == "POST" && c.path == path).map(|c| c.body).collect()
+    }
+
+    /// Waits until the log has `n` lines, then a moment more for any extra.
+    async fn log_settles_at(&self, n: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + WAIT;
+        while self.log_lines().len() < n && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(QUIET).await;
+        let lines = self.log_lines();
+        assert_eq!(lines.len(), n, "{lines:#?}");
+        for line in &lines {
+            assert_pings_nobody(line);
+        }
+        lines
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_change_the_faq_from_discord_and_each_change_is_logged_once() {
+    let h = Harness::start(&format!("[moderation]\nlog_channel = {LOG_CHANNEL}"), &[]).await;
+    // Registered within Discord's rules (the stand-in refuses otherwise),
+    // with the changes as /faq and /claim for Manage Server by default.
+    let registration = h.standin.calls().into_iter().find(registered).unwrap();
+    assert_eq!(registration.status, 200, "{registration:#?}");
+    for name in ["faq", "claim"] {
+        let command = registration.body.as_array().unwrap().iter().find(|c| c["name"] == json!(name)).unwrap();
+        assert_eq!(command["default_member_permissions"], json!(MANAGE_GUILD.to_string()), "{command:#}");
+    }
+    let moderator = member(user(300, "mod", false), MEMBER_PERMS, &[MOD_ROLE]);
+    let phrasing = "Are there towns here that refuse to help immigration agents?";
+    let add = subcommand("faq", &["alias", "add"], &[("entry", "entry:current-policies"), ("phrasing", phrasing)]);
+
+    // A member without the role: refused privately, files unchanged.
+    let before = knowledge_bytes(&h);
+    let cb = h.interact(2, add.clone(), ordinary(), None).await;
+    assert_eq!(cb.body["data"]["flags"], json!(64));
+    assert!(text_of(&cb.body["data"]).contains("for moderators only"), "{:#}", cb.body);
+    assert_eq!(knowledge_bytes(&h), before);
+    let lines = h.log_settles_at(1).await;
+    assert!(text_of(&lines[0]).contains("alice (Discord) tried to add the phrasing"), "{:#}", lines[0]);
+
+    // A moderator adds the phrasing: asked next, it is answered outright.
+    let done = h.change(2, add, moderator.clone()).await;
+    assert!(done.contains("Done: mod (Discord) added the phrasing"), "{done}");
+    let cb = h.interact(2, slash("ask", string_option("question", phrasing)), ordinary(), None).await;
+    let (kb, _) = h.expected();
+    assert!(text_of(&cb.body["data"]).contains(&kb.entry("current-policies").unwrap().question), "{:#}", cb.body);
+    h.log_settles_at(2).await;
+
+    // Autocomplete finds a claim by its words; set verified, the next
+    // answer's footer shows the check and its source.
+    let typing = subcommand("claim", &["set"], &[("claim", "report crimes witnesses")]);
+    let mut typing_data = typing.clone();
+    typing_data["options"][0]["options"][0]["focused"] = json!(true);
+    let cb = h.interact(4, typing_data, moderator.clone(), None).await;
+    let choices = cb.body["data"]["choices"].as_array().unwrap().clone();
+    assert!(!choices.is_empty() && choices.len() <= 25, "{choices:#?}");
+    let claim = choices[0]["value"].as_str().unwrap().to_owned();
+    let set = subcommand(
+        "claim",
+        &["set"],
+        &[("claim", &claim), ("status", "verified"), ("source", "https://example.org/trust-survey")],
+    );
+    let done = h.change(2, set, moderator.clone()).await;
+    assert!(done.contains("to verified, source: https://example.org/trust-survey"), "{done}");
+    let question = "do immigrants still trust the police";
+    let cb = h.interact(2, slash("ask", string_option("question", question)), ordinary(), None).await;
+    assert!(text_of(&cb.body["data"]).contains("https://example.org/trust-survey"), "{:#}", cb.body);
+    h.log_settles_at(3).await;
+
+    // /faq answer opens a form holding the answer as it is; the submitted
+    // form replaces it.
+    let (kb, _) = h.expected();
+    let current = kb.entry("community-trust").unwrap().answer.clone();
+    let cb = h
+        .interact(2, subcommand("faq", &["answer"], &[("entry", "entry:community-trust")]), moderator.clone(), None)
+        .await;
+    assert_eq!(cb.body["type"], json!(9), "{:#}", cb.body);
+    assert_eq!(cb.body["data"]["components"][0]["components"][0]["value"], json!(current));
+    let custom_id = cb.body["data"]["custom_id"].as_str().unwrap().to_owned();
+    let answer = "Trust varies from town to town.\nSee the 2026 survey.";
+    let done = h.change(5, form(&custom_id, &[("answer", answer)]), moderator.clone()).await;
+    assert!(done.contains("replaced the answer of entry") && done.contains("community-trust"), "{done}");
+    let cb = h.interact(2, slash("ask", string_option("question", question)), ordinary(), None).await;
+    assert!(text_of(&cb.body["data"]).contains("Trust varies from town to town."), "{:#}", cb.body);
+    h.log_settles_at(4).await;
+
+    // A new entry that would take a regression case from its entry:
+    // refused, naming the case, every file byte-identical.
+    let cb = h.interact(2, subcommand("faq", &["new"], &[]), moderator.clone(), None).await;
+    assert_eq!(cb.body["type"], json!(9), "{:#}", cb.body);
+    let before = knowledge_bytes(&h);
+    let breaking = form(
+        cb.body["data"]["custom_id"].as_str().unwrap(),
+        &[
+            ("id", "training-copy"),
+            ("topic", "Training"),
+            ("question", "do officers get trained on immigration law"),
+            ("answer", "A second answer."),
+        ],
+    );
+    let refused = h.change(5, breaking, moderator).await;
+    assert!(refused.contains("Nothing changed") && refused.contains("tests.toml"), "{refused}");
+    assert_eq!(knowledge_bytes(&h), before);
+    let lines = h.log_settles_at(5).await;
+    assert!(text_of(&lines[4]).contains("Refused: mod (Discord) tried to create entry"), "{:#}", lines[4]);
 }

@@ -78,7 +78,10 @@ impl Bot {
                 match report {
                     Ok(report) => {
                         message.push_str(" It is in use from the next message on.");
-                        for warning in report.warnings.iter().take(3) {
+                        // Only what is about the entries changed: the
+                        // knowledge's standing warnings are `check`'s to list.
+                        let about = |w: &&String| applied.entries.iter().any(|id| w.contains(&format!("\"{id}\"")));
+                        for warning in report.warnings.iter().filter(about).take(3) {
                             message.push_str(&format!("\nWarning: {warning}"));
                         }
                     }

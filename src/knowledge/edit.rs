@@ -111,8 +111,17 @@ pub fn apply(
     let file = target.file.clone();
     let unwritable = |why: String| EditRefused::Unwritable { file: file.clone(), why };
     let _turn = DirLock::take(dir).map_err(|e| unwritable(format!("cannot lock the knowledge directory: {e}")))?;
+    // Set when a save landed in the instant of the swap: the text to make
+    // the change to (theirs), and what the file holds meanwhile (ours).
+    let mut known: Option<(String, String)> = None;
     for _ in 0..ATTEMPTS {
-        let before = std::fs::read_to_string(&file).map_err(|e| unwritable(format!("cannot read it: {e}")))?;
+        let (before, on_disk) = match known.take() {
+            Some(known) => known,
+            None => {
+                let text = std::fs::read_to_string(&file).map_err(|e| unwritable(format!("cannot read it: {e}")))?;
+                (text.clone(), text)
+            }
+        };
         let after = change(&before, &target, &edit)?;
         let scratch = tempfile::tempdir_in(std::env::temp_dir()).map_err(|e| unwritable(format!("{e}")))?;
         copy_knowledge(dir, scratch.path(), &file, &after).map_err(|e| unwritable(format!("{e}")))?;
@@ -127,11 +136,13 @@ pub fn apply(
         })?;
         // Saved by someone else since it was read: make the change again
         // to what they saved.
-        if std::fs::read_to_string(&file).ok().as_deref() != Some(before.as_str()) {
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(on_disk.as_str()) {
             continue;
         }
-        write_aside_and_rename(&file, &after).map_err(|e| unwritable(format!("cannot write it: {e}")))?;
-        return Ok(Applied { file, summary: target.summary, entries: target.entries });
+        match swap_in(&file, &after, &on_disk).map_err(|e| unwritable(format!("cannot write it: {e}")))? {
+            None => return Ok(Applied { file, summary: target.summary, entries: target.entries }),
+            Some(theirs) => known = Some((theirs, after)),
+        }
     }
     Err(EditRefused::Busy(file))
 }
@@ -329,7 +340,7 @@ fn target(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Target, EditRef
             let summary = format!(
                 "replaced the answer of entry \"{entry}\" ({before} → {} characters): \"{}\"",
                 text.chars().count(),
-                crate::text::shorten(text, 80)
+                crate::text::shorten(&text.split_whitespace().collect::<Vec<_>>().join(" "), 80)
             );
             on_entry(entry, summary)
         }
@@ -491,6 +502,12 @@ fn remove_alias(table: &mut toml_edit::Table, entry: &str, phrasing: &str) -> Re
     let removed_prefix =
         aliases.get(index).and_then(|v| v.decor().prefix()).and_then(|p| p.as_str()).map(str::to_owned);
     aliases.remove(index);
+    // The last phrasing gone, so is the key (it is optional): adding a
+    // first phrasing and removing it again gives back the file as it was.
+    if aliases.is_empty() {
+        table.remove("aliases");
+        return Ok(());
+    }
     // The new first element takes the removed one's spacing, so a one-line
     // array does not start "[ x".
     if was_first && let (Some(prefix), Some(first)) = (removed_prefix, aliases.get_mut(0)) {
@@ -611,10 +628,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Writes `text` to a new file beside `path`, syncs it and renames it over
+/// Writes `text` to a new file beside `path`, syncs it and swaps it in for
 /// `path`: a reader (the bot's watcher, an editor) sees the old file or the
 /// new one, never half of one. The file keeps its permissions.
-fn write_aside_and_rename(path: &Path, text: &str) -> std::io::Result<()> {
+///
+/// Where the system can exchange two names atomically (Linux), the file
+/// swapped out is read back: if it is not `expected`, someone saved in the
+/// instant between the last check and the swap, and their text is returned
+/// (the change is then made again to it). Elsewhere it is a plain rename.
+fn swap_in(path: &Path, text: &str, expected: &str) -> std::io::Result<Option<String>> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -627,12 +649,47 @@ fn write_aside_and_rename(path: &Path, text: &str) -> std::io::Result<()> {
             file.set_permissions(meta.permissions())?;
         }
         file.sync_all()?;
-        std::fs::rename(&aside, path)
+        if exchange(&aside, path)? {
+            let swapped_out = std::fs::read_to_string(&aside)?;
+            return Ok((swapped_out != expected).then_some(swapped_out));
+        }
+        std::fs::rename(&aside, path).map(|()| None)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&aside);
-    }
+    let _ = std::fs::remove_file(&aside);
     result
+}
+
+/// Swaps the files at `a` and `b` in one step; false where the system or
+/// file system cannot (then nothing happened).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated paths that outlive the call;
+    // renameat2 only reads them.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(true);
+    }
+    match std::io::Error::last_os_error() {
+        e if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) => Ok(false),
+        e => Err(e),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
+    Ok(false)
 }
 
 /// An exclusive lock on the knowledge directory, held while an edit reads,

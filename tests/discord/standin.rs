@@ -7,6 +7,9 @@
 //! The rules the tests rely on are enforced as Discord does, so a request
 //! that breaks one fails where the bot would fail in production:
 //! - embeds and components within Discord's limits (else 400, code 50035);
+//! - slash commands registered within Discord's rules for names,
+//!   descriptions, options and subcommands (else 400, code 50035);
+//! - forms (modals) within Discord's limits for titles, ids and text inputs;
 //! - one acknowledgement per interaction (else 400, code 40060);
 //! - a reply to a deleted message only with `fail_if_not_exists: false`
 //!   (else 400, code 50035);
@@ -487,7 +490,10 @@ fn route(
             Some((parent, guild)) => (200, Some(thread_json(id, *parent, *guild))),
             None => (404, Some(json!({"message": "Unknown Channel", "code": 10003}))),
         },
-        ("PUT", [.., "commands"]) => (200, Some(json!([]))),
+        ("PUT", [.., "commands"]) => match invalid_commands(body) {
+            Some(problem) => invalid(&problem),
+            None => (200, Some(json!([]))),
+        },
         ("POST", ["channels", channel, "messages"]) => {
             if state.rate_limited > 0 {
                 state.rate_limited -= 1;
@@ -522,7 +528,10 @@ fn route(
             if !state.acknowledged.insert((*id).to_owned()) {
                 return (400, Some(json!({"message": "Interaction has already been acknowledged.", "code": 40060})));
             }
-            match invalid_message(&body["data"]) {
+            // Type 9 opens a form; everything else carries a message.
+            let problem =
+                if body["type"] == json!(9) { invalid_form(&body["data"]) } else { invalid_message(&body["data"]) };
+            match problem {
                 Some(problem) => invalid(&problem),
                 None => (204, None),
             }
@@ -592,6 +601,118 @@ fn invalid_message(body: &Value) -> Option<String> {
             if chars(&b["label"]) > 80 || chars(&b["custom_id"]) > 100 {
                 return Some(format!("components.{i}.components.{j}: label <= 80, custom_id <= 100"));
             }
+        }
+    }
+    None
+}
+
+/// What in a bulk command registration breaks Discord's rules, if anything
+/// (https://discord.com/developers/docs/interactions/application-commands:
+/// names 1-32 lowercase letters, digits, - or _; descriptions 1-100; at most
+/// 25 options and 25 choices; a group holds only subcommands, a subcommand
+/// no subcommands; required options before optional ones; autocomplete and
+/// choices not together; string max_length 1-6000).
+fn invalid_commands(body: &Value) -> Option<String> {
+    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    let name_ok = |v: &Value| {
+        v.as_str().is_some_and(|n| {
+            (1..=32).contains(&n.chars().count())
+                && n.chars().all(|c| c == '-' || c == '_' || c.is_lowercase() || c.is_numeric())
+        })
+    };
+    fn options_ok(
+        options: &[Value],
+        depth: u8,
+        chars: &dyn Fn(&Value) -> usize,
+        name_ok: &dyn Fn(&Value) -> bool,
+    ) -> Option<String> {
+        if options.len() > 25 {
+            return Some("options: more than 25".into());
+        }
+        let mut optional_seen = false;
+        for o in options {
+            let kind = o["type"].as_u64().unwrap_or(0);
+            if !name_ok(&o["name"]) || !(1..=100).contains(&chars(&o["description"])) {
+                return Some(format!("option {}: name or description", o["name"]));
+            }
+            let inner = o["options"].as_array().map(Vec::as_slice).unwrap_or_default();
+            match kind {
+                // A subcommand (1) holds values only; a group (2) only subcommands.
+                1 if depth < 2 => {
+                    if inner.iter().any(|i| matches!(i["type"].as_u64(), Some(1 | 2))) {
+                        return Some(format!("option {}: a subcommand in a subcommand", o["name"]));
+                    }
+                    options_ok(inner, 2, chars, name_ok)?;
+                }
+                2 if depth == 0 => {
+                    if inner.is_empty() || inner.iter().any(|i| i["type"] != json!(1)) {
+                        return Some(format!("option {}: a group holds only subcommands", o["name"]));
+                    }
+                    options_ok(inner, 1, chars, name_ok)?;
+                }
+                1 | 2 => return Some(format!("option {}: nested too deep", o["name"])),
+                _ => {
+                    let required = o["required"] == json!(true);
+                    if required && optional_seen {
+                        return Some(format!("option {}: required after optional", o["name"]));
+                    }
+                    optional_seen |= !required;
+                    let choices = o["choices"].as_array().map_or(0, Vec::len);
+                    if choices > 25 || (choices > 0 && o["autocomplete"] == json!(true)) {
+                        return Some(format!("option {}: choices", o["name"]));
+                    }
+                    if let Some(max) = o["max_length"].as_u64()
+                        && !(1..=6000).contains(&max)
+                    {
+                        return Some(format!("option {}: max_length", o["name"]));
+                    }
+                }
+            }
+        }
+        None
+    }
+    let commands = body.as_array()?;
+    if commands.len() > 100 {
+        return Some("more than 100 commands".into());
+    }
+    for c in commands {
+        if !name_ok(&c["name"]) || !(1..=100).contains(&chars(&c["description"])) {
+            return Some(format!("command {}: name or description", c["name"]));
+        }
+        let options = c["options"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if let Some(problem) = options_ok(options, 0, &chars, &name_ok) {
+            return Some(format!("command {}: {problem}", c["name"]));
+        }
+    }
+    None
+}
+
+/// What in a form (modal) breaks Discord's limits, if anything
+/// (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-modal,
+/// .../interactions/message-components#text-inputs): custom_id 1-100, title
+/// 1-45, 1-5 rows of one text input each: custom_id 1-100, label 1-45,
+/// style 1 or 2, value and max_length at most 4000, placeholder at most 100.
+fn invalid_form(data: &Value) -> Option<String> {
+    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    if !(1..=100).contains(&chars(&data["custom_id"])) || !(1..=45).contains(&chars(&data["title"])) {
+        return Some("modal: custom_id 1-100, title 1-45".into());
+    }
+    let rows = data["components"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if rows.is_empty() || rows.len() > 5 {
+        return Some("modal: 1-5 rows".into());
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let inputs = row["components"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let [input] = inputs else { return Some(format!("modal row {i}: exactly one text input")) };
+        let ok = input["type"] == json!(4)
+            && (1..=100).contains(&chars(&input["custom_id"]))
+            && (1..=45).contains(&chars(&input["label"]))
+            && matches!(input["style"].as_u64(), Some(1 | 2))
+            && chars(&input["value"]) <= 4000
+            && input["max_length"].as_u64().is_none_or(|m| (1..=4000).contains(&m))
+            && chars(&input["placeholder"]) <= 100;
+        if !ok {
+            return Some(format!("modal row {i}: text input limits"));
         }
     }
     None

@@ -211,6 +211,14 @@ async def main():
             register(hs, user, f"{user}-password")
         BOT = "@policybot:localhost"
 
+        # The moderation log room exists before the bot starts: the config
+        # names it, and the moderator's invite to it is joined at start.
+        mod = AsyncClient(hs, "@mod:localhost")
+        await mod.login("mod-password")
+        log_created = await mod.room_create(name="moderation log", invite=[BOT])
+        check(isinstance(log_created, RoomCreateResponse), f"log room not created: {log_created}")
+        log_room_id = log_created.room_id
+
         knowledge = os.path.join(work, "knowledge")
         shutil.copytree(args.knowledge, knowledge)
         with socket.socket() as probe:
@@ -230,6 +238,8 @@ user_id = "{BOT}"
 moderators = ["@mod:localhost"]
 # The test asks faster than any person would.
 cooldown_seconds = 0
+[moderation]
+log_room = "{log_room_id}"
 [metrics]
 listen = "127.0.0.1:{metrics_port}"
 [logging]
@@ -248,8 +258,6 @@ format = "pretty"
 
         alice = AsyncClient(hs, "@alice:localhost")
         await alice.login("alice-password")
-        mod = AsyncClient(hs, "@mod:localhost")
-        await mod.login("mod-password")
         other = AsyncClient(hs, "@otherbot:localhost")
         await other.login("otherbot-password")
         voter = AsyncClient(hs, "@voter:localhost")
@@ -429,6 +437,68 @@ format = "pretty"
                                          .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
         check("moderators only" in refused["content"]["body"], refused["content"]["body"])
         log("   !unanswered lists the junk for the moderator, refused for a member")
+
+        # 3b. Changes from chat: refused for alice with nothing written,
+        # made for the moderator and used from the next question, a change
+        # that breaks the regression set refused with every file
+        # byte-identical, and one line per change or refusal in the log room.
+        log_room = Room(mod, log_room_id)
+        log_room.start()
+
+        def log_lines():
+            return [e for _, e in log_room.events if e.get("sender") == BOT and e.get("type") == "m.room.message"]
+
+        # What the log held before (step 3's reload), as the first sync saw it.
+        await asyncio.sleep(1.5)
+        already = len(log_lines())
+
+        def files():
+            return {name: hashlib.sha256(open(os.path.join(knowledge, name), "rb").read()).hexdigest()
+                    for name in sorted(os.listdir(knowledge))}
+
+        async def command(text, sender_room):
+            event_id, sent = await sender_room.send(message(text))
+            at, reply = await room.wait_for(f"the reply to {text[:40]!r}", lambda e: e.get("sender") == BOT and e[
+                "content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
+            return reply["content"]["body"], at - sent
+
+        phrasing = "Are there towns here that refuse to help immigration agents?"
+        before = files()
+        body, _ = await command(f"!alias add current-policies {phrasing}", room)
+        check("for moderators only" in body and files() == before, body)
+        body, took = await command(f"!alias add current-policies {phrasing}", mod_room)
+        check("Done:" in body and "added the phrasing" in body and "(Matrix)" in body, body)
+        _, reply = await ask(phrasing)
+        check(answered_entry(reply) == "current-policies", reply["content"]["body"])
+        log(f"   !alias add: refused for alice (files unchanged), made for the moderator in {took * 1000:.0f} ms, "
+            "answered outright next")
+        body, _ = await command("!claim set community-trust#1 verified https://example.org/trust-survey", mod_room)
+        check("to verified, source: https://example.org/trust-survey" in body, body)
+        _, reply = await ask("do immigrants still trust the police")
+        check("https://example.org/trust-survey" in reply["content"]["body"], reply["content"]["body"])
+        body, _ = await command("!answer community-trust\nTrust varies from town to town.\nSee the 2026 survey.",
+                                mod_room)
+        check("replaced the answer" in body, body)
+        _, reply = await ask("do immigrants still trust the police")
+        check("Trust varies from town to town." in reply["content"]["body"], reply["content"]["body"])
+        before = files()
+        body, _ = await command("!new training-copy\nTraining\ndo officers get trained on immigration law\n"
+                                "A second answer.", mod_room)
+        check("Nothing changed" in body and "tests.toml" in body and files() == before, body)
+
+        deadline = time.monotonic() + WAIT
+        while len(log_lines()) < already + 5 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)
+        lines = log_lines()[already:]
+        check(len(lines) == 5, [e["content"]["body"] for e in lines])
+        check(all(e["content"].get("m.mentions") == {} and e["content"]["msgtype"] == "m.notice" for e in lines),
+              lines)
+        check("alice" in lines[0]["content"]["body"] and "not a moderator" in lines[0]["content"]["body"], lines[0])
+        check(lines[4]["content"]["body"].startswith("Refused: "), lines[4])
+        log_room.task.cancel()
+        log("3b. !claim set shows the source, !answer replaces, a regression-breaking !new refused byte-identical; "
+            "the log room got 5 lines, one per change or refusal, mentioning nobody")
 
         # 4. Synapse restarts mid-conversation.
         synapse.stop()
@@ -697,7 +767,7 @@ format = "pretty"
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
         log(f"latency question→reply over {len(lat)} questions: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
         room.task.cancel()
-        log("matrix e2e: 11 passed, 0 failed")
+        log("matrix e2e: 12 passed, 0 failed")
     finally:
         for c in clients:
             await c.close()
