@@ -449,4 +449,39 @@ fn alias_add_and_remove_change_one_line_and_a_refusal_changes_nothing() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "nothing left beside the files");
+
+    // A claim checked, an answer from stdin, a new entry: one line each,
+    // and `claims` and `ask` see them at once.
+    let out = bot()
+        .args(["--knowledge", knowledge, "claim", "set", "community-trust#1", "verified"])
+        .args(["--source", "https://example.org/trust-survey", "--checked", "2026-11-30"])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && text(&out.stdout).lines().count() == 1, "{}", text(&out.stderr));
+    let claims = bot().args(["--knowledge", knowledge, "claims", "--status", "verified"]).output().unwrap();
+    assert!(text(&claims.stdout).contains("https://example.org/trust-survey"), "{}", text(&claims.stdout));
+    let mut child = bot()
+        .args(["--knowledge", knowledge, "answer", "community-trust", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Trust varies from town to town.\nSee the 2026 survey.\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = bot()
+        .args(["--knowledge", knowledge, "new", "county-jail-visits", "--topic", "Detention"])
+        .args(["--question", "Can I visit someone held in a county jail for ICE?", "--answer", "Call the jail first."])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let kb = policybot::knowledge::load_dir(dir.path()).unwrap();
+    assert_eq!(kb.entry("community-trust").unwrap().answer, "Trust varies from town to town.\nSee the 2026 survey.");
+    assert_eq!(kb.entry("county-jail-visits").unwrap().answer, "Call the jail first.");
+    // verified without a source: refused, one line, nothing written.
+    let before = std::fs::read_to_string(&file).unwrap();
+    let out = bot().args(["--knowledge", knowledge, "claim", "set", "debates#1", "verified"]).output().unwrap();
+    assert!(!out.status.success() && text(&out.stderr).contains("needs a source"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 }

@@ -507,3 +507,53 @@ fn chat_edits_take_the_one_road_answer_from_the_next_message_and_are_logged_once
     let reloaded = policybot::knowledge::load_dir(dir.path()).unwrap();
     assert_eq!(reloaded.entries, bot.knowledge().entries);
 }
+
+#[test]
+fn hand_saves_racing_chat_edits_lose_neither() {
+    use std::io::Write;
+    let dir = shipped_copy();
+    let bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
+    let path = file(dir.path());
+    const NOTES: usize = 40;
+    const EDITS: usize = 12;
+    let phrasing = |i: usize| format!("Is there rule number {i} about towns that refuse to help?");
+    let outcomes = std::thread::scope(|s| {
+        // The operator's appends (as `echo >>` or an editor writing in place
+        // would), every few milliseconds while the edits run.
+        s.spawn(|| {
+            for k in 0..NOTES {
+                let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+                f.write_all(format!("# hand note {k}\n").as_bytes()).unwrap();
+                drop(f);
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        });
+        (0..EDITS)
+            .map(|i| {
+                let edit =
+                    policybot::knowledge::edit::Edit::AddAlias { entry: "current-policies".into(), text: phrasing(i) };
+                bot.handle(&Command::Edit(edit), &sender(), "!").render_plain("!")
+            })
+            .collect::<Vec<_>>()
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    for k in 0..NOTES {
+        assert!(text.contains(&format!("# hand note {k}\n")), "the save of note {k} was lost");
+    }
+    let kb = policybot::knowledge::load_dir(dir.path()).unwrap();
+    let aliases = &kb.entry("current-policies").unwrap().aliases;
+    let mut done = 0;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        // Made, or refused because the file kept changing: never reported
+        // made and then lost.
+        if outcome.starts_with("Done:") {
+            done += 1;
+            assert!(aliases.contains(&phrasing(i)), "edit {i} was reported made and is gone: {outcome}");
+        } else {
+            assert!(outcome.contains("kept changing") && !aliases.contains(&phrasing(i)), "{outcome}");
+        }
+    }
+    assert!(done > 0, "{outcomes:?}");
+    // What the bot serves is what the files say.
+    assert_eq!(bot.knowledge().entry("current-policies").unwrap().aliases, *aliases);
+}

@@ -45,17 +45,17 @@ macro_rules! say {
     };
 }
 
-mod alias;
 mod ask;
 mod check;
 mod claims;
+mod edit;
 mod import_faq;
 mod model;
 mod records;
-use alias::*;
 use ask::*;
 use check::*;
 use claims::*;
+use edit::*;
 use import_faq::*;
 use model::*;
 use records::*;
@@ -152,6 +152,30 @@ pub enum Cmd {
         #[command(subcommand)]
         action: AliasAction,
     },
+    /// Sets a claim's status in place, as `alias` changes phrasings.
+    Claim {
+        #[command(subcommand)]
+        action: ClaimAction,
+    },
+    /// Replaces an entry's answer in place, as `alias` changes phrasings.
+    Answer {
+        #[arg(value_name = "ENTRY_ID")]
+        entry: String,
+        /// The new answer; "-" reads it from stdin (several lines).
+        text: String,
+    },
+    /// Adds a new entry after the last one of its topic's file.
+    New {
+        /// Its id: lowercase letters, digits and hyphens.
+        id: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        question: String,
+        /// The answer; "-" reads it from stdin (several lines).
+        #[arg(long)]
+        answer: String,
+    },
     /// The sentence-embedding model: install it, or say where it is and whether it loads.
     Model {
         #[command(subcommand)]
@@ -170,6 +194,23 @@ pub enum Cmd {
         /// Overwrite PATH if it exists.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClaimAction {
+    /// Sets CLAIM (ENTRY_ID#N as `claims` numbers them, or a shared claim's
+    /// id) to STATUS; verified needs a source.
+    Set {
+        claim: String,
+        #[arg(value_parser = crate::knowledge::ClaimStatus::parse)]
+        status: crate::knowledge::ClaimStatus,
+        /// A URL or a citation with its section, year or page.
+        #[arg(long)]
+        source: Option<String>,
+        /// When it was checked, YYYY-MM-DD (default: today, with a source).
+        #[arg(long)]
+        checked: Option<String>,
     },
 }
 
@@ -288,7 +329,20 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         }
         Cmd::Stats { since, community, json } => stats(&setup, since, community.as_deref(), json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
-        Cmd::Alias { action } => alias(&setup, action),
+        Cmd::Alias { action } => change(
+            &setup,
+            match action {
+                AliasAction::Add { entry, text } => Edit::AddAlias { entry, text },
+                AliasAction::Remove { entry, text } => Edit::RemoveAlias { entry, text },
+            },
+        ),
+        Cmd::Claim { action: ClaimAction::Set { claim, status, source, checked } } => {
+            change(&setup, Edit::SetClaim { claim, status, source, checked })
+        }
+        Cmd::Answer { entry, text } => change(&setup, Edit::SetAnswer { entry, text: or_stdin(text)? }),
+        Cmd::New { id, topic, question, answer } => {
+            change(&setup, Edit::NewEntry { id, topic, question, answer: or_stdin(answer)? })
+        }
         Cmd::Import { file, out, title, force } => {
             import_file(&file, &out, title, force, setup.config.reply.footer_claim_chars)
         }

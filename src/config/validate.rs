@@ -55,13 +55,14 @@ impl Config {
     /// The first value the bot refuses, with the key it is written under.
     pub(super) fn validate(&self) -> Result<(), Refused> {
         if let Some(room) = &self.moderation.log_room
-            && !(room.starts_with('!') && room.contains(':'))
+            // Room version 12 ids have no ":server" part.
+            && !(room.starts_with('!') && room.len() > 1 && !room.contains(char::is_whitespace))
         {
             return Err(Refused::new(
                 "moderation",
                 Some("log_room"),
                 format!(
-                    "log_room = \"{room}\" is not a room id; it looks like \"!abc:example.org\" (Room settings → Advanced)"
+                    "log_room = \"{room}\" is not a room id; it starts with \"!\", e.g. \"!abc:example.org\" (Room settings → Advanced)"
                 ),
             ));
         }

@@ -900,6 +900,33 @@ mod tests {
     }
 
     #[test]
+    fn a_save_in_the_instant_of_the_swap_is_handed_back_not_lost() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("k.toml");
+        // What the edit last saw, and what is there when it swaps.
+        std::fs::write(&file, "saved by hand\n").unwrap();
+        let theirs = swap_in(&file, "ours\n", "as read\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "ours\n");
+        if cfg!(target_os = "linux") && exchange_works(d.path()) {
+            assert_eq!(theirs.as_deref(), Some("saved by hand\n"));
+        }
+        // Nothing seen meanwhile: nothing handed back, nothing left beside.
+        assert_eq!(swap_in(&file, "ours again\n", "ours\n").unwrap(), None);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    /// Whether this file system can exchange names (tmpfs, ext4, btrfs and
+    /// xfs can; some overlay and network file systems cannot).
+    fn exchange_works(dir: &Path) -> bool {
+        let (a, b) = (dir.join(".probe-a"), dir.join(".probe-b"));
+        std::fs::write(&a, "a").unwrap();
+        std::fs::write(&b, "b").unwrap();
+        let works = exchange(&a, &b).unwrap_or(false);
+        let _ = (std::fs::remove_file(a), std::fs::remove_file(b));
+        works
+    }
+
+    #[test]
     fn days_become_calendar_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_788), (2026, 12, 1));
