@@ -59,9 +59,12 @@ pub(crate) fn check(dir: &Path, kb: &KnowledgeBase, thresholds: &Thresholds) -> 
     }
     let text = super::load::read_text(&path).map_err(|e| LoadErrors(vec![e]))?;
     let cases = parse(&path, &text)?;
+    let questions: Vec<&str> = cases.iter().map(|c| c.question.as_str()).collect();
+    let found = kb.matcher().find_stored(&questions, thresholds);
     let failures: Vec<LoadError> = cases
         .iter()
-        .filter_map(|case| failure(kb, case, thresholds).map(|message| single(&path, case.line, 1, message)))
+        .zip(found)
+        .filter_map(|(case, found)| judge(kb, case, &found).map(|message| single(&path, case.line, 1, message)))
         .collect();
     if failures.is_empty() { Ok(cases.len()) } else { Err(LoadErrors(failures)) }
 }
@@ -100,8 +103,8 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Case>, LoadErrors> {
 }
 
 /// Why `case` fails against `kb`, or `None` when it passes.
-pub(crate) fn failure(kb: &KnowledgeBase, case: &Case, thresholds: &Thresholds) -> Option<String> {
-    let found = kb.matcher().find(&case.question, thresholds);
+/// Why `found`, the match for a case's question, fails the case.
+fn judge(kb: &KnowledgeBase, case: &Case, found: &crate::matcher::Match) -> Option<String> {
     let got = match found.outcome {
         Outcome::Answer => format!("answer \"{}\"", kb.entries[found.ranked[0].entry].id),
         Outcome::Suggest => format!(

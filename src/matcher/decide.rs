@@ -8,6 +8,12 @@ impl Matcher {
     /// Scores a message with both kinds of evidence: the lexical candidates
     /// and the semantic nearest entries, each scored by both, fused.
     pub fn signals(&self, message: &str) -> Signals {
+        self.signals_with(message, None)
+    }
+
+    /// [`Matcher::signals`] with the message's vector given (`Some`) or made
+    /// here (`None`).
+    fn signals_with(&self, message: &str, vector: Option<&[f32]>) -> Signals {
         let lexical = self.lexical(message, POSTINGS_BUDGET);
         let known_share = if lexical.total > 0.0 { lexical.evidence / lexical.total } else { 0.0 };
         let mut signals = Signals {
@@ -17,6 +23,9 @@ impl Matcher {
             ..Default::default()
         };
         let query = self.dense.as_ref().and_then(|dense| {
+            if let Some(v) = vector {
+                return dense.index.query(v).map(|q| (dense, q));
+            }
             let text = self.analyser.normalise(clip(message));
             match dense.encoder.encode_query(&text) {
                 Ok(v) => dense.index.query(&v).map(|q| (dense, q)),
@@ -57,6 +66,30 @@ impl Matcher {
     /// Matches a message and decides: answer, suggest or none.
     pub fn find(&self, message: &str, thresholds: &Thresholds) -> Match {
         decide(self.signals(message), thresholds)
+    }
+
+    /// [`Matcher::find`] for questions that are part of the knowledge (the
+    /// regression set), not what people asked: their vectors are made in
+    /// one batch and cached like stored phrasings, so every reload and edit
+    /// after the first checks them without running the model.
+    pub fn find_stored(&self, questions: &[&str], thresholds: &Thresholds) -> Vec<Match> {
+        let vectors = self.dense.as_ref().and_then(|dense| {
+            let texts: Vec<String> = questions.iter().map(|q| self.analyser.normalise(clip(q))).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            match dense.encoder.encode_stored(&texts) {
+                Ok(vectors) if vectors.len() == questions.len() => Some(vectors),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot embed the regression questions; checking them one by one");
+                    None
+                }
+            }
+        });
+        questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| decide(self.signals_with(q, vectors.as_ref().map(|v| v[i].as_slice())), thresholds))
+            .collect()
     }
 }
 
