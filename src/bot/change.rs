@@ -116,12 +116,31 @@ impl Bot {
     ) -> Result<(edit::Applied, Result<crate::reply::ReloadReport, ReloadRefused>), EditRefused> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.knowledge();
-        let validate = |scratch: &std::path::Path| validate(scratch, self.encoder.as_ref(), &self.config).map(|_| ());
+        // The knowledge checked in the copy with the change is the one put
+        // into use: the last check is of the text written.
+        let checked: Mutex<Option<(KnowledgeBase, std::path::PathBuf)>> = Mutex::default();
+        let validate = |scratch: &std::path::Path| {
+            let kb = build(scratch, Some(&current), self.encoder.as_ref(), &self.config)?;
+            *checked.lock().unwrap_or_else(|e| e.into_inner()) = Some((kb, scratch.to_path_buf()));
+            Ok(())
+        };
         let applied = edit::apply(&self.dir, &current, edit, validate)?;
-        drop(current);
         tracing::info!(author = %author, file = %applied.file.display(), "{}", applied.summary);
         self.log.say(format!("{author} {}", applied.summary));
-        let report = self.reload_locked(Trigger::Edit);
+        let report = match checked.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some((mut new, scratch)) => {
+                new.moved(&scratch, &self.dir);
+                let report = diff(&current, &new, &self.config);
+                drop(current);
+                self.put_in_use(new, &report);
+                Ok(report)
+            }
+            // Not expected (a change is always checked); load it from the files.
+            None => {
+                drop(current);
+                self.reload_locked(Trigger::Edit)
+            }
+        };
         Ok((applied, report))
     }
 }

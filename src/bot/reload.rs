@@ -87,18 +87,7 @@ impl Bot {
                     return Err(ReloadRefused::HeldBack { removed, before });
                 }
                 drop(current);
-                let old = self.knowledge.swap(Arc::new(new));
-                // Freeing 100,000 entries takes a while; the moderator need
-                // not wait for it (readers still holding it keep it alive).
-                std::thread::spawn(move || drop(old));
-                tracing::info!(
-                    entries = report.entries,
-                    added = report.added.len(),
-                    removed = report.removed.len(),
-                    changed = report.changed.len(),
-                    "knowledge reloaded"
-                );
-                self.metrics.reloaded(true);
+                self.put_in_use(new, &report);
                 Ok(report)
             }
             Err(errors) => {
@@ -107,6 +96,25 @@ impl Bot {
                 Err(ReloadRefused::Invalid(errors))
             }
         }
+    }
+}
+
+impl Bot {
+    /// Swaps `new` in (its `report` already made against the knowledge in
+    /// use): the last step of every reload and change.
+    pub(super) fn put_in_use(&self, new: KnowledgeBase, report: &ReloadReport) {
+        let old = self.knowledge.swap(Arc::new(new));
+        // Freeing 100,000 entries takes a while; the moderator need not
+        // wait for it (readers still holding it keep it alive).
+        std::thread::spawn(move || drop(old));
+        tracing::info!(
+            entries = report.entries,
+            added = report.added.len(),
+            removed = report.removed.len(),
+            changed = report.changed.len(),
+            "knowledge reloaded"
+        );
+        self.metrics.reloaded(true);
     }
 }
 

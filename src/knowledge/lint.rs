@@ -84,8 +84,10 @@ pub(crate) fn confusables_among(
 ) -> Vec<Confusable> {
     let mut out = Vec::new();
     for (i, entry) in kb.entries.iter().enumerate().filter(|(_, e)| wanted(&e.id)) {
-        for phrasing in linted_phrasings(entry) {
-            let found = kb.matcher().find(phrasing, thresholds);
+        // Stored text: matched with cached vectors, in one batch.
+        let phrasings: Vec<&String> = linted_phrasings(entry).collect();
+        let texts: Vec<&str> = phrasings.iter().map(|p| p.as_str()).collect();
+        for (phrasing, found) in phrasings.into_iter().zip(kb.matcher().find_stored(&texts, thresholds)) {
             if found.outcome == Outcome::Answer && found.ranked.first().is_some_and(|s| s.entry == i) {
                 continue;
             }

@@ -243,6 +243,18 @@ impl KnowledgeBase {
         Ok(())
     }
 
+    /// Says the files are in `to` rather than `from` (knowledge checked in a
+    /// copy of its directory, then put into use for the real one).
+    pub fn moved(&mut self, from: &std::path::Path, to: &std::path::Path) {
+        let rebase = |path: &mut PathBuf| {
+            if let Ok(rest) = path.strip_prefix(from) {
+                *path = to.join(rest);
+            }
+        };
+        self.sources.iter_mut().for_each(|s| rebase(&mut s.path));
+        self.entries.iter_mut().for_each(|e| rebase(&mut e.location.file));
+    }
+
     pub fn entry(&self, id: &str) -> Option<&Entry> {
         self.entries.binary_search_by(|e| e.id.as_str().cmp(id)).ok().map(|i| &self.entries[i])
     }

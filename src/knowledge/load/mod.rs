@@ -126,8 +126,13 @@ fn read_file(path: &Path, previous: Option<&KnowledgeBase>) -> Result<Parsed, Ve
     match read_text(path) {
         Ok(text) => {
             let fingerprint = rustc_hash::FxHasher::default().hash_one_str(&text);
+            // By name and content, not the whole path: a change checked in
+            // a copy of the directory reuses every file it did not touch.
             let unchanged = previous.and_then(|kb| {
-                kb.sources.iter().find(|s| s.path == path && s.fingerprint == fingerprint).map(|s| (kb, s))
+                kb.sources
+                    .iter()
+                    .find(|s| s.fingerprint == fingerprint && s.path.file_name() == path.file_name())
+                    .map(|s| (kb, s))
             });
             match unchanged {
                 Some((kb, source)) => Ok(reuse(kb, source)),
