@@ -60,6 +60,9 @@ pub(crate) struct Spec {
     /// shape (`/faq …`, `/claim set`, with modals for long texts).
     #[cfg_attr(not(feature = "discord"), allow(dead_code))]
     pub slash: bool,
+    /// How Discord's help shows a command registered in its own shape.
+    #[cfg_attr(not(feature = "discord"), allow(dead_code))]
+    pub on_discord: Option<&'static str>,
     /// The command, given its argument ("" for one that takes none), or
     /// what is wrong with the argument.
     pub make: fn(String) -> Result<Command, String>,
@@ -82,6 +85,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: false,
         bare: false,
         slash: true,
+        on_discord: None,
         make: |a| Ok(Command::Ask(a)),
     },
     Spec {
@@ -92,6 +96,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: false,
         bare: true,
         slash: true,
+        on_discord: None,
         make: |_| Ok(Command::Topics),
     },
     Spec {
@@ -109,6 +114,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: false,
         bare: false,
         slash: true,
+        on_discord: None,
         make: |a| Ok(Command::Topic(a)),
     },
     Spec {
@@ -126,6 +132,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: false,
         bare: false,
         slash: true,
+        on_discord: None,
         make: |a| Ok(Command::Claims(a)),
     },
     Spec {
@@ -136,6 +143,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: false,
         bare: true,
         slash: true,
+        on_discord: None,
         make: |_| Ok(Command::Privacy),
     },
     Spec {
@@ -146,6 +154,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: false,
         bare: true,
         slash: true,
+        on_discord: None,
         make: |_| Ok(Command::Help),
     },
     Spec {
@@ -156,6 +165,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: true,
         bare: true,
         slash: true,
+        on_discord: None,
         make: |_| Ok(Command::Reload),
     },
     Spec {
@@ -166,6 +176,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: true,
         bare: true,
         slash: true,
+        on_discord: None,
         make: |_| Ok(Command::Unanswered),
     },
     Spec {
@@ -183,6 +194,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: true,
         bare: false,
         slash: false,
+        on_discord: Some("faq alias add|remove entry: phrasing:"),
         make: parse_alias,
     },
     Spec {
@@ -200,6 +212,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: true,
         bare: false,
         slash: false,
+        on_discord: Some("claim set claim: status: source: checked:"),
         make: parse_claim,
     },
     Spec {
@@ -217,6 +230,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: true,
         bare: false,
         slash: false,
+        on_discord: Some("faq answer entry:"),
         make: parse_answer,
     },
     Spec {
@@ -234,6 +248,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         moderators: true,
         bare: false,
         slash: false,
+        on_discord: Some("faq new"),
         make: parse_new,
     },
 ];

@@ -1241,4 +1241,10 @@ async fn moderators_change_the_faq_from_discord_and_each_change_is_logged_once()
     assert_eq!(knowledge_bytes(&h), before);
     let lines = h.log_settles_at(5).await;
     assert!(text_of(&lines[4]).contains("Refused: mod (Discord) tried to create entry"), "{:#}", lines[4]);
+
+    // /help shows the changes as Discord registers them.
+    let cb = h.interact(2, slash("help", json!([])), ordinary(), None).await;
+    let help = text_of(&cb.body["data"]);
+    assert!(help.contains("/faq alias add|remove entry:") && help.contains("/claim set claim:"), "{help}");
+    assert!(!help.contains("`/alias") && !help.contains("`/new"), "{help}");
 }

@@ -260,6 +260,9 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
                 .iter()
                 .map(|(c, what)| {
                     let (name, arg) = c.split_once(' ').unwrap_or((c, ""));
+                    if let Some(shape) = crate::command::spec(name).and_then(|s| s.on_discord) {
+                        return format!("`/{shape}` — {what}");
+                    }
                     let arg = if arg.is_empty() { String::new() } else { format!(" {}:", arg.to_lowercase()) };
                     format!("`/{name}{arg}` — {what}")
                 })
