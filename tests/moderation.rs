@@ -395,6 +395,7 @@ fn a_running_bot_picks_up_an_edit_through_the_write_path_once() {
     use policybot::knowledge::edit::{Edit, apply};
     let dir = shipped_copy();
     let bot = std::sync::Arc::new(Bot::load(Config::default(), dir.path().to_path_buf()).unwrap());
+    let mut log = bot.moderation_log().subscribe();
     let _watcher = policybot::watch::start(bot.clone(), dir.path()).unwrap();
     let phrasing = "Are there towns here that refuse to help immigration agents?";
     let edit = Edit::AddAlias { entry: "current-policies".into(), text: phrasing.into() };
@@ -411,6 +412,23 @@ fn a_running_bot_picks_up_an_edit_through_the_write_path_once() {
         Reply::Answer { entry, .. } => assert_eq!(entry.id, "current-policies"),
         other => panic!("{}", other.render_plain("/")),
     }
+    // The moderation log: one line for the reload the save caused.
+    assert_eq!(said(&mut log), ["Reloaded after a file save: changed current-policies; 20 entries"]);
+    // A broken save: refused, said once; asking to reload it: said once more.
+    let path = file(dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("[[entry]]", "[[entry]", 1)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while reloads(&bot).1 == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert!(bot.handle(&Command::Reload, &sender(), "/").render_plain("/").contains("Reload refused"));
+    let lines = said(&mut log);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("Reload refused (after a file save), 1 problem(s), first: "), "{lines:?}");
+    assert!(lines[0].contains("mississippi-ice.toml:") && lines[0].ends_with("still serving the previous knowledge"));
+    assert!(lines[1].starts_with("Reload refused (on request)"), "{lines:?}");
 }
 
 /// Every file in `dir`, by name, with its bytes.

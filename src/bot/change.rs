@@ -1,7 +1,7 @@
 //! Changes to the knowledge made by people through the bot (chat, the
 //! console): the write path ([`crate::knowledge::edit`]) run under the same
-//! lock as reloads, then the reload that puts the change into use, and the
-//! moderation log every change, refusal and reload is told to.
+//! lock as reloads, the knowledge it checked put into use, who made it, and
+//! the moderation log every change, refusal and reload is told to.
 
 use super::*;
 use crate::knowledge::edit::{self, Edit, EditRefused};
