@@ -141,7 +141,13 @@ pub fn handle(
             )),
         },
         Command::Help => Reply::Help { commands: crate::command::help() },
-        Command::Reload | Command::Unanswered | Command::Privacy | Command::Edit(_) => Reply::error(format!(
+        Command::Reload
+        | Command::Unanswered
+        | Command::Privacy
+        | Command::Edit(_)
+        | Command::Review(_)
+        | Command::Accept(..)
+        | Command::Dismiss(_) => Reply::error(format!(
             "{prefix}reload, {prefix}unanswered, {prefix}privacy and changes are handled by the bot, not the core"
         )),
     }
@@ -155,58 +161,19 @@ pub fn handle(
 /// concepts; stop words dropped, typos corrected) overlap by at least half
 /// (Jaccard); questions with no such terms group by their normalised text.
 pub fn unanswered(kb: &KnowledgeBase, records: &[Unanswered], limit: usize) -> Reply {
-    struct Group<'a> {
-        text: &'a str,
-        terms: Vec<String>,
-        key: String,
-        count: usize,
-        last: std::time::SystemTime,
-    }
-    let mut groups: Vec<Group> = Vec::new();
-    // Newest first, so each group is shown by its latest wording.
-    for r in records.iter().rev() {
-        let mut terms: Vec<String> = kb.matcher().analyser().terms(&r.text).into_iter().map(|t| t.text).collect();
-        terms.sort();
-        terms.dedup();
-        let key = crate::matcher::normalise(&r.text);
-        let similar = groups.iter_mut().find(|g| {
-            if terms.is_empty() || g.terms.is_empty() { g.key == key } else { jaccard(&g.terms, &terms) >= 0.5 }
-        });
-        match similar {
-            Some(g) => g.count += 1,
-            None => groups.push(Group { text: &r.text, terms, key, count: 1, last: r.time }),
-        }
-    }
-    groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last.cmp(&a.last)).then(a.text.cmp(b.text)));
+    let groups = crate::review::group(kb, records.iter());
     let total = groups.len();
     let groups = groups
         .into_iter()
         .take(limit)
         .map(|g| {
-            let (ranked, _) = kb.matcher().score(g.text);
+            let (ranked, _) = kb.matcher().score(g.text());
             let nearest =
                 ranked.first().map(|s| Nearest { entry: EntryRef::from(&kb.entries[s.entry]), score: round(s.score) });
-            UnansweredGroup { question: g.text.to_owned(), count: g.count, nearest }
+            UnansweredGroup { question: g.text().to_owned(), count: g.members.len(), nearest }
         })
         .collect();
     Reply::Unanswered { groups, total }
-}
-
-/// |a ∩ b| / |a ∪ b| of two sorted, deduplicated lists.
-fn jaccard(a: &[String], b: &[String]) -> f64 {
-    let (mut i, mut j, mut both) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                both += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    both as f64 / (a.len() + b.len() - both).max(1) as f64
 }
 
 #[cfg(test)]
@@ -227,6 +194,8 @@ mod tests {
             platform: "test".into(),
             room: 1,
             text: text.into(),
+            kind: crate::records::Taught::Unanswered,
+            entry: None,
         };
         let records = [
             at(1, "Where can I get a driver's license?"),

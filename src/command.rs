@@ -16,6 +16,13 @@ pub enum Command {
     Unanswered,
     /// A change to the knowledge (moderators only).
     Edit(crate::knowledge::edit::Edit),
+    /// A page of the review queue (moderators only).
+    Review(usize),
+    /// Accept review group N's questions as phrasings of an entry (the
+    /// one askers picked most when `None`).
+    Accept(usize, Option<String>),
+    /// Hide review group N until more people ask it.
+    Dismiss(usize),
 }
 
 /// The one argument a command takes. Some fields are read only by
@@ -251,13 +258,91 @@ pub(crate) const COMMANDS: &[Spec] = &[
         on_discord: Some("faq new"),
         make: parse_new,
     },
+    Spec {
+        name: "review",
+        arg: None,
+        help: "what people asked that the knowledge does not answer yet, with what they picked (moderators only)",
+        describe: "The review queue: questions to teach the FAQ (moderators)",
+        moderators: true,
+        bare: false,
+        slash: true,
+        on_discord: None,
+        make: |page| match page.trim() {
+            "" => Ok(Command::Review(1)),
+            p => p
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Command::Review)
+                .ok_or_else(|| "review takes a page number, e.g. review 2".to_owned()),
+        },
+    },
+    Spec {
+        name: "accept",
+        arg: Some(Arg {
+            name: "group",
+            usage: "N [ENTRY]",
+            needs: "a group number from review",
+            example: "1 ENTRY-ID",
+            describe: "The group's number in the review queue, then the entry id (optional)",
+            autocomplete: false,
+        }),
+        help: "add a review group's questions as phrasings of an entry (moderators only)",
+        describe: "Accept a review group's questions as phrasings (moderators)",
+        moderators: true,
+        bare: false,
+        slash: true,
+        on_discord: None,
+        make: |arg| {
+            let (n, entry) = word(&arg);
+            let n = n
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| "accept takes a group number from review, e.g. accept 1 ENTRY-ID".to_owned())?;
+            Ok(Command::Accept(n, Some(entry.to_owned()).filter(|e| !e.is_empty())))
+        },
+    },
+    Spec {
+        name: "dismiss",
+        arg: Some(Arg {
+            name: "group",
+            usage: "N",
+            needs: "a group number from review",
+            example: "1",
+            describe: "The group's number in the review queue",
+            autocomplete: false,
+        }),
+        help: "hide a review group until more people ask it (moderators only)",
+        describe: "Dismiss a review group (moderators)",
+        moderators: true,
+        bare: false,
+        slash: true,
+        on_discord: None,
+        make: |arg| {
+            arg.trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Command::Dismiss)
+                .ok_or_else(|| "dismiss takes a group number from review, e.g. dismiss 1".to_owned())
+        },
+    },
 ];
 
 impl Command {
     /// Whether only moderators may use it (the bot checks on every
     /// platform; the table says so for Discord's registration).
     pub fn for_moderators(&self) -> bool {
-        matches!(self, Command::Reload | Command::Unanswered | Command::Edit(_))
+        matches!(
+            self,
+            Command::Reload
+                | Command::Unanswered
+                | Command::Edit(_)
+                | Command::Review(_)
+                | Command::Accept(..)
+                | Command::Dismiss(_)
+        )
     }
 }
 
@@ -399,8 +484,9 @@ impl Command {
             Some(needed) if arg.is_empty() => {
                 Err(format!("{prefix}{name} needs {}, e.g. {prefix}{name} {}", needed.needs, needed.example))
             }
-            Some(_) => (spec.make)(arg.to_owned()),
-            None => (spec.make)(String::new()),
+            // A command without a required argument may still take one
+            // ("review 2"); the others ignore it.
+            _ => (spec.make)(arg.to_owned()),
         })
     }
 }

@@ -22,6 +22,7 @@ pub(crate) mod parallel;
 pub mod platform;
 pub mod records;
 pub mod reply;
+pub mod review;
 pub(crate) mod secrets;
 pub(crate) mod serve;
 pub mod text;

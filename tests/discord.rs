@@ -286,7 +286,24 @@ async fn a_mention_gets_an_answer_embed_with_the_caveat_footer_and_no_pings() {
     assert_eq!(registered.path, format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands"));
     let commands = registered.body.as_array().unwrap();
     let names: Vec<&str> = commands.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ask", "topics", "topic", "claims", "privacy", "help", "reload", "unanswered", "faq", "claim"]);
+    assert_eq!(
+        names,
+        [
+            "ask",
+            "topics",
+            "topic",
+            "claims",
+            "privacy",
+            "help",
+            "reload",
+            "unanswered",
+            "review",
+            "accept",
+            "dismiss",
+            "faq",
+            "claim"
+        ]
+    );
     for c in commands.iter().filter(|c| ["reload", "unanswered", "faq", "claim"].contains(&c["name"].as_str().unwrap()))
     {
         assert_eq!(c["default_member_permissions"], json!(MANAGE_GUILD.to_string()));

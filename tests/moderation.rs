@@ -14,6 +14,8 @@ use policybot::records::store::{Reader, Store};
 use policybot::reply::Reply;
 
 const QUESTION: &str = "does ms have sanctuary cities?";
+/// A question the shipped knowledge answers with "did you mean".
+const SUGGESTED: &str = "is there a sanctuary city anywhere in mississippi";
 
 fn sender() -> Sender {
     Sender {
@@ -375,16 +377,41 @@ fn privacy_says_what_is_kept_and_for_how_long_and_that_is_what_is_kept() {
     bot.set_store(store, policybot::records::Keys::ephemeral());
     let said = privacy(&bot);
     assert!(said.contains("kept as text for 30 days, without who asked"), "{said}");
-    assert!(said.contains("only which answer I gave is counted; the question is not kept"), "{said}");
-    // What it says is what happens: the answered question is not kept,
-    // the unanswered one is, and nothing names the asker.
+    assert!(said.contains("\"did you mean\" choices for (with the choice picked"), "{said}");
+    assert!(said.contains("got a 👎 (with that answer)"), "{said}");
+    assert!(said.contains("answer outright, only which answer I gave is counted; the question is not kept"), "{said}");
+    // What it says is what happens: the question answered outright is not
+    // kept; the unanswered one, the one offered choices (with the pick) and
+    // the one voted down (with its answer) are, and nothing names the asker.
     let unanswerable = "zxcv qwerty asdf";
     assert!(matches!(bot.handle(&Command::Ask(QUESTION.into()), &sender(), "/"), Reply::Answer { .. }));
     assert!(matches!(bot.handle(&Command::Ask(unanswerable.into()), &sender(), "/"), Reply::NoMatch { .. }));
+    let (offered, picked) = (SUGGESTED, "are there limits on what ice agents can do here");
+    // One place (sender() makes a new hash key each time).
+    let asker = sender();
+    for q in [offered, picked] {
+        let reply = bot.handle(&Command::Ask(q.into()), &asker, "/");
+        assert!(matches!(reply, Reply::Suggest { .. }), "{q}: {}", reply.render_plain("/"));
+    }
+    bot.picked(asker.origin, "limits-on-ice", Some(picked));
+    bot.feedback(asker.origin, "current-policies", false, "answer-1", "voter-1", Some(QUESTION));
+    bot.feedback(asker.origin, "current-policies", true, "answer-2", "voter-1", Some(QUESTION));
     bot.store().unwrap().flush();
-    let kept: Vec<String> =
-        Reader::open(data.path()).unwrap().unanswered(None, None).unwrap().into_iter().map(|u| u.text).collect();
+    let reader = Reader::open(data.path()).unwrap();
+    let kept: Vec<String> = reader.unanswered(None, None).unwrap().into_iter().map(|u| u.text).collect();
     assert_eq!(kept, [unanswerable]);
+    let taught: Vec<(String, &str, Option<String>)> =
+        reader.teaching(None, None).unwrap().into_iter().map(|u| (u.text, u.kind.as_str(), u.entry)).collect();
+    let own = |s: &str| s.to_owned();
+    assert_eq!(
+        taught,
+        [
+            (own(unanswerable), "unanswered", None),
+            (own(offered), "offered", None),
+            (own(picked), "picked", Some(own("limits-on-ice"))),
+            (own(QUESTION), "downvoted", Some(own("current-policies"))),
+        ]
+    );
 }
 
 /// An edit through the write path (what `policybot alias add` does) is
@@ -574,4 +601,92 @@ fn hand_saves_racing_chat_edits_lose_neither() {
     assert!(done > 0, "{outcomes:?}");
     // What the bot serves is what the files say.
     assert_eq!(bot.knowledge().entry("current-policies").unwrap().aliases, *aliases);
+}
+
+#[test]
+fn the_review_queue_learns_from_picks_and_its_groups_leave_when_the_knowledge_answers_them() {
+    use policybot::platform::Platform;
+    let dir = shipped_copy();
+    let data = tempfile::tempdir().unwrap();
+    let open = || {
+        let mut bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
+        let store = Store::open(data.path(), Duration::from_secs(30 * 86_400)).unwrap();
+        bot.set_store(store, policybot::records::Keys::load_or_create(data.path()).unwrap());
+        bot
+    };
+    let bot = open();
+    let origin = bot.origin(Platform::Matrix, "!room:hs", "!room:hs");
+    let moderator = Sender { is_moderator: true, origin, name: Some("Mod".into()) };
+    let member = Sender { is_moderator: false, name: None, ..moderator.clone() };
+    let command = |text: &str| Command::from_message(text, "!").unwrap();
+    let asked = "are there limits on what ice agents can do here";
+
+    // Three askers get "did you mean" and pick the same entry.
+    for _ in 0..3 {
+        let Reply::Suggest { suggestions, .. } = bot.handle(&Command::Ask(asked.into()), &member, "!") else {
+            panic!("expected suggestions for {asked:?}")
+        };
+        let offered: Vec<String> = suggestions.iter().map(|s| s.id.clone()).collect();
+        let n = offered.iter().position(|id| id == "limits-on-ice").unwrap() + 1;
+        bot.pick(origin, n, &offered, asked, "!");
+    }
+    let refused = bot.handle(&command("!review"), &member, "!").render_plain("!");
+    assert!(refused.contains("moderators only"), "{refused}");
+    let queue = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert!(
+        queue.contains(&format!("1. 3 asked: \"{asked}\"")) && queue.contains("picked limits-on-ice ×3"),
+        "{queue}"
+    );
+
+    // The queue survives a restart.
+    drop(bot);
+    let bot = open();
+    let again = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert_eq!(again, queue);
+
+    // Accept: the question becomes a phrasing of the entry picked, is
+    // answered outright from the next message, and the group leaves.
+    let done = bot.handle(&command("!accept 1"), &moderator, "!").render_plain("!");
+    assert!(done.contains("Mod (Matrix) added 1 phrasing from group 1 to entry \"limits-on-ice\""), "{done}");
+    match bot.handle(&Command::Ask(asked.into()), &member, "!") {
+        Reply::Answer { entry, .. } => assert_eq!(entry.id, "limits-on-ice"),
+        other => panic!("{}", other.render_plain("!")),
+    }
+    let empty = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert!(empty.starts_with("The review queue is empty"), "{empty}");
+
+    // A file edit that covers a group takes it out too.
+    let Reply::Suggest { .. } = bot.handle(&Command::Ask(SUGGESTED.into()), &member, "!") else { panic!() };
+    bot.picked(origin, "current-policies", Some(SUGGESTED));
+    let queue = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert!(queue.contains("picked current-policies ×1"), "{queue}");
+    let edit = policybot::knowledge::edit::Edit::AddAlias { entry: "current-policies".into(), text: SUGGESTED.into() };
+    let validate = |d: &Path| policybot::bot::validate(d, None, &Config::default()).map(|_| ());
+    policybot::knowledge::edit::apply(dir.path(), &bot.knowledge(), &edit, validate).unwrap();
+    reload(&bot).unwrap();
+    let empty = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert!(empty.starts_with("The review queue is empty"), "{empty}");
+
+    // Dismissed: hidden until more people ask it; accept of a number not
+    // shown says so.
+    let junk = "zxcv qwerty asdf";
+    bot.handle(&Command::Ask(junk.into()), &member, "!");
+    let queue = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert!(queue.contains(&format!("1. 1 asked: \"{junk}\"")), "{queue}");
+    let no_pick = bot.handle(&command("!accept 1"), &moderator, "!").render_plain("!");
+    assert!(no_pick.contains("nobody picked an entry for group 1; name one"), "{no_pick}");
+    let dismissed = bot.handle(&command("!dismiss 1"), &moderator, "!").render_plain("!");
+    assert!(dismissed.contains("hidden until more people ask it"), "{dismissed}");
+    let empty = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert!(empty.starts_with("The review queue is empty"), "{empty}");
+    let gone = bot.handle(&command("!accept 1 limits-on-ice"), &moderator, "!").render_plain("!");
+    assert!(gone.contains("there is no group 1"), "{gone}");
+    bot.handle(&Command::Ask(junk.into()), &member, "!");
+    let back = bot.handle(&command("!review"), &moderator, "!").render_plain("!");
+    assert!(back.contains(&format!("1. 2 asked: \"{junk}\"")), "{back}");
+
+    // Another community's moderator sees none of it.
+    let elsewhere = Sender { origin: bot.origin(Platform::Matrix, "!other:hs", "!other:hs"), ..moderator.clone() };
+    let theirs = bot.handle(&command("!review"), &elsewhere, "!").render_plain("!");
+    assert!(theirs.starts_with("The review queue is empty"), "{theirs}");
 }

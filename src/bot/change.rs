@@ -98,6 +98,19 @@ impl Bot {
         }
     }
 
+    /// Makes `edit` for a moderator as [`Bot::change`] does (logged, put
+    /// into use) and hands back the refusal instead of a reply.
+    pub(super) fn change_quietly(&self, edit: &Edit, sender: &Sender) -> Result<(), EditRefused> {
+        let author = Author::of(sender);
+        match self.apply(edit, &author) {
+            Ok(_) => Ok(()),
+            Err(refused) => {
+                self.log.say(format!("Refused: {author} tried to {}: {}", describe(edit), first_line(&refused)));
+                Err(refused)
+            }
+        }
+    }
+
     /// Tells the moderation log that `author` was refused `what` for not
     /// being a moderator.
     pub fn refused_non_moderator(&self, what: &Edit, sender: &Sender) {
@@ -160,7 +173,7 @@ fn describe(edit: &Edit) -> String {
 }
 
 /// The first line of a refusal, for the one-line log.
-fn first_line(refused: &EditRefused) -> String {
+pub(super) fn first_line(refused: &EditRefused) -> String {
     let text = refused.to_string();
     let mut lines = text.lines();
     let first = lines.next().unwrap_or_default().trim_end_matches(':').to_owned();

@@ -18,14 +18,17 @@ use crate::matcher::Encoder;
 use crate::metrics::Metrics;
 use crate::platform::Platform;
 use crate::records::store::Store;
-use crate::records::{Keys, Origin, Outcome};
+use crate::records::{Keys, Origin, Outcome, Taught};
 use crate::reply::Reply;
 
 mod change;
 mod reload;
+mod review;
+use change::first_line;
 pub use change::{Author, ModerationLog};
 use reload::build;
 pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop, validate};
+pub use review::REVIEW_PAGE;
 
 /// Who sent a message, as far as the core cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +67,9 @@ pub struct Bot {
     reloading: Mutex<()>,
     /// Where changes, refusals and reloads are told (see [`ModerationLog`]).
     log: ModerationLog,
+    /// Each community's review queue as last shown (group keys in order),
+    /// so "accept 2" names the group its moderator saw as 2.
+    shown: Mutex<std::collections::HashMap<u64, Vec<String>>>,
 }
 
 /// Counts one message as in flight until dropped.
@@ -102,6 +108,7 @@ impl Bot {
             encoder,
             reloading: Mutex::new(()),
             log: ModerationLog::default(),
+            shown: Mutex::default(),
         })
     }
 
@@ -178,6 +185,14 @@ impl Bot {
             Command::Edit(edit) => self.change(edit, sender),
             Command::Reload => self.reload(Trigger::Asked).map_or_else(Reply::from, Reply::Reloaded),
             Command::Unanswered => self.unanswered(sender.origin),
+            Command::Review(_) | Command::Accept(..) | Command::Dismiss(_) if !sender.is_moderator => {
+                Reply::error(format!(
+                    "{prefix}review is for moderators only; the questions people ask stay between them and the moderators"
+                ))
+            }
+            Command::Review(page) => self.review(sender.origin, *page),
+            Command::Accept(n, entry) => self.accept(sender, *n, entry.as_deref(), prefix),
+            Command::Dismiss(n) => self.dismiss(sender.origin, *n, prefix),
             Command::Privacy => Reply::Privacy {
                 kept_days: (self.store.is_some() && self.records_off.is_none())
                     .then_some(self.config.data.retention_days),
@@ -208,11 +223,16 @@ impl Bot {
         })
     }
 
-    /// Answers with one entry the asker picked from suggestions.
-    pub fn picked(&self, origin: Origin, id: &str) -> Reply {
+    /// Answers with one entry the asker picked; `question` is what they
+    /// asked when the pick was from a "did you mean" list for it (kept, with
+    /// the entry, for the review queue).
+    pub fn picked(&self, origin: Origin, id: &str, question: Option<&str>) -> Reply {
         let reply = answer::answer_entry(&self.knowledge(), id, &self.config.reply);
         if let Reply::Answer { entry, .. } = &reply {
             self.count(origin, Outcome::Picked, Some(&entry.id), 1.0, None);
+            if let (Some(store), Some(question)) = (&self.store, question) {
+                store.record_taught(origin, question, Taught::Picked, Some(&entry.id));
+            }
         }
         reply
     }
@@ -232,7 +252,7 @@ impl Bot {
         prefix: &str,
     ) -> (Reply, bool) {
         match Pick::of(number, offered.len()) {
-            Pick::Entry(i) => (self.picked(origin, &offered[i]), true),
+            Pick::Entry(i) => (self.picked(origin, &offered[i], Some(question)), true),
             Pick::Decline => {
                 self.declined(origin, question);
                 (Pick::declined(prefix), true)
@@ -252,10 +272,23 @@ impl Bot {
     /// Records a helpful / not helpful vote by `voter` on the answer
     /// message `answer` (platform ids, only kept hashed); voting again on
     /// the same answer replaces the earlier vote.
-    pub fn feedback(&self, origin: Origin, entry: &str, helpful: bool, answer: &str, voter: &str) {
+    /// `question`, when the platform still has it, is what the answer
+    /// answered: kept with a 👎 for the review queue.
+    pub fn feedback(
+        &self,
+        origin: Origin,
+        entry: &str,
+        helpful: bool,
+        answer: &str,
+        voter: &str,
+        question: Option<&str>,
+    ) {
         if let Some(store) = &self.store {
             let vote = self.keys.vote_key(origin.platform, answer, voter);
             store.record_feedback(origin, entry, helpful, &vote);
+            if let (false, Some(question)) = (helpful, question) {
+                store.record_taught(origin, question, Taught::Downvoted, Some(entry));
+            }
         }
     }
 
@@ -269,8 +302,10 @@ impl Bot {
             _ => (None, 0.0),
         };
         self.count(origin, outcome, entry, confidence, Some(took));
-        if let (Some(store), Outcome::None) = (&self.store, outcome) {
-            store.record_unanswered(origin, question, false);
+        match (&self.store, outcome) {
+            (Some(store), Outcome::None) => store.record_unanswered(origin, question, false),
+            (Some(store), Outcome::Suggest) => store.record_taught(origin, question, Taught::Offered, None),
+            _ => {}
         }
     }
 

@@ -127,6 +127,20 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The review queue: what people asked that the knowledge does not
+    /// answer yet, grouped, with what askers picked and the nearest entries.
+    Review {
+        /// Only one community's (as for `unanswered`); default every one.
+        #[arg(long, value_name = "PLATFORM:ID")]
+        community: Option<String>,
+        /// How many groups to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON: {"total", "groups": [{"key", "asked", "texts", "picked", "downvoted",
+        /// "unanswered", "offered", "declined", "nearest": [{"entry", "score"}]}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Answers by outcome and platform, and feedback per entry.
     Stats {
         /// Only records from within this long, e.g. 7d.
@@ -327,6 +341,7 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         Cmd::Unanswered { since, limit, community, json } => {
             unanswered(&setup, since, limit, community.as_deref(), json)
         }
+        Cmd::Review { community, limit, json } => review(&setup, community.as_deref(), limit, json),
         Cmd::Stats { since, community, json } => stats(&setup, since, community.as_deref(), json),
         Cmd::Check { dir } => check(&setup, dir.as_deref().unwrap_or(&setup.knowledge_dir)),
         Cmd::Alias { action } => change(

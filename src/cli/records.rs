@@ -53,6 +53,29 @@ pub(super) fn unanswered(
     Ok(())
 }
 
+pub(super) fn review(setup: &Setup, only: Option<&str>, limit: usize, json: bool) -> Result<()> {
+    let reader = Reader::open(&setup.config.data.dir)?;
+    let community = community(setup, only)?;
+    let (records, dismissed) = (reader.teaching(None, community)?, reader.dismissed(community)?);
+    // Matched by words alone, as `unanswered` is.
+    let bot = setup.listing_bot()?;
+    let groups = crate::review::queue(&bot.knowledge(), &records, &dismissed, &setup.config.matching);
+    let total = groups.len();
+    let groups: Vec<_> = groups.into_iter().take(limit).collect();
+    if json {
+        say!("{}", serde_json::to_string_pretty(&serde_json::json!({"total": total, "groups": groups}))?);
+    } else {
+        // Without the chat commands' hint: accepting is done in chat.
+        let text = Reply::Review { groups, first: 1, total }.render_plain("/");
+        let text = text
+            .rsplit_once('\n')
+            .filter(|(_, hint)| hint.contains("accept N"))
+            .map_or(text.as_str(), |(list, _)| list);
+        say!("{text}");
+    }
+    Ok(())
+}
+
 pub(super) fn stats(setup: &Setup, within: Option<std::time::Duration>, only: Option<&str>, json: bool) -> Result<()> {
     let reader = Reader::open(&setup.config.data.dir)?;
     let stats = reader.stats(since(within), community(setup, only)?)?;

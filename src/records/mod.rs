@@ -70,6 +70,7 @@ impl<T> Doing<T> for std::result::Result<T, rusqlite::Error> {
     }
 }
 
+/// A kept question (text, never who asked), and what it teaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unanswered {
     pub time: SystemTime,
@@ -78,6 +79,50 @@ pub struct Unanswered {
     /// that two questions came from the same place, not which place.
     pub room: u64,
     pub text: String,
+    pub kind: Taught,
+    /// The entry picked (for [`Taught::Picked`]) or given (for
+    /// [`Taught::Downvoted`]).
+    pub entry: Option<String>,
+}
+
+/// Why a question's text is kept: what it can teach the knowledge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Taught {
+    /// Nothing answered it.
+    Unanswered,
+    /// It got a "did you mean" list and nobody has picked from it.
+    Offered,
+    /// Answered by an entry picked from its "did you mean" list.
+    Picked,
+    /// Its "did you mean" list was turned down ("none of these").
+    Declined,
+    /// The answer it got was voted not helpful.
+    Downvoted,
+}
+
+impl Taught {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Taught::Unanswered => "unanswered",
+            Taught::Offered => "offered",
+            Taught::Picked => "picked",
+            Taught::Declined => "declined",
+            Taught::Downvoted => "downvoted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Taught> {
+        [Taught::Unanswered, Taught::Offered, Taught::Picked, Taught::Declined, Taught::Downvoted]
+            .into_iter()
+            .find(|t| t.as_str() == text)
+    }
+
+    /// Whether `unanswered` lists it: nothing answered it, or its
+    /// suggestions were turned down.
+    pub fn unanswered(self) -> bool {
+        matches!(self, Taught::Unanswered | Taught::Declined)
+    }
 }
 
 /// What became of a question, as the records and the metrics count it.

@@ -135,6 +135,14 @@ pub enum Reply {
         groups: Vec<UnansweredGroup>,
         total: usize,
     },
+    /// One page of the review queue: `first` is the number of the first
+    /// group shown (numbers run over the whole queue), `total` counts every
+    /// group.
+    Review {
+        groups: Vec<crate::review::ReviewGroup>,
+        first: usize,
+        total: usize,
+    },
     /// A short word back that is not an error (a declined pick noted).
     Notice {
         message: String,
@@ -160,10 +168,10 @@ pub fn privacy(kept_days: Option<u64>) -> (&'static str, Vec<String>) {
         "What I keep of what you ask:",
         vec![
             format!(
-                "A question I could not answer (or whose suggestions you turned down) is kept as text for {days} days, without who asked, so that an answer can be added."
+                "A question I could not answer, one I offered \"did you mean\" choices for (with the choice picked, or that you turned them down), and one whose answer got a 👎 (with that answer) is kept as text for {days} days, without who asked, so that the moderators can teach me to answer it."
             ),
             "Those questions are read by the moderators of the server or room they were asked in (never by moderators elsewhere) and by the person who runs this bot.".to_owned(),
-            "For a question I answer, only which answer I gave is counted; the question is not kept.".to_owned(),
+            "For a question I answer outright, only which answer I gave is counted; the question is not kept.".to_owned(),
             "A 👍 or 👎 on an answer counts once per person, kept as a keyed hash, not your account.".to_owned(),
             "Where I listen without being asked, a message I do not answer is neither answered nor kept.".to_owned(),
         ],
@@ -295,6 +303,42 @@ impl Reply {
                     if let Some(Nearest { entry, score }) = &g.nearest {
                         let _ = write!(out, " (nearest: {} at {score:.2})", entry.id);
                     }
+                }
+            }
+            Reply::Review { groups, first, total } => {
+                if groups.is_empty() {
+                    let _ = write!(out, "The review queue is empty: nothing people asked is waiting for an answer.");
+                } else {
+                    let last = first + groups.len() - 1;
+                    let _ = write!(out, "Review queue, most asked first ({first}–{last} of {total}):");
+                }
+                for (i, g) in groups.iter().enumerate() {
+                    let texts: Vec<String> = g.texts.iter().map(|t| format!("\"{t}\"")).collect();
+                    let _ = write!(out, "\n{}. {} asked: {}", first + i, g.asked, texts.join(" / "));
+                    let mut facts = Vec::new();
+                    let list = |v: &[(String, usize)]| {
+                        v.iter().map(|(id, n)| format!("{id} ×{n}")).collect::<Vec<_>>().join(", ")
+                    };
+                    if !g.picked.is_empty() {
+                        facts.push(format!("picked {}", list(&g.picked)));
+                    }
+                    if !g.downvoted.is_empty() {
+                        facts.push(format!("voted down {}", list(&g.downvoted)));
+                    }
+                    let nearest: Vec<String> =
+                        g.nearest.iter().map(|n| format!("{} {:.2}", n.entry.id, n.score)).collect();
+                    if !nearest.is_empty() {
+                        facts.push(format!("nearest {}", nearest.join(", ")));
+                    }
+                    if !facts.is_empty() {
+                        let _ = write!(out, "\n   {}", facts.join(" · "));
+                    }
+                }
+                if !groups.is_empty() {
+                    let _ = write!(
+                        out,
+                        "\n{prefix}accept N [ENTRY] adds a group's questions as phrasings (of the entry picked most when none is named); {prefix}dismiss N hides it until more people ask; {prefix}review PAGE shows another page."
+                    );
                 }
             }
             Reply::Notice { message } | Reply::Error { message } => {

@@ -46,7 +46,7 @@ impl Handler {
                     return respond(ctx, cmd, &cooldown_notice(wait)).await;
                 }
                 match arg.strip_prefix(ENTRY_VALUE) {
-                    Some(id) => bot.picked(sender.origin, id),
+                    Some(id) => bot.picked(sender.origin, id, None),
                     None if arg.trim().is_empty() => Reply::error("Type a question after /ask."),
                     None => bot.handle(&Command::Ask(arg.to_owned()), &sender, "/"),
                 }

@@ -17,7 +17,11 @@ impl Handler {
         let bot = &self.bot;
         match action {
             Action::Pick { asker, entry } => {
-                let reply = bot.picked(self.origin(click.guild_id, click.channel_id), &entry);
+                // The question is kept (for the review queue) only for the
+                // asker's own pick.
+                let footer = click.message.embeds.first().and_then(|e| e.footer.as_ref()).map(|f| f.text.as_str());
+                let question = footer.and_then(render::asked_question).filter(|_| asker == clicker);
+                let reply = bot.picked(self.origin(click.guild_id, click.channel_id), &entry, question);
                 let mut out = render::render(&reply, clicker, "");
                 // Someone else's suggestions: answer them privately and
                 // leave the asker's message as it is.
@@ -26,7 +30,7 @@ impl Handler {
             }
             Action::Feedback { helpful, entry } => {
                 let (answer, voter) = (click.message.id.to_string(), click.user.id.to_string());
-                bot.feedback(self.origin(click.guild_id, click.channel_id), &entry, helpful, &answer, &voter);
+                bot.feedback(self.origin(click.guild_id, click.channel_id), &entry, helpful, &answer, &voter, None);
                 let thanks = if helpful {
                     "Thanks — glad it helped."
                 } else {

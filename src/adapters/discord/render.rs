@@ -280,7 +280,7 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
             let title = if lines.is_empty() { None } else { Some(head) };
             Out { ephemeral: true, ..embed(title, text, BLUE) }
         }
-        Reply::Reloaded(_) | Reply::Unanswered { .. } => {
+        Reply::Reloaded(_) | Reply::Unanswered { .. } | Reply::Review { .. } => {
             Out { ephemeral: true, ..embed(None, fit(&reply.render_plain("/"), DESCRIPTION, "\n…"), GREEN) }
         }
         Reply::Notice { message } | Reply::Error { message } => notice(message),

@@ -40,7 +40,7 @@ impl State {
         let content = replacement(&render::render_within(&reply, &self.cfg.prefix, EDIT_BYTES), reply_id.clone());
         room.send(content).with_request_config(send_config()).await.context("cannot edit the reply")?;
         match &reply {
-            Reply::Answer { entry, .. } => lock(&self.answers).insert(reply_id, entry.id.clone()),
+            Reply::Answer { entry, .. } => lock(&self.answers).insert(reply_id, (entry.id.clone(), text.clone())),
             _ => drop(lock(&self.answers).remove(&reply_id)),
         }
         Ok(())
@@ -92,9 +92,10 @@ impl State {
             _ => return,
         };
         let answered = lock(&self.answers).get(&ev.content.relates_to.event_id, Duration::MAX);
-        let Some(entry) = answered else { return };
+        let Some((entry, asked)) = answered else { return };
         let (answer, voter) = (ev.content.relates_to.event_id.as_str(), ev.sender.as_str());
-        self.bot.feedback(self.origin(&room), &entry, helpful, answer, voter);
+        let asked = Some(asked.as_str()).filter(|a| !a.trim().is_empty());
+        self.bot.feedback(self.origin(&room), &entry, helpful, answer, voter, asked);
     }
 }
 

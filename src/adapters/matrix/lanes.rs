@@ -30,7 +30,7 @@ pub(super) struct State {
     /// the question into another one).
     pub(super) replies: Mutex<Recent<OwnedEventId, (OwnedEventId, OwnedUserId)>>,
     /// Our answer event → its entry id, for 👍/👎.
-    pub(super) answers: Mutex<Recent<OwnedEventId, String>>,
+    pub(super) answers: Mutex<Recent<OwnedEventId, (String, String)>>,
     /// Events already handled: a sync repeated after a lost connection
     /// never gets an event answered twice.
     pub(super) seen: Mutex<Recent<OwnedEventId, ()>>,

@@ -177,7 +177,12 @@ impl State {
         let reply_id = sent.response.event_id;
         lock(&self.replies).insert(ev.event_id.clone(), (reply_id.clone(), ev.sender.clone()));
         if let Reply::Answer { entry, .. } = reply {
-            lock(&self.answers).insert(reply_id, entry.id.clone());
+            // With what was asked, which a 👎 keeps for the review queue.
+            let asked = match &ev.content.msgtype {
+                MessageType::Text(t) => strip_mention(&t.body, self.me.as_str(), self.me.localpart()),
+                _ => String::new(),
+            };
+            lock(&self.answers).insert(reply_id, (entry.id.clone(), asked));
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[cfg(test)]
 use crate::platform::Platform;
-use crate::records::{Doing, Origin, Outcome, RecordsError, Result};
+use crate::records::{Doing, Origin, Outcome, RecordsError, Result, Taught};
 
 mod reader;
 mod writer;
@@ -65,6 +65,20 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE feedback ADD COLUMN community INTEGER NOT NULL DEFAULT 0;
      CREATE INDEX unanswered_community ON unanswered(community, time_ms);
      CREATE INDEX answers_community ON answers(community, time_ms);",
+    // 3: what teaches the review queue: a question offered a "did you mean"
+    // list (and the entry picked from it), and one whose answer was voted
+    // down (and the entry given); groups a moderator dismissed.
+    "ALTER TABLE unanswered ADD COLUMN kind TEXT NOT NULL DEFAULT 'unanswered';
+     ALTER TABLE unanswered ADD COLUMN entry TEXT;
+     UPDATE unanswered SET kind = 'declined' WHERE declined = 1;
+     CREATE INDEX unanswered_offered ON unanswered(community, text) WHERE kind = 'offered';
+     CREATE TABLE dismissed (
+         community INTEGER NOT NULL,
+         key TEXT NOT NULL,
+         time_ms INTEGER NOT NULL,
+         asked INTEGER NOT NULL,
+         PRIMARY KEY (community, key)
+     );",
 ];
 
 /// Most operations committed in one transaction.
@@ -82,7 +96,8 @@ const CLOSE_TRYING: Duration = Duration::from_secs(4);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Op {
-    Unanswered { time: i64, origin: Origin, text: String, declined: bool },
+    Taught { time: i64, origin: Origin, text: String, kind: Taught, entry: Option<String> },
+    Dismissed { time: i64, community: u64, key: String, asked: usize },
     Answer { time: i64, origin: Origin, outcome: Outcome, entry: Option<String>, confidence: f64 },
     Feedback { time: i64, origin: Origin, entry: String, helpful: bool, vote: String },
     Flush(mpsc::Sender<()>),
@@ -188,10 +203,23 @@ impl Store {
     }
 
     pub fn record_unanswered(&self, origin: Origin, text: &str, declined: bool) {
+        self.record_taught(origin, text, if declined { Taught::Declined } else { Taught::Unanswered }, None);
+    }
+
+    /// Keeps a question's text for what it teaches. A pick from, or a "none
+    /// of these" on, a "did you mean" list turns the latest offer of the
+    /// same text into a pick or a decline, so one asker counts once.
+    pub fn record_taught(&self, origin: Origin, text: &str, kind: Taught, entry: Option<&str>) {
         let text = crate::text::shorten(text, 500);
         if !text.is_empty() {
-            self.send(Op::Unanswered { time: now_ms(), origin, text, declined });
+            self.send(Op::Taught { time: now_ms(), origin, text, kind, entry: entry.map(str::to_owned) });
         }
+    }
+
+    /// A review group a moderator of `community` dismissed when `asked`
+    /// people had asked it: hidden until more ask.
+    pub fn record_dismissed(&self, community: u64, key: &str, asked: usize) {
+        self.send(Op::Dismissed { time: now_ms(), community, key: key.to_owned(), asked });
     }
 
     pub fn record_answer(&self, origin: Origin, outcome: Outcome, entry: Option<&str>, confidence: f64) {

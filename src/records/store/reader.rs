@@ -76,8 +76,30 @@ impl Reader {
 
     /// Unanswered questions since `since` (all kept ones when `None`), of
     /// one community (every one when `None`), oldest first.
+    /// Questions nothing answered, or whose suggestions were turned down.
     pub fn unanswered(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Vec<Unanswered>> {
+        let rows = self.unanswered_rows(since, community).doing(|| self.cannot_read())?;
+        Ok(rows.into_iter().filter(|r| r.kind.unanswered()).collect())
+    }
+
+    /// Every kept question, whatever it teaches: what the review queue
+    /// groups.
+    pub fn teaching(&self, since: Option<SystemTime>, community: Option<u64>) -> Result<Vec<Unanswered>> {
         self.unanswered_rows(since, community).doing(|| self.cannot_read())
+    }
+
+    /// Review groups dismissed in `community` (every community's for
+    /// `None`): key → how many had asked when it was dismissed.
+    pub fn dismissed(&self, community: Option<u64>) -> Result<std::collections::HashMap<String, usize>> {
+        let read = || -> rusqlite::Result<std::collections::HashMap<String, usize>> {
+            let mut stmt =
+                self.conn.prepare("SELECT key, asked FROM dismissed WHERE (?1 IS NULL OR community = ?1)")?;
+            let rows = stmt.query_map(params![community.map(|c| c as i64)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as usize))
+            })?;
+            rows.collect()
+        };
+        read().doing(|| self.cannot_read())
     }
 
     /// Answer counts and feedback since `since`, of one community (every
@@ -96,7 +118,7 @@ impl Reader {
         community: Option<u64>,
     ) -> rusqlite::Result<Vec<Unanswered>> {
         let mut stmt = self.conn.prepare(
-            "SELECT time_ms, platform, room, text, declined FROM unanswered
+            "SELECT time_ms, platform, room, text, kind, entry FROM unanswered
              WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2) ORDER BY time_ms, id",
         )?;
         let rows = stmt.query_map(params![since.map_or(0, millis), community.map(|c| c as i64)], |r| {
@@ -106,6 +128,8 @@ impl Reader {
                 platform: r.get(1)?,
                 room: r.get::<_, i64>(2)? as u64,
                 text: r.get(3)?,
+                kind: Taught::parse(&r.get::<_, String>(4)?).unwrap_or(Taught::Unanswered),
+                entry: r.get(5)?,
             })
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -146,7 +170,7 @@ impl Reader {
             .collect::<rusqlite::Result<_>>()?;
         let (unanswered, declined): (i64, i64) = self.conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(declined), 0) FROM unanswered
-             WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2)",
+             WHERE time_ms >= ?1 AND (?2 IS NULL OR community = ?2) AND kind IN ('unanswered', 'declined')",
             scope,
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

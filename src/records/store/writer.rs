@@ -124,19 +124,43 @@ pub(super) fn write_batch<'a>(conn: &mut Connection, batch: impl Iterator<Item =
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for op in batch {
         match op {
-            Op::Unanswered { time, origin, text, declined } => {
+            Op::Taught { time, origin, text, kind, entry } => {
+                let declined = *kind == Taught::Declined;
+                // A pick or a decline settles the latest open offer of the
+                // same question in the same community, if there is one.
+                let settled = match kind {
+                    Taught::Picked | Taught::Declined => tx
+                        .prepare_cached(
+                            "UPDATE unanswered SET kind = ?1, entry = ?2, declined = ?3, time_ms = ?4
+                             WHERE id = (SELECT id FROM unanswered WHERE community = ?5 AND text = ?6
+                                         AND kind = 'offered' ORDER BY id DESC LIMIT 1)",
+                        )?
+                        .execute(params![kind.as_str(), entry, declined, time, origin.community as i64, text])?,
+                    _ => 0,
+                };
+                if settled == 0 {
+                    tx.prepare_cached(
+                        "INSERT INTO unanswered (time_ms, platform, community, room, text, declined, kind, entry)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![
+                        time,
+                        origin.platform.as_str(),
+                        origin.community as i64,
+                        origin.room as i64,
+                        text,
+                        declined,
+                        kind.as_str(),
+                        entry
+                    ])?;
+                }
+            }
+            Op::Dismissed { time, community, key, asked } => {
                 tx.prepare_cached(
-                    "INSERT INTO unanswered (time_ms, platform, community, room, text, declined)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO dismissed (community, key, time_ms, asked) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(community, key) DO UPDATE SET time_ms = excluded.time_ms, asked = excluded.asked",
                 )?
-                .execute(params![
-                    time,
-                    origin.platform.as_str(),
-                    origin.community as i64,
-                    origin.room as i64,
-                    text,
-                    declined
-                ])?;
+                .execute(params![*community as i64, key, time, *asked as i64])?;
             }
             Op::Answer { time, origin, outcome, entry, confidence } => {
                 tx.prepare_cached(
@@ -175,7 +199,7 @@ pub(super) fn write_batch<'a>(conn: &mut Connection, batch: impl Iterator<Item =
 
 pub(super) fn prune(conn: &Connection, retention: Duration) {
     let cutoff = now_ms() - retention.as_millis() as i64;
-    for table in ["unanswered", "answers", "feedback"] {
+    for table in ["unanswered", "answers", "feedback", "dismissed"] {
         match conn.execute(&format!("DELETE FROM {table} WHERE time_ms < ?1"), params![cutoff]) {
             Ok(0) => {}
             Ok(n) => tracing::info!(table, deleted = n, "records past the retention period deleted"),

@@ -1,0 +1,146 @@
+//! The review queue for moderators: a page of it, accepting a group's
+//! questions as phrasings (through the one write path, a change per
+//! phrasing) and dismissing a group. Numbers refer to the queue as the
+//! community last saw it, so a group that moved since is never mistaken
+//! for another.
+
+use super::*;
+use crate::knowledge::edit::{Edit, EditRefused};
+use crate::review::{ReviewGroup, queue};
+
+/// Groups shown on a page of the queue.
+pub const REVIEW_PAGE: usize = 5;
+/// Most questions of one group accepted as phrasings at once.
+const ACCEPT_MOST: usize = 5;
+
+impl Bot {
+    /// The queue for the community asked from (every community's for the
+    /// operator), or why it cannot be read.
+    fn queue_of(&self, from: Origin) -> Result<(Vec<ReviewGroup>, Vec<crate::records::Unanswered>), String> {
+        let Some(store) = &self.store else {
+            return Err(match &self.records_off {
+                Some(reason) => format!("records are off: {reason}"),
+                None => "the review queue is kept only while the bot runs (policybot run)".to_owned(),
+            });
+        };
+        store.flush();
+        let community = (!from.sees_all()).then_some(from.community);
+        let read = store.reader().and_then(|r| Ok((r.teaching(None, community)?, r.dismissed(community)?)));
+        match read {
+            Ok((records, dismissed)) => {
+                let groups = queue(&self.knowledge(), &records, &dismissed, &self.config.matching);
+                Ok((groups, records))
+            }
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot read the review queue");
+                Err(format!("cannot read the review queue: {e:#}"))
+            }
+        }
+    }
+
+    pub(super) fn review(&self, from: Origin, page: usize) -> Reply {
+        let groups = match self.queue_of(from) {
+            Ok((groups, _)) => groups,
+            Err(why) => return Reply::error(why),
+        };
+        let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
+        self.shown.lock().unwrap_or_else(|e| e.into_inner()).insert(from.community, keys);
+        let total = groups.len();
+        let pages = total.div_ceil(REVIEW_PAGE).max(1);
+        let page = page.min(pages);
+        let first = (page - 1) * REVIEW_PAGE;
+        let groups = groups.into_iter().skip(first).take(REVIEW_PAGE).collect();
+        Reply::Review { groups, first: first + 1, total }
+    }
+
+    /// Group `n` as the community last saw it, as it is now.
+    fn shown_group(
+        &self,
+        from: Origin,
+        n: usize,
+        prefix: &str,
+    ) -> Result<(ReviewGroup, Vec<crate::records::Unanswered>), String> {
+        let key = self
+            .shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&from.community)
+            .and_then(|k| k.get(n - 1).cloned());
+        let Some(key) = key else {
+            return Err(format!("there is no group {n} in the queue as last shown; show it with {prefix}review"));
+        };
+        let (groups, records) = self.queue_of(from)?;
+        match groups.into_iter().find(|g| g.key == key) {
+            Some(group) => Ok((group, records)),
+            None => Err(format!(
+                "group {n} has left the queue since it was shown (answered now, or dismissed); {prefix}review shows it as it is"
+            )),
+        }
+    }
+
+    /// Adds group `n`'s questions (the most asked first, at most five) as
+    /// phrasings of `entry`, or of the entry askers picked most.
+    pub(super) fn accept(&self, sender: &Sender, n: usize, entry: Option<&str>, prefix: &str) -> Reply {
+        let (group, records) = match self.shown_group(sender.origin, n, prefix) {
+            Ok(found) => found,
+            Err(why) => return Reply::error(why),
+        };
+        let Some(entry) = entry.or(group.suggested_entry()).map(str::to_owned) else {
+            let nearest: Vec<&str> = group.nearest.iter().map(|n| n.entry.id.as_str()).collect();
+            return Reply::error(format!(
+                "nobody picked an entry for group {n}; name one: {prefix}accept {n} ENTRY-ID (nearest: {})",
+                nearest.join(", ")
+            ));
+        };
+        let kb = self.knowledge();
+        let texts: Vec<String> =
+            group.phrasings(&records, &kb).into_iter().take(ACCEPT_MOST).map(str::to_owned).collect();
+        drop(kb);
+        let (mut added, mut skipped) = (Vec::new(), Vec::new());
+        for text in texts {
+            let edit = Edit::AddAlias { entry: entry.clone(), text: text.clone() };
+            match self.change_quietly(&edit, sender) {
+                Ok(()) => added.push(format!("\"{text}\"")),
+                // Already this entry's: nothing to do.
+                Err(EditRefused::Taken { other, .. }) if other == entry => {}
+                Err(refused) => {
+                    skipped.push(format!("\"{}\": {}", crate::text::shorten(&text, 60), first_line(&refused)))
+                }
+            }
+        }
+        let author = Author::of(sender);
+        let mut message = if added.is_empty() {
+            format!("Nothing added to entry \"{entry}\" from group {n}.")
+        } else {
+            format!(
+                "Done: {author} added {} phrasing{} from group {n} to entry \"{entry}\": {}. They are answered outright from the next message on.",
+                added.len(),
+                crate::text::plural(added.len()),
+                added.join(", ")
+            )
+        };
+        for s in skipped {
+            message.push_str(&format!("\nNot added: {s}"));
+        }
+        if added.is_empty() { Reply::error(message) } else { Reply::Notice { message } }
+    }
+
+    /// Hides group `n` until more people ask it.
+    pub(super) fn dismiss(&self, from: Origin, n: usize, prefix: &str) -> Reply {
+        let (group, _) = match self.shown_group(from, n, prefix) {
+            Ok(found) => found,
+            Err(why) => return Reply::error(why),
+        };
+        if let Some(store) = &self.store {
+            store.record_dismissed(from.community, &group.key, group.asked);
+            store.flush();
+        }
+        let text = group.texts.first().map(|t| crate::text::shorten(t, 80)).unwrap_or_default();
+        Reply::Notice {
+            message: format!(
+                "Dismissed group {n} (\"{text}\", {} asked): hidden until more people ask it.",
+                group.asked
+            ),
+        }
+    }
+}
