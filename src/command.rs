@@ -291,8 +291,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         describe: "Accept a review group's questions as phrasings (moderators)",
         moderators: true,
         bare: false,
-        slash: true,
-        on_discord: None,
+        slash: false,
+        on_discord: Some("accept group: entry:"),
         make: |arg| {
             let (n, entry) = word(&arg);
             let n = n

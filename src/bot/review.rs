@@ -8,8 +8,9 @@ use super::*;
 use crate::knowledge::edit::{Edit, EditRefused};
 use crate::review::{ReviewGroup, queue};
 
-/// Groups shown on a page of the queue.
-pub const REVIEW_PAGE: usize = 5;
+/// Groups shown on a page of the queue: four, so Discord can give each
+/// its own row of buttons and keep the fifth row for paging.
+pub const REVIEW_PAGE: usize = 4;
 /// Most questions of one group accepted as phrasings at once.
 const ACCEPT_MOST: usize = 5;
 
@@ -51,6 +52,12 @@ impl Bot {
         let first = (page - 1) * REVIEW_PAGE;
         let groups = groups.into_iter().skip(first).take(REVIEW_PAGE).collect();
         Reply::Review { groups, first: first + 1, total }
+    }
+
+    /// Group `n` of the queue as `from`'s community last saw it, for a
+    /// platform that drafts an entry from it.
+    pub fn review_group(&self, from: Origin, n: usize) -> Result<ReviewGroup, String> {
+        self.shown_group(from, n, "/").map(|(group, _)| group)
     }
 
     /// Group `n` as the community last saw it, as it is now.

@@ -500,6 +500,34 @@ format = "pretty"
         log("3b. !claim set shows the source, !answer replaces, a regression-breaking !new refused byte-identical; "
             "the log room got 5 lines, one per change or refusal, mentioning nobody")
 
+        # 3c. The review queue: alice's pick from "did you mean" reaches the
+        # moderator's !review; !accept makes the question answered outright.
+        ambiguous = "are there limits on what ice agents can do here"
+        _, reply = await ask(ambiguous)
+        body = reply["content"]["body"]
+        check("Reply with its number" in body, f"{ambiguous!r} is no longer ambiguous: {body[:300]}")
+        listed = re.findall(r"^(\d+)\. .*$", body, re.M)
+        check(listed, body)
+        event_id, _ = await room.send(message("1"))
+        _, pick = await room.wait_for("the picked answer", lambda e: e.get("sender") == BOT and e["content"]
+                                      .get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id)
+        picked = answered_entry(pick)
+        check(picked is not None, pick["content"]["body"][:300])
+        body, _ = await command("!review", room)
+        check("moderators only" in body, body)
+        body, _ = await command("!review", mod_room)
+        line = re.search(r"^(\d+)\. (\d+) asked: \"" + re.escape(ambiguous) + r"\"", body, re.M)
+        check(line is not None and f"picked {picked} ×1" in body, body)
+        body, _ = await command(f"!accept {line.group(1)}", mod_room)
+        check("Done:" in body and f"to entry \"{picked}\"" in body, body)
+        _, reply = await ask(ambiguous)
+        check(answered_entry(reply) == picked and "Reply with its number" not in reply["content"]["body"],
+              reply["content"]["body"][:300])
+        body, _ = await command("!review", mod_room)
+        check(ambiguous not in body, body)
+        log(f"3c. a pick reached !review (refused for alice); !accept {line.group(1)} made it answered outright "
+            "and the group left the queue")
+
         # 4. Synapse restarts mid-conversation.
         synapse.stop()
         log("   synapse stopped")
@@ -767,7 +795,7 @@ format = "pretty"
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
         log(f"latency question→reply over {len(lat)} questions: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
         room.task.cancel()
-        log("matrix e2e: 12 passed, 0 failed")
+        log("matrix e2e: 13 passed, 0 failed")
     finally:
         for c in clients:
             await c.close()

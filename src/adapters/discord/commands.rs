@@ -23,7 +23,7 @@ impl Handler {
             })
         };
         let bot = &self.bot;
-        if [edits::FAQ, edits::CLAIM].contains(&cmd.data.name.as_str()) {
+        if [edits::FAQ, edits::CLAIM, edits::ACCEPT].contains(&cmd.data.name.as_str()) {
             return self.on_edit_command(ctx, cmd).await;
         }
         let Some(spec) = command::spec(&cmd.data.name).filter(|s| s.slash) else {
@@ -79,7 +79,7 @@ impl Handler {
         let kb = self.bot.knowledge();
         let choices: Vec<(String, String)> = match cmd.data.name.as_str() {
             "ask" | "claims" => edits::entry_choices(&kb, typed),
-            name @ (edits::FAQ | edits::CLAIM) => self.edit_choices(name, typed),
+            name @ (edits::FAQ | edits::CLAIM | edits::ACCEPT) => self.edit_choices(name, typed),
             "topic" => {
                 let wanted = crate::matcher::normalise(typed);
                 let best = kb.find_topic(typed);

@@ -1,5 +1,6 @@
 //! Buttons on Discord: a "did you mean" pick or "None of these", 👍 / 👎
-//! feedback, and the full claim list of an answer.
+//! feedback, the full claim list of an answer, and the review queue's
+//! (handled in `edits`).
 
 use super::*;
 use crate::answer::Command;
@@ -16,6 +17,9 @@ impl Handler {
         let clicker = click.user.id.get();
         let bot = &self.bot;
         match action {
+            review @ (Action::Accept { .. } | Action::Dismiss { .. } | Action::Draft { .. } | Action::Page { .. }) => {
+                self.on_review_click(ctx, click, review).await
+            }
             Action::Pick { asker, entry } => {
                 // The question is kept (for the review queue) only for the
                 // asker's own pick.

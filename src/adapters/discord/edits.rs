@@ -12,13 +12,16 @@ use anyhow::{Context as _, Result};
 use render::Out;
 use serenity::all::{
     ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
-    CreateActionRow, CreateCommand, CreateCommandOption, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateModal, InputTextStyle, ModalInteraction, Permissions,
+    ComponentInteraction, CreateActionRow, CreateCommand, CreateCommandOption, CreateInputText,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateModal, InputTextStyle,
+    ModalInteraction, Permissions,
 };
 
 /// The slash commands registered for changes.
 pub(super) const FAQ: &str = "faq";
 pub(super) const CLAIM: &str = "claim";
+/// Accepting a review group as phrasings of any entry (autocompleted).
+pub(super) const ACCEPT: &str = "accept";
 /// Autocomplete values that name a claim rather than typed text.
 const CLAIM_VALUE: &str = "claim:";
 /// Form ids: the answer form carries the entry it edits.
@@ -82,14 +85,27 @@ pub(super) fn edit_commands() -> Vec<CreateCommand> {
                     .max_length(10),
             ),
     );
-    [faq, claim]
+    let accept = CreateCommand::new(ACCEPT)
+        .description("Accept a review group's questions as phrasings of an entry (moderators)")
+        .add_option(
+            CreateCommandOption::new(CommandOptionType::Integer, "group", "The group's number in /review")
+                .required(true)
+                .min_int_value(1),
+        )
+        .add_option(
+            CreateCommandOption::new(Text, "entry", "The entry (default: the one askers picked most)")
+                .set_autocomplete(true)
+                .max_length(100),
+        );
+    [faq, claim, accept]
         .into_iter()
         .map(|c| c.default_member_permissions(Permissions::MANAGE_GUILD).dm_permission(false))
         .collect()
 }
 
-/// The subcommand path ("alias add") and the string options under it.
-fn flatten(options: &[CommandDataOption]) -> (Vec<&str>, Vec<(&str, &str)>) {
+/// The subcommand path ("alias add") and the string and number options
+/// under it.
+fn flatten(options: &[CommandDataOption]) -> (Vec<&str>, Vec<(&str, String)>) {
     let (mut path, mut values) = (Vec::new(), Vec::new());
     let mut level = options;
     loop {
@@ -100,7 +116,8 @@ fn flatten(options: &[CommandDataOption]) -> (Vec<&str>, Vec<(&str, &str)>) {
                     path.push(o.name.as_str());
                     deeper = Some(inner.as_slice());
                 }
-                CommandDataOptionValue::String(s) => values.push((o.name.as_str(), s.as_str())),
+                CommandDataOptionValue::String(s) => values.push((o.name.as_str(), s.clone())),
+                CommandDataOptionValue::Integer(n) => values.push((o.name.as_str(), n.to_string())),
                 _ => {}
             }
         }
@@ -111,11 +128,13 @@ fn flatten(options: &[CommandDataOption]) -> (Vec<&str>, Vec<(&str, &str)>) {
     }
 }
 
-/// Where the result of a change is said: the slash command or the form.
+/// Where the result of a change is said: the slash command, the form or
+/// the button.
 #[derive(Clone, Copy)]
 enum Asked<'a> {
     Command(&'a CommandInteraction),
     Form(&'a ModalInteraction),
+    Button(&'a ComponentInteraction),
 }
 
 impl Asked<'_> {
@@ -123,6 +142,7 @@ impl Asked<'_> {
         match self {
             Asked::Command(c) => c.create_response(&ctx.http, response).await,
             Asked::Form(m) => m.create_response(&ctx.http, response).await,
+            Asked::Button(b) => b.create_response(&ctx.http, response).await,
         }
     }
 
@@ -130,6 +150,7 @@ impl Asked<'_> {
         match self {
             Asked::Command(c) => c.edit_response(&ctx.http, to_edit_response(out)).await,
             Asked::Form(m) => m.edit_response(&ctx.http, to_edit_response(out)).await,
+            Asked::Button(b) => b.edit_response(&ctx.http, to_edit_response(out)).await,
         }
     }
 }
@@ -138,14 +159,14 @@ impl Handler {
     pub(super) async fn on_edit_command(&self, ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
         let sender = self.sender_named(cmd.guild_id, cmd.channel_id, cmd.member.as_deref(), &cmd.user);
         let (path, values) = flatten(&cmd.data.options);
-        let get = |name: &str| values.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| *v).trim();
+        let get = |name: &str| values.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v.as_str()).trim();
         let entry = || get("entry").strip_prefix(ENTRY_VALUE).unwrap_or(get("entry")).to_owned();
         let edit = match (cmd.data.name.as_str(), path.as_slice()) {
             (FAQ, ["alias", "add"]) => Edit::AddAlias { entry: entry(), text: get("phrasing").to_owned() },
             (FAQ, ["alias", "remove"]) => Edit::RemoveAlias { entry: entry(), text: get("phrasing").to_owned() },
             (FAQ, ["answer"]) if sender.is_moderator => return self.answer_form(ctx, cmd, &entry()).await,
             (FAQ, ["answer"]) => Edit::SetAnswer { entry: entry(), text: String::new() },
-            (FAQ, ["new"]) if sender.is_moderator => return new_form(ctx, cmd).await,
+            (FAQ, ["new"]) if sender.is_moderator => return new_form(ctx, Asked::Command(cmd), "", "").await,
             (FAQ, ["new"]) => Edit::NewEntry {
                 id: String::new(),
                 topic: String::new(),
@@ -164,6 +185,11 @@ impl Handler {
                     source: optional("source"),
                     checked: optional("checked"),
                 }
+            }
+            (ACCEPT, []) => {
+                let group = get("group").parse().unwrap_or(0);
+                let entry = Some(entry()).filter(|e| !e.is_empty());
+                return self.run(ctx, Asked::Command(cmd), Command::Accept(group.max(1), entry), sender).await;
             }
             _ => {
                 let unknown = crate::reply::Reply::error("I don't know that command; /help lists mine.");
@@ -239,11 +265,55 @@ impl Handler {
         self.run_edit(ctx, Asked::Form(form), edit, sender).await
     }
 
+    /// A button on a page of the review queue: accept, dismiss, draft an
+    /// entry (a form with the group's question), or another page.
+    pub(super) async fn on_review_click(
+        &self,
+        ctx: &Context,
+        click: &ComponentInteraction,
+        action: render::Action,
+    ) -> Result<()> {
+        use render::Action;
+        let sender = self.sender_named(click.guild_id, click.channel_id, click.member.as_ref(), &click.user);
+        let command = match action {
+            Action::Accept { group, entry } => Command::Accept(group, Some(entry)),
+            Action::Dismiss { group } => Command::Dismiss(group),
+            Action::Page { page } => Command::Review(page),
+            Action::Draft { group } if sender.is_moderator => {
+                return match self.bot.review_group(sender.origin, group) {
+                    Ok(g) => {
+                        let question = g.texts.first().map_or("", String::as_str);
+                        let topic = g.nearest.first().map_or("", |n| n.entry.topic.as_str());
+                        new_form(ctx, Asked::Button(click), question, topic).await
+                    }
+                    Err(why) => respond_component(ctx, click, &private(&crate::reply::Reply::error(why)), false).await,
+                };
+            }
+            // Refused below, as any moderator command is.
+            Action::Draft { .. } => Command::Review(1),
+            _ => return Ok(()),
+        };
+        if !sender.is_moderator {
+            let reply = self.bot.handle(&command, &sender, "/");
+            return respond_component(ctx, click, &private(&reply), false).await;
+        }
+        if let Command::Review(_) = command {
+            // Another page replaces the one clicked.
+            let reply = crate::adapters::off_load(self.bot.clone(), command, sender, "/").await;
+            return respond_component(ctx, click, &private(&reply), true).await;
+        }
+        self.run(ctx, Asked::Button(click), command, sender).await
+    }
+
     /// Makes the change (or refuses it) and tells the moderator privately.
-    /// Validation loads the knowledge and may pass Discord's 3 s deadline,
-    /// so the answer is acknowledged first and the result edited in.
     async fn run_edit(&self, ctx: &Context, asked: Asked<'_>, edit: Edit, sender: crate::bot::Sender) -> Result<()> {
-        let command = Command::Edit(edit);
+        self.run(ctx, asked, Command::Edit(edit), sender).await
+    }
+
+    /// Runs a moderator command (a change, accept, dismiss) or refuses it.
+    /// A change loads the knowledge and may pass Discord's 3 s deadline, so
+    /// the interaction is acknowledged first and the result edited in.
+    async fn run(&self, ctx: &Context, asked: Asked<'_>, command: Command, sender: crate::bot::Sender) -> Result<()> {
         if !sender.is_moderator {
             let reply = self.bot.handle(&command, &sender, "/");
             let message = to_interaction(&private(&reply));
@@ -260,7 +330,7 @@ impl Handler {
     pub(super) fn edit_choices(&self, command: &str, typed: &str) -> Vec<(String, String)> {
         let kb = self.bot.knowledge();
         match command {
-            FAQ => entry_choices(&kb, typed),
+            FAQ | ACCEPT => entry_choices(&kb, typed),
             CLAIM => claim_choices(&kb, typed),
             _ => Vec::new(),
         }
@@ -336,15 +406,23 @@ fn claim_choices(kb: &KnowledgeBase, typed: &str) -> Vec<(String, String)> {
     choices
 }
 
-/// The form for a new entry: its id, topic, question and answer.
-async fn new_form(ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
+/// The form for a new entry: its id, topic, question and answer, with a
+/// question and topic filled in when drafted from a review group.
+async fn new_form(ctx: &Context, asked: Asked<'_>, question: &str, topic: &str) -> Result<()> {
     let short = |id: &str, label: &str, max: usize, hint: &str| {
-        CreateActionRow::InputText(
-            CreateInputText::new(InputTextStyle::Short, label, id)
-                .max_length(max as u16)
-                .placeholder(hint)
-                .required(true),
-        )
+        let mut input = CreateInputText::new(InputTextStyle::Short, label, id)
+            .max_length(max as u16)
+            .placeholder(hint)
+            .required(true);
+        let given = match id {
+            "question" => question,
+            "topic" => topic,
+            _ => "",
+        };
+        if !given.is_empty() {
+            input = input.value(render::fit(given, max, ""));
+        }
+        CreateActionRow::InputText(input)
     };
     let answer = CreateInputText::new(InputTextStyle::Paragraph, "Answer", "answer")
         .max_length(MAX_ANSWER_CHARS as u16)
@@ -355,7 +433,7 @@ async fn new_form(ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
         short("question", "Question", MAX_PHRASING_CHARS, "How do I renew my permit?"),
         CreateActionRow::InputText(answer),
     ]);
-    cmd.create_response(&ctx.http, CreateInteractionResponse::Modal(form)).await.context("cannot open the form")
+    asked.create(ctx, CreateInteractionResponse::Modal(form)).await.context("cannot open the form")
 }
 
 /// A reply only the moderator sees.

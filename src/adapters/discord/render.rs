@@ -29,6 +29,8 @@ pub struct Out {
     pub content: Option<String>,
     pub embed: Option<Embed>,
     pub buttons: Vec<Button>,
+    /// Rows of buttons after `buttons`' row (the review queue's).
+    pub rows: Vec<Vec<Button>>,
     /// Only the person who used the slash command sees it (interactions only).
     pub ephemeral: bool,
 }
@@ -81,6 +83,21 @@ pub enum Action {
     Claims {
         entry: String,
     },
+    /// On a page of the review queue: accept group N as phrasings of an
+    /// entry, dismiss it, draft an entry from it, or show another page.
+    Accept {
+        group: usize,
+        entry: String,
+    },
+    Dismiss {
+        group: usize,
+    },
+    Draft {
+        group: usize,
+    },
+    Page {
+        page: usize,
+    },
 }
 
 impl Action {
@@ -90,6 +107,10 @@ impl Action {
             Action::NoneOfThese { asker } => format!("none:{asker}"),
             Action::Feedback { helpful, entry } => format!("fb:{}:{entry}", u8::from(*helpful)),
             Action::Claims { entry } => format!("claims:{entry}"),
+            Action::Accept { group, entry } => format!("rva:{group}:{entry}"),
+            Action::Dismiss { group } => format!("rvd:{group}"),
+            Action::Draft { group } => format!("rvn:{group}"),
+            Action::Page { page } => format!("rvp:{page}"),
         }
     }
 
@@ -107,6 +128,13 @@ impl Action {
                 _ => None,
             },
             "claims" => Some(Action::Claims { entry: rest.to_owned() }),
+            "rva" => {
+                let (group, entry) = rest.split_once(':')?;
+                Some(Action::Accept { group: group.parse().ok()?, entry: entry.to_owned() })
+            }
+            "rvd" => Some(Action::Dismiss { group: rest.parse().ok()? }),
+            "rvn" => Some(Action::Draft { group: rest.parse().ok()? }),
+            "rvp" => Some(Action::Page { page: rest.parse().ok()? }),
             _ => None,
         }
     }
@@ -280,11 +308,77 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
             let title = if lines.is_empty() { None } else { Some(head) };
             Out { ephemeral: true, ..embed(title, text, BLUE) }
         }
-        Reply::Reloaded(_) | Reply::Unanswered { .. } | Reply::Review { .. } => {
+        Reply::Review { groups, first, total } => review_out(reply, groups, *first, *total),
+        Reply::Reloaded(_) | Reply::Unanswered { .. } => {
             Out { ephemeral: true, ..embed(None, fit(&reply.render_plain("/"), DESCRIPTION, "\n…"), GREEN) }
         }
         Reply::Notice { message } | Reply::Error { message } => notice(message),
     }
+}
+
+/// A page of the review queue: the list, then a row of buttons per group
+/// (accept as the entry picked most and as the nearest, dismiss, draft an
+/// entry) and a row to page, all within Discord's five rows.
+fn review_out(reply: &Reply, groups: &[crate::review::ReviewGroup], first: usize, total: usize) -> Out {
+    let text = reply.render_plain("/");
+    // The text commands' hint, in Discord's words.
+    let text = match text.rsplit_once('\n') {
+        Some((list, hint)) if hint.contains("accept N") => format!(
+            "{list}\nThe buttons act on each group; `/accept group: entry:` takes any entry, `/dismiss group:` hides one."
+        ),
+        _ => text,
+    };
+    let mut rows: Vec<Vec<Button>> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let n = first + i;
+        let mut row = Vec::new();
+        let mut offered: Vec<&str> = Vec::new();
+        for id in g.picked.iter().map(|(id, _)| id.as_str()).chain(g.nearest.iter().map(|e| e.entry.id.as_str())) {
+            if offered.len() == 2 || offered.contains(&id) {
+                continue;
+            }
+            offered.push(id);
+            let action = Action::Accept { group: n, entry: id.to_owned() };
+            row.push(Button {
+                custom_id: action.custom_id(),
+                label: fit(&format!("{n}: accept as {id}"), 80, "…"),
+                primary: offered.len() == 1 && !g.picked.is_empty(),
+            });
+        }
+        row.retain(|b| b.custom_id.len() <= 100);
+        row.push(Button {
+            custom_id: Action::Dismiss { group: n }.custom_id(),
+            label: format!("{n}: dismiss"),
+            primary: false,
+        });
+        row.push(Button {
+            custom_id: Action::Draft { group: n }.custom_id(),
+            label: format!("{n}: new entry…"),
+            primary: false,
+        });
+        rows.push(row);
+    }
+    let page = (first - 1) / crate::bot::REVIEW_PAGE + 1;
+    let pages = total.div_ceil(crate::bot::REVIEW_PAGE);
+    let mut paging = Vec::new();
+    if page > 1 {
+        paging.push(Button {
+            custom_id: Action::Page { page: page - 1 }.custom_id(),
+            label: "◀ Previous".into(),
+            primary: false,
+        });
+    }
+    if page < pages {
+        paging.push(Button {
+            custom_id: Action::Page { page: page + 1 }.custom_id(),
+            label: "Next ▶".into(),
+            primary: false,
+        });
+    }
+    if !paging.is_empty() {
+        rows.push(paging);
+    }
+    Out { ephemeral: true, rows, ..embed(None, fit(&text, DESCRIPTION, "\n…"), GREEN) }
 }
 
 /// A short text only the asker sees (errors, refusals, cooldowns).

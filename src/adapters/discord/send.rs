@@ -28,18 +28,21 @@ pub(super) fn embed(e: &render::Embed) -> CreateEmbed {
 }
 
 pub(super) fn components(out: &Out) -> Vec<CreateActionRow> {
-    if out.buttons.is_empty() {
-        return Vec::new();
-    }
-    let buttons = out
-        .buttons
-        .iter()
-        .map(|b| {
-            let style = if b.primary { ButtonStyle::Primary } else { ButtonStyle::Secondary };
-            CreateButton::new(&b.custom_id).label(&b.label).style(style)
-        })
-        .collect();
-    vec![CreateActionRow::Buttons(buttons)]
+    let row = |buttons: &[render::Button]| {
+        let buttons = buttons
+            .iter()
+            .map(|b| {
+                let style = if b.primary { ButtonStyle::Primary } else { ButtonStyle::Secondary };
+                CreateButton::new(&b.custom_id).label(&b.label).style(style)
+            })
+            .collect();
+        CreateActionRow::Buttons(buttons)
+    };
+    std::iter::once(out.buttons.as_slice())
+        .chain(out.rows.iter().map(Vec::as_slice))
+        .filter(|b| !b.is_empty())
+        .map(row)
+        .collect()
 }
 
 pub(super) fn to_message(out: &Out) -> CreateMessage {
