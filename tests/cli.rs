@@ -163,7 +163,7 @@ fn import_turns_the_seed_into_twenty_loadable_entries() {
 fn console_chat_works_over_piped_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let config = data_config(dir.path());
-    let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\nBest pizza place in Jackson?\nbest pizza place in jackson\n/unanswered\n/quit\nnever read\n";
+    let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\nBest pizza place in Jackson?\nbest pizza place in jackson\n/unanswered\n/review\n/quit\nnever read\n";
     let mut cmd = bot();
     cmd.arg("--config").arg(&config);
     let out = run_with_stdin(cmd, script.as_bytes());
@@ -180,6 +180,8 @@ fn console_chat_works_over_piped_stdin() {
         "unknown command /frobnicate",
         "Reloaded: 20 entries (0 added, 0 removed, 0 changed)",
         "2× \"best pizza place in jackson\"",
+        "Review queue, most asked first (1–2 of 2):",
+        "1. 2 asked: \"best pizza place in jackson\"",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
@@ -194,6 +196,14 @@ fn console_chat_works_over_piped_stdin() {
     let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listing["total"], 1, "{listing:#}");
     assert_eq!(listing["groups"][0]["count"], 2);
+    // The review queue from the host: the pick is kept with its entry.
+    let out = bot().arg("--config").arg(&config).args(["review", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let queue: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(queue["total"], 2, "{queue:#}");
+    let picked = &queue["groups"][1];
+    assert_eq!((picked["texts"][0].as_str(), picked["asked"].as_u64()), (Some("sanctuary"), Some(1)), "{queue:#}");
+    assert_eq!(picked["picked"][0][1], 1, "{queue:#}");
     let out = bot().arg("--config").arg(&config).args(["stats", "--json"]).output().unwrap();
     let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
     let outcomes: Vec<(String, u64)> = stats["outcomes"]

@@ -337,7 +337,7 @@ impl Reply {
                 if !groups.is_empty() {
                     let _ = write!(
                         out,
-                        "\n{prefix}accept N [ENTRY] adds a group's questions as phrasings (of the entry picked most when none is named); {prefix}dismiss N hides it until more people ask; {prefix}review PAGE shows another page."
+                        "\n{prefix}accept N [ENTRY] adds a group's questions as phrasings (of the entry picked most when none is named); {prefix}dismiss N hides it until more people ask; {prefix}new ID (then topic, question and answer on their own lines) drafts an entry; {prefix}review PAGE shows another page."
                     );
                 }
             }
