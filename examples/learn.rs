@@ -5,13 +5,14 @@
 //! temporary copy of the knowledge), and the other half is scored before
 //! and after; then the halves swap.
 //!
-//!   cargo run --release --example learn -- [--lexical]
+//!   cargo run --release --example learn -- [--lexical] [--changes]
 //!
 //! Built in: `dev` (the shipped knowledge) and `covid` (CovidFAQ imported
 //! as-is), read from `../shared/eval/` when it is there. The changes are
 //! checked without the model (lexical build and regression set) to keep a
 //! run short; the scores are hybrid when the model is installed (and
-//! `--lexical` is not given).
+//! `--lexical` is not given). `--changes` lists, on stderr, the reported
+//! messages whose first choice was won or lost by the learning.
 
 use eval::{Half, Labelled, evaluate, half_of, read_labelled};
 use policybot::config::{Config, SemanticConfig};
@@ -83,6 +84,7 @@ fn scored(dir: &Path, encoder: Option<&Arc<dyn Encoder>>) -> Result<KnowledgeBas
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lexical = std::env::args().any(|a| a == "--lexical");
+    let changes = std::env::args().any(|a| a == "--changes");
     let config = Config::load(Path::new("config.toml"), false)?;
     let encoder = if lexical {
         None
@@ -125,6 +127,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let after = scored(dir.path(), encoder.as_ref())?;
             let now = evaluate(&after, &config.matching, &reported);
+            if changes {
+                for (a, b) in was.cases.iter().zip(&now.cases) {
+                    if a.first == a.labelled.expected && b.first != b.labelled.expected {
+                        eprintln!(
+                            "  first choice lost: {:?} (label {:?}, now {:?})",
+                            a.labelled.message, a.labelled.expected, b.first
+                        );
+                    }
+                    if a.first != a.labelled.expected && b.first == b.labelled.expected {
+                        eprintln!("  first choice won: {:?} (label {:?})", a.labelled.message, a.labelled.expected);
+                    }
+                }
+            }
             let pair = |a: f64, b: f64| format!("{a:.3} → {b:.3}");
             println!(
                 "{:<7} {:<10} {:<8} {:>8} {:>7} {:>5} {:>16} {:>14} {:>14} {:>16} {:>14}",

@@ -723,7 +723,9 @@ async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while
         .map(|b| b["custom_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(buttons, [format!("fb:1:{id}"), format!("fb:0:{id}"), format!("claims:{id}")]);
-    let mut posted = message_json(8888, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
+    // The answer as Discord holds it: its id is the one the bot got back.
+    let reply_id: u64 = call.reply["id"].as_str().unwrap().parse().unwrap();
+    let mut posted = message_json(reply_id, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
     posted["embeds"] = call.body["embeds"].clone();
     let click = |custom_id: &str| json!({"custom_id": custom_id, "component_type": 2});
 
@@ -761,6 +763,16 @@ async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while
         assert!(std::time::Instant::now() < deadline, "stats never showed the votes: {stats:#}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The 👎 kept the question with the entry given, for the review queue.
+    let out = Command::new(env!("CARGO_BIN_EXE_policybot"))
+        .arg("--config")
+        .arg(&config)
+        .args(["review", "--json"])
+        .output()
+        .unwrap();
+    let queue: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(queue["groups"][0]["texts"], json!([question]), "{queue:#}");
+    assert_eq!(queue["groups"][0]["downvoted"], json!([[id, 1]]), "{queue:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

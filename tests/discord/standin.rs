@@ -63,6 +63,8 @@ pub struct Call {
     pub body: Value,
     /// What the stand-in answered.
     pub status: u16,
+    /// The body it answered with (a sent message, with its id).
+    pub reply: Value,
 }
 
 #[derive(Default)]
@@ -429,7 +431,8 @@ where
             tokio::time::sleep(delay).await;
         }
         let (status, reply) = route(&method, &path, &body, &ws_url, &ids, &shared);
-        shared.calls.lock().unwrap().push(Call { method, path, body, status });
+        let answered = reply.clone().unwrap_or(Value::Null);
+        shared.calls.lock().unwrap().push(Call { method, path, body, status, reply: answered });
         shared.changed.notify_waiters();
         let text = reply.map(|r| r.to_string()).unwrap_or_default();
         let reason = match status {

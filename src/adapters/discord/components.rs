@@ -34,7 +34,11 @@ impl Handler {
             }
             Action::Feedback { helpful, entry } => {
                 let (answer, voter) = (click.message.id.to_string(), click.user.id.to_string());
-                bot.feedback(self.origin(click.guild_id, click.channel_id), &entry, helpful, &answer, &voter, None);
+                // What was asked, when this process sent the answer (a
+                // reply to a message) within the last day.
+                let asked = self.asked.lock().unwrap_or_else(|e| e.into_inner()).get(&click.message.id, ASKED_KEPT);
+                let origin = self.origin(click.guild_id, click.channel_id);
+                bot.feedback(origin, &entry, helpful, &answer, &voter, asked.as_deref());
                 let thanks = if helpful {
                     "Thanks — glad it helped."
                 } else {

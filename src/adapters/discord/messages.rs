@@ -118,6 +118,7 @@ impl Handler {
             Ok(sent) => {
                 log.reply = Some(sent.id);
                 sent_log.insert(msg.id, log);
+                self.asked.lock().unwrap_or_else(|e| e.into_inner()).insert(sent.id, text.clone());
                 Ok(())
             }
             Err(e) => {

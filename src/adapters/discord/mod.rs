@@ -60,6 +60,8 @@ pub(crate) fn check_token_format(token: &Secret) -> Result<()> {
 }
 /// How long a thread's parent is remembered (a thread never moves).
 const PARENT_KEPT: Duration = Duration::from_secs(24 * 3600);
+/// How long the question behind an answer is remembered for a 👎 on it.
+const ASKED_KEPT: Duration = Duration::from_secs(24 * 3600);
 
 /// Connects to Discord and serves until `stop` resolves or the gateway gives
 /// up. The token is only handed to serenity, never logged. A token Discord
@@ -193,6 +195,9 @@ struct Handler {
     cooldown: Cooldown<u64>,
     /// Question message id → the reply to it.
     sent: Mutex<Recent<MessageId, Sent>>,
+    /// Reply message id → the question it answered, so a 👎 on it keeps
+    /// the question for the review queue.
+    asked: Mutex<Recent<MessageId, String>>,
     /// Channel → its parent when it is a thread (for passive channels).
     parents: Mutex<Recent<ChannelId, Option<ChannelId>>>,
     /// Whether each shard this process runs is connected (for /ready).
@@ -211,6 +216,7 @@ impl Handler {
             cfg,
             cooldown,
             sent: Mutex::default(),
+            asked: Mutex::default(),
             parents: Mutex::default(),
             shards: Mutex::default(),
             me: OnceLock::new(),
