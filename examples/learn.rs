@@ -109,10 +109,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Every in-scope message of the learning half accepted as a
             // phrasing of its entry, one change at a time.
             let (mut accepted, mut refused) = (0, 0);
+            let mut why: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
             let mut kb = load_dir(dir.path())?;
             for l in taught.iter().filter(|l| l.expected.is_some()) {
                 let entry = l.expected.clone().unwrap_or_default();
-                let edit = Edit::AddAlias { entry, text: l.message.clone() };
+                let edit = Edit::AddAlias { entry: entry.clone(), text: l.message.clone() };
                 let validate = |d: &Path| policybot::bot::validate(d, None, &config).map(|_| ());
                 match apply(dir.path(), &kb, &edit, validate) {
                     Ok(_) => {
@@ -122,8 +123,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     Err(EditRefused::Unwritable { file, why }) => {
                         return Err(format!("{}: {why}", file.display()).into());
                     }
-                    Err(_) => refused += 1,
+                    Err(e) => {
+                        refused += 1;
+                        let kind = match &e {
+                            EditRefused::Taken { other, .. } if *other == entry => "already its phrasing",
+                            EditRefused::Taken { .. } => "another entry's phrasing",
+                            EditRefused::Invalid(_) => "breaks the regression set",
+                            EditRefused::TooLong { .. } => "too long",
+                            EditRefused::Mentions { .. } => "mentions",
+                            EditRefused::Empty(_) => "empty",
+                            _ => "other",
+                        };
+                        *why.entry(kind).or_default() += 1;
+                    }
                 }
+            }
+            if !why.is_empty() {
+                eprintln!("{} refused: {why:?}", corpus.name);
             }
             let after = scored(dir.path(), encoder.as_ref())?;
             let now = evaluate(&after, &config.matching, &reported);
