@@ -1333,6 +1333,33 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
     let page = h.review(moderator.clone(), None).await;
     assert!(text_of(&page.body).contains("The review queue is empty"), "{:#}", page.body);
 
+    // A question for a new entry: drafted from its group through the form,
+    // answered outright from then on, and its group gone.
+    let new_question = "where do I get a fishing license";
+    h.say(&alice(), &format!("<@{BOT_ID}> {new_question}"), true, true).await;
+    h.review(moderator.clone(), None).await;
+    let message = message_json(7780, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
+    let cb = h.interact(3, click("rvn:1"), moderator.clone(), Some(message)).await;
+    let custom_id = cb.body["data"]["custom_id"].as_str().unwrap().to_owned();
+    let inputs: Vec<&Value> =
+        cb.body["data"]["components"].as_array().unwrap().iter().map(|r| &r["components"][0]).collect();
+    assert!(inputs.iter().any(|i| i["value"] == json!(new_question)), "{inputs:#?}");
+    let submitted = form(
+        &custom_id,
+        &[
+            ("id", "fishing-licenses"),
+            ("topic", "Other"),
+            ("question", new_question),
+            ("answer", "At the county clerk."),
+        ],
+    );
+    let done = h.change(5, submitted, moderator.clone()).await;
+    assert!(done.contains("created entry") && done.contains("fishing-licenses"), "{done}");
+    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> {new_question}"), true, true).await;
+    assert!(text_of(&call.body).contains("At the county clerk."), "{:#}", call.body);
+    let page = h.review(moderator.clone(), None).await;
+    assert!(text_of(&page.body).contains("The review queue is empty"), "{:#}", page.body);
+
     // Another server's moderators see none of this server's questions.
     h.say(&alice(), &format!("<@{BOT_ID}> {junk}"), true, true).await;
     let other = h.review(moderator.clone(), Some("900000000000000099")).await;
