@@ -773,6 +773,40 @@ async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while
     let queue: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(queue["groups"][0]["texts"], json!([question]), "{queue:#}");
     assert_eq!(queue["groups"][0]["downvoted"], json!([[id, 1]]), "{queue:#}");
+
+    // So does a 👎 on an answer to /ask: the bot reads back which message
+    // its response made.
+    let typed = "does mississippi have any sanctuary cities";
+    let (_, token, interaction) =
+        h.standin.interaction(2, slash("ask", string_option("question", typed)), ordinary(), None);
+    h.standin.dispatch("INTERACTION_CREATE", interaction);
+    let original =
+        h.standin.wait_for("the answer read back", WAIT, |c| c.method == "GET" && c.path.contains(&token)).await;
+    let answer_id: u64 = original.reply["id"].as_str().unwrap().parse().unwrap();
+    let slash_answer = message_json(answer_id, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
+    let bob = member(user(201, "carol", false), MEMBER_PERMS, &[]);
+    let slash_id = match h.ask_expected(typed) {
+        Reply::Answer { entry, .. } => entry.id,
+        other => panic!("the library does not answer {typed:?} outright: {other:?}"),
+    };
+    h.interact(3, click(&format!("fb:0:{slash_id}")), bob, Some(slash_answer)).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_policybot"))
+            .arg("--config")
+            .arg(&config)
+            .args(["review", "--json"])
+            .output()
+            .unwrap();
+        let queue: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let texts: Vec<Value> =
+            queue["groups"].as_array().unwrap().iter().flat_map(|g| g["texts"].as_array().unwrap().clone()).collect();
+        if texts.contains(&json!(typed)) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the /ask 👎 was not kept: {queue:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,6 +91,8 @@ struct State {
     rate_limited: usize,
     /// Privileged intents switched on in the developer portal.
     portal_intents: u64,
+    /// Interaction token → the id of the message its response made.
+    originals: std::collections::HashMap<String, u64>,
 }
 
 pub struct StandIn {
@@ -527,7 +529,7 @@ fn route(
         // Leave a server (https://discord.com/developers/docs/resources/user#leave-guild).
         ("DELETE", ["users", "@me", "guilds", _]) => (204, None),
         ("PUT", ["channels", _, "messages", _, "reactions", ..]) => (204, None),
-        ("POST", ["interactions", id, _, "callback"]) => {
+        ("POST", ["interactions", id, token, "callback"]) => {
             if !state.acknowledged.insert((*id).to_owned()) {
                 return (400, Some(json!({"message": "Interaction has already been acknowledged.", "code": 40060})));
             }
@@ -536,9 +538,21 @@ fn route(
                 if body["type"] == json!(9) { invalid_form(&body["data"]) } else { invalid_message(&body["data"]) };
             match problem {
                 Some(problem) => invalid(&problem),
-                None => (204, None),
+                None => {
+                    // A message response is a message with an id of its own.
+                    if body["type"] == json!(4) {
+                        state.originals.insert((*token).to_owned(), ids.fetch_add(1, Ordering::SeqCst));
+                    }
+                    (204, None)
+                }
             }
         }
+        // The message an interaction's response made
+        // (https://discord.com/developers/docs/interactions/receiving-and-responding#get-original-interaction-response).
+        ("GET", ["webhooks", _, token, "messages", "@original"]) => match state.originals.get(*token) {
+            Some(id) => (200, Some(bot_message(&CHANNEL_ID.to_string(), *id))),
+            None => (404, Some(json!({"message": "Unknown Webhook", "code": 10015}))),
+        },
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) => match invalid_message(body) {
             Some(problem) => invalid(&problem),
             None => (200, Some(bot_message(&CHANNEL_ID.to_string(), ids.fetch_add(1, Ordering::SeqCst)))),

@@ -71,7 +71,22 @@ impl Handler {
             _ => bot.handle(&command, &sender, "/"),
         };
         let question = option("question").unwrap_or_default();
-        respond(ctx, cmd, &render::render(&reply, cmd.user.id.get(), question)).await
+        respond(ctx, cmd, &render::render(&reply, cmd.user.id.get(), question)).await?;
+        // An answer to a typed question: which message it is, so a 👎 on it
+        // keeps the question for the review queue (one more call, made
+        // after the answer is out).
+        if let Reply::Answer { .. } = reply
+            && spec.name == "ask"
+            && !question.starts_with(ENTRY_VALUE)
+        {
+            match cmd.get_response(&ctx.http).await {
+                Ok(answer) => {
+                    self.asked.lock().unwrap_or_else(|e| e.into_inner()).insert(answer.id, question.to_owned());
+                }
+                Err(e) => tracing::debug!(error = %e, "cannot read back the answer's message id"),
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn on_autocomplete(&self, ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
