@@ -745,32 +745,11 @@ async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while
         assert_eq!(cb.body["data"]["flags"], json!(64), "{:#}", cb.body);
     }
     let config = h.dir.path().join("config.toml");
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let out = Command::new(env!("CARGO_BIN_EXE_policybot"))
-            .arg("--config")
-            .arg(&config)
-            .args(["stats", "--json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let row = stats["entries"].as_array().unwrap().iter().find(|e| e["entry"] == json!(id)).cloned();
-        // One answer, one vote each way.
-        if row == Some(json!({"entry": id, "answered": 1, "helpful": 1, "not_helpful": 1})) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "stats never showed the votes: {stats:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // One answer, one vote each way.
+    let row = json!({"entry": id, "answered": 1, "helpful": 1, "not_helpful": 1});
+    read_back(&config, &["stats", "--json"], |stats| stats["entries"].as_array().unwrap().contains(&row)).await;
     // The 👎 kept the question with the entry given, for the review queue.
-    let out = Command::new(env!("CARGO_BIN_EXE_policybot"))
-        .arg("--config")
-        .arg(&config)
-        .args(["review", "--json"])
-        .output()
-        .unwrap();
-    let queue: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let queue = read_back(&config, &["review", "--json"], |q| q["groups"][0]["downvoted"] == json!([[id, 1]])).await;
     assert_eq!(queue["groups"][0]["texts"], json!([question]), "{queue:#}");
     assert_eq!(queue["groups"][0]["downvoted"], json!([[id, 1]]), "{queue:#}");
 
@@ -790,21 +769,25 @@ async fn answers_take_feedback_and_show_claims_and_the_cli_reads_the_votes_while
         other => panic!("the library does not answer {typed:?} outright: {other:?}"),
     };
     h.interact(3, click(&format!("fb:0:{slash_id}")), bob, Some(slash_answer)).await;
+    read_back(&config, &["review", "--json"], |queue| {
+        queue["groups"].as_array().unwrap().iter().any(|g| g["texts"].as_array().unwrap().contains(&json!(typed)))
+    })
+    .await;
+}
+
+/// What `policybot ARGS` (JSON) says about the running bot's records, read
+/// until `done` holds (the records are written in batches).
+async fn read_back(config: &std::path::Path, args: &[&str], done: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let out = Command::new(env!("CARGO_BIN_EXE_policybot"))
-            .arg("--config")
-            .arg(&config)
-            .args(["review", "--json"])
-            .output()
-            .unwrap();
-        let queue: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let texts: Vec<Value> =
-            queue["groups"].as_array().unwrap().iter().flat_map(|g| g["texts"].as_array().unwrap().clone()).collect();
-        if texts.contains(&json!(typed)) {
-            break;
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_policybot")).arg("--config").arg(config).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if done(&read) {
+            return read;
         }
-        assert!(std::time::Instant::now() < deadline, "the /ask 👎 was not kept: {queue:#}");
+        assert!(std::time::Instant::now() < deadline, "policybot {args:?} never showed it: {read:#}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
