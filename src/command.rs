@@ -567,6 +567,70 @@ mod tests {
     }
 
     #[test]
+    fn changes_and_review_commands_parse_their_parts_and_refuse_bad_ones() {
+        use crate::knowledge::ClaimStatus;
+        let parse = |t: &str| Command::from_message(t, "!");
+        assert_eq!(
+            parse("!claim set a#2 verified SB 2710 (2017), section 3 2026-11-30"),
+            Ok(Command::Edit(Edit::SetClaim {
+                claim: "a#2".into(),
+                status: ClaimStatus::Verified,
+                source: Some("SB 2710 (2017), section 3".into()),
+                checked: Some("2026-11-30".into()),
+            }))
+        );
+        assert_eq!(
+            parse("!claim set shared disputed"),
+            Ok(Command::Edit(Edit::SetClaim {
+                claim: "shared".into(),
+                status: ClaimStatus::Disputed,
+                source: None,
+                checked: None
+            }))
+        );
+        assert_eq!(
+            parse("!answer a\nLine one.\nLine two."),
+            Ok(Command::Edit(Edit::SetAnswer { entry: "a".into(), text: "Line one.\nLine two.".into() }))
+        );
+        assert_eq!(
+            parse("!new b | Law | Who signed it? | The governor."),
+            Ok(Command::Edit(Edit::NewEntry {
+                id: "b".into(),
+                topic: "Law".into(),
+                question: "Who signed it?".into(),
+                answer: "The governor.".into()
+            }))
+        );
+        assert_eq!(parse("!review"), Ok(Command::Review(1)));
+        assert_eq!(parse("!review 3"), Ok(Command::Review(3)));
+        assert_eq!(parse("!accept 2"), Ok(Command::Accept(2, None)));
+        assert_eq!(parse("!accept 2 some-entry"), Ok(Command::Accept(2, Some("some-entry".into()))));
+        assert_eq!(parse("!dismiss 1"), Ok(Command::Dismiss(1)));
+        for (bad, says) in [
+            ("!claim set a#1 maybe", "a status is unverified, disputed or verified"),
+            ("!claim frob a#1 verified", "claim does set"),
+            ("!claim set a#1", "needs a claim and a status"),
+            ("!alias change a x", "alias does add or remove"),
+            ("!alias add a", "needs an entry id and a phrasing"),
+            ("!answer a", "needs an entry id and then the new answer"),
+            ("!new a\nLaw\nWho?", "new needs four parts"),
+            ("!review 0", "review takes a page number"),
+            ("!review x", "review takes a page number"),
+            ("!accept 0", "accept takes a group number"),
+            ("!accept 99999999999999999999999", "accept takes a group number"),
+            ("!dismiss none", "dismiss takes a group number"),
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains(says), "{bad:?}: {err}");
+        }
+        for edit in
+            ["alias add a x", "claim set a#1 verified", "answer a x", "new a|b|c|d", "review", "accept 1", "dismiss 1"]
+        {
+            assert!(parse(&format!("!{edit}")).unwrap().for_moderators(), "{edit}");
+        }
+    }
+
+    #[test]
     fn every_command_in_the_table_parses_to_itself_and_is_in_the_help() {
         let help = help();
         for c in COMMANDS {
