@@ -21,6 +21,14 @@ fn bot_with(config: &std::path::Path) -> Command {
     c
 }
 
+/// The console chat, asked for explicitly (stdin is a pipe here, not a
+/// terminal).
+fn console_with(config: &std::path::Path) -> Command {
+    let mut c = bot_with(config);
+    c.args(["run", "--console"]);
+    c
+}
+
 fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
@@ -165,7 +173,7 @@ fn console_chat_works_over_piped_stdin() {
     let config = data_config(dir.path());
     let script = "/help\n/topics\n/topic state law\n/topic nonsense\ndoes ms have sanctuary cities?\nsanctuary\n1\n/claims court-cases\n/frobnicate\n/reload\nBest pizza place in Jackson?\nbest pizza place in jackson\n/unanswered\n/review\n/quit\nnever read\n";
     let mut cmd = bot();
-    cmd.arg("--config").arg(&config);
+    cmd.arg("--config").arg(&config).args(["run", "--console"]);
     let out = run_with_stdin(cmd, script.as_bytes());
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -259,7 +267,9 @@ fn output_that_cannot_be_written_is_one_line_not_a_panic() {
 /// "help" typed the way people type it is the help, not an FAQ answer.
 #[test]
 fn console_help_in_any_spelling_shows_the_help() {
-    let out = run_with_stdin(bot(), b"help\n!help\nHelp?\n/help\n");
+    let mut console = bot();
+    console.args(["run", "--console"]);
+    let out = run_with_stdin(console, b"help\n!help\nHelp?\n/help\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert_eq!(stdout.matches("show this help").count(), 4, "{stdout}");
@@ -286,7 +296,7 @@ fn records_written_while_another_process_holds_the_lock_are_all_kept() {
     let dir = tempfile::tempdir().unwrap();
     let config = data_config(dir.path());
     // The database exists (a first run made it) before the lock is taken.
-    let out = run_with_stdin(bot_with(&config), b"hello\n");
+    let out = run_with_stdin(console_with(&config), b"hello\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let db = dir.path().join("data").join("policybot.db");
     let holder = rusqlite::Connection::open(&db).unwrap();
@@ -296,7 +306,7 @@ fn records_written_while_another_process_holds_the_lock_are_all_kept() {
         )
         .unwrap();
 
-    let mut child = bot_with(&config)
+    let mut child = console_with(&config)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -353,7 +363,7 @@ fn a_broken_records_database_leaves_the_bot_answering_with_records_off() {
         std::fs::create_dir(dir.path().join("data")).unwrap();
         let db = dir.path().join("data").join("policybot.db");
         make(&db);
-        let out = run_with_stdin(bot_with(&config), b"does ms have sanctuary cities?\n/unanswered\n");
+        let out = run_with_stdin(console_with(&config), b"does ms have sanctuary cities?\n/unanswered\n");
         assert!(out.status.success(), "{case}: {}", text(&out.stderr));
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         assert!(stdout.contains("Q: "), "{case}: not answered:\n{stdout}");
@@ -375,7 +385,7 @@ fn a_broken_records_database_leaves_the_bot_answering_with_records_off() {
     let config = data_config(dir.path());
     std::fs::create_dir(dir.path().join("data")).unwrap();
     std::fs::write(dir.path().join("data").join("policybot.db"), b"").unwrap();
-    let out = run_with_stdin(bot_with(&config), b"pizza?\n");
+    let out = run_with_stdin(console_with(&config), b"pizza?\n");
     assert!(text(&out.stderr).contains("empty file (truncated?)"), "{}", text(&out.stderr));
     let out = bot_with(&config).args(["stats", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -402,7 +412,7 @@ fn a_secret_that_is_not_utf8_is_named_not_ignored() {
 fn console_picks_take_zero_for_none_and_explain_an_out_of_range_number() {
     let dir = tempfile::tempdir().unwrap();
     let config = data_config(dir.path());
-    let out = run_with_stdin(bot_with(&config), b"training and trust\n9\n0\n7\n/unanswered\n");
+    let out = run_with_stdin(console_with(&config), b"training and trust\n9\n0\n7\n/unanswered\n");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("Did you mean:") || stdout.contains("did you mean"), "{stdout}");
@@ -494,4 +504,25 @@ fn alias_add_and_remove_change_one_line_and_a_refusal_changes_nothing() {
     let out = bot().args(["--knowledge", knowledge, "claim", "set", "debates#1", "verified"]).output().unwrap();
     assert!(!out.status.success() && text(&out.stderr).contains("needs a source"), "{}", text(&out.stderr));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+}
+
+/// Under a service manager stdin is no terminal: with no platform
+/// configured the bot says so and exits 1 instead of a console chat that
+/// reads end of input and exits 0, which systemd would take for a clean stop.
+#[test]
+fn no_platform_and_no_terminal_is_an_error_naming_the_tokens_and_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = data_config(dir.path());
+    for stdin in [Stdio::null(), Stdio::piped()] {
+        let out = bot_with(&config).stdin(stdin).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        for names in ["DISCORD_TOKEN", "MATRIX_PASSWORD", "MATRIX_ACCESS_TOKEN", "policybot run --console"] {
+            assert!(err.contains(names), "{names}: {err}");
+        }
+    }
+    // Asked for, the console chat runs on piped input.
+    let out = run_with_stdin(console_with(&config), b"/topics\n");
+    assert!(out.status.success() && text(&out.stdout).contains("State law"), "{}", text(&out.stderr));
 }

@@ -313,6 +313,15 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
                 }
             }
             let platforms = if console { Platforms::default() } else { Platforms::from_env(&bot)? };
+            // Under a service manager there is no terminal: falling back to a
+            // console chat that reads end of input and exits 0 would look
+            // like a clean stop to systemd and say nothing at the default
+            // log level. A missing token is an error there.
+            if platforms.is_empty() && !console && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                anyhow::bail!(
+                    "no chat platform is configured and stdin is not a terminal, so nobody could talk to the bot: set DISCORD_TOKEN, or configure [matrix] and set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN (or their *_FILE variants; see docs/DEPLOY.md); for the console chat on piped input, run `policybot run --console`"
+                );
+            }
             let bot = std::sync::Arc::new(bot);
             if let Some(addr) = setup.config.metrics.listen {
                 crate::metrics::serve(bot.metrics.clone(), addr)
