@@ -11,13 +11,14 @@
 //! passive channels, edits), `commands` (slash commands and autocomplete),
 //! `edits` (changing the knowledge: `/faq`, `/claim set`, forms, the
 //! moderation log channel), `components` (buttons), `send` (serenity
-//! builders), [`render`].
+//! builders), [`render`], `review` (a page of the review queue).
 
 mod commands;
 mod components;
 mod edits;
 mod messages;
 pub mod render;
+mod review;
 mod send;
 
 use anyhow::{Context as _, Result};

@@ -9,11 +9,25 @@
 //! new text, so nobody's save is lost. A refused change writes nothing.
 //! Processes editing the same directory take turns ([`DirLock`]).
 
+//!
+//! One job a file: `check` (what a change may say: lengths, mentions,
+//! sources, dates), `toml` (the change made to a file's syntax tree),
+//! `disk` (the copy that is checked, the swap, the directory lock); this
+//! file holds the change, its refusals, where it goes and the road.
+
 use std::path::{Path, PathBuf};
 
-use toml_edit::{DocumentMut, Item, Value};
+use toml_edit::{DocumentMut, Item};
 
 use super::{ClaimStatus, KnowledgeBase, LoadErrors};
+
+mod check;
+mod disk;
+mod toml;
+use check::*;
+pub use disk::DirLock;
+use disk::*;
+use toml::*;
 
 /// The longest phrasing (or question) a moderator may write, in characters.
 pub const MAX_PHRASING_CHARS: usize = 300;
@@ -147,148 +161,9 @@ pub fn apply(
     Err(EditRefused::Busy(file))
 }
 
-/// The edit with its texts trimmed and its defaults filled in, once every
-/// text in it is one the bot may later show.
-fn check(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Edit, EditRefused> {
-    let entry = |id: &str| kb.entry(id).ok_or_else(|| EditRefused::UnknownEntry(crate::text::shorten(id, 64)));
-    Ok(match edit {
-        Edit::AddAlias { entry: id, text } => {
-            entry(id)?;
-            let text = fit("a phrasing", text, MAX_PHRASING_CHARS)?;
-            not_taken(kb, &text)?;
-            Edit::AddAlias { entry: id.clone(), text }
-        }
-        Edit::RemoveAlias { entry: id, text } => {
-            entry(id)?;
-            Edit::RemoveAlias { entry: id.clone(), text: text.trim().to_owned() }
-        }
-        Edit::SetAnswer { entry: id, text } => {
-            entry(id)?;
-            Edit::SetAnswer { entry: id.clone(), text: fit("an answer", text, MAX_ANSWER_CHARS)? }
-        }
-        Edit::NewEntry { id, topic, question, answer } => {
-            let id = id.trim().to_owned();
-            if id.is_empty() || id.len() > 64 || !super::load::is_slug(&id) {
-                return Err(EditRefused::BadId(crate::text::shorten(&id, 64)));
-            }
-            if kb.entry(&id).is_some() {
-                return Err(EditRefused::IdTaken(id));
-            }
-            let question = fit("a question", question, MAX_PHRASING_CHARS)?;
-            not_taken(kb, &question)?;
-            Edit::NewEntry {
-                id,
-                topic: fit("a topic", topic, MAX_TOPIC_CHARS)?,
-                question,
-                answer: fit("an answer", answer, MAX_ANSWER_CHARS)?,
-            }
-        }
-        Edit::SetClaim { claim, status, source, checked } => {
-            let source = source.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(check_source).transpose()?;
-            let written = find_claim(kb, claim)?;
-            if written.is_none() && shared_claim_file(dir, claim.trim()).is_none() {
-                return Err(EditRefused::UnknownClaim(crate::text::shorten(claim.trim(), 64)));
-            }
-            if *status == ClaimStatus::Verified && source.is_none() && written.is_none_or(|c| c.source.is_none()) {
-                return Err(EditRefused::NeedsSource);
-            }
-            let checked = match checked.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                Some(date) if is_date(date) => Some(date.to_owned()),
-                Some(other) => return Err(EditRefused::BadDate(crate::text::shorten(other, 32))),
-                // Checked against the source given now.
-                None => source.is_some().then(today),
-            };
-            Edit::SetClaim { claim: claim.trim().to_owned(), status: *status, source, checked }
-        }
-    })
-}
-
-/// `text` trimmed, once it says something, fits in `max` characters and
-/// pings nobody; `what` names it in the refusal.
-fn fit(what: &'static str, text: &str, max: usize) -> Result<String, EditRefused> {
-    // One line ending throughout: a Windows paste must not put \r into a file.
-    let text = text.replace("\r\n", "\n").trim().to_owned();
-    if !text.chars().any(char::is_alphanumeric) {
-        return Err(EditRefused::Empty(what));
-    }
-    let chars = text.chars().count();
-    if chars > max {
-        return Err(EditRefused::TooLong { what, max, chars });
-    }
-    if let Some(mention) = mention(&text) {
-        return Err(EditRefused::Mentions { what, mention });
-    }
-    Ok(text)
-}
-
-/// A phrasing no entry has yet (compared as matching compares them).
-fn not_taken(kb: &KnowledgeBase, text: &str) -> Result<(), EditRefused> {
-    let wanted = crate::matcher::normalise(text);
-    for e in &kb.entries {
-        if e.phrasings().any(|p| crate::matcher::normalise(p) == wanted) {
-            return Err(EditRefused::Taken { text: text.to_owned(), other: e.id.clone() });
-        }
-    }
-    Ok(())
-}
-
-/// A source is a web address or a citation someone can look up: one line,
-/// and when it is not a URL, at least two words with a number in them (a
-/// section, a year, a page: what makes a citation findable). Nothing that
-/// pings.
-fn check_source(source: &str) -> Result<String, EditRefused> {
-    let bad = || EditRefused::BadSource(crate::text::shorten(source, 64));
-    let source = fit("a source", source, MAX_SOURCE_CHARS).map_err(|e| match e {
-        EditRefused::Empty(_) => bad(),
-        other => other,
-    })?;
-    if source.contains('\n') {
-        return Err(bad());
-    }
-    let lower = source.to_lowercase();
-    if lower.starts_with("https://") || lower.starts_with("http://") {
-        let host = lower.split("://").nth(1).unwrap_or("").split(['/', '?', '#']).next().unwrap_or("");
-        if !host.contains('.') || host.starts_with('.') || host.ends_with('.') || source.contains(char::is_whitespace) {
-            return Err(bad());
-        }
-    } else if lower.starts_with("www.")
-        || source.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count() < 2
-        || !source.chars().any(|c| c.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    Ok(source)
-}
-
-/// YYYY-MM-DD with a month and day that exist in some year.
-fn is_date(text: &str) -> bool {
-    text.parse::<toml_edit::Datetime>().is_ok_and(|d| d.date.is_some() && d.time.is_none() && d.offset.is_none())
-}
-
-/// Today's date (UTC) as YYYY-MM-DD.
-fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The calendar date of a count of days since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, proleptic Gregorian).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// A claim as loaded, by `ENTRY#N` or a shared claim's id; `None` for a
 /// shared claim no entry makes (it may still be defined in a file).
-fn find_claim<'a>(kb: &'a KnowledgeBase, name: &str) -> Result<Option<&'a super::Claim>, EditRefused> {
+pub(super) fn find_claim<'a>(kb: &'a KnowledgeBase, name: &str) -> Result<Option<&'a super::Claim>, EditRefused> {
     let name = name.trim();
     let unknown = || EditRefused::UnknownClaim(crate::text::shorten(name, 64));
     match name.split_once('#') {
@@ -303,14 +178,14 @@ fn find_claim<'a>(kb: &'a KnowledgeBase, name: &str) -> Result<Option<&'a super:
 
 /// Where a checked edit goes: the file, the table in it, what it is in
 /// words and the entries whose answers it touches.
-struct Target {
+pub(super) struct Target {
     file: PathBuf,
-    place: Place,
+    pub(super) place: Place,
     summary: String,
     entries: Vec<String>,
 }
 
-enum Place {
+pub(super) enum Place {
     /// The `[[entry]]` with this id.
     Entry(String),
     /// The `index`-th `[[entry.claims]]` of the entry with this id.
@@ -399,7 +274,7 @@ fn target(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Target, EditRef
 }
 
 /// The knowledge file that defines shared claim `id`.
-fn shared_claim_file(dir: &Path, id: &str) -> Option<PathBuf> {
+pub(super) fn shared_claim_file(dir: &Path, id: &str) -> Option<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir).ok()?.filter_map(|e| Some(e.ok()?.path())).collect();
     files.sort();
     files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")).find(|p| {
@@ -409,308 +284,6 @@ fn shared_claim_file(dir: &Path, id: &str) -> Option<PathBuf> {
             .and_then(Item::as_array_of_tables)
             .is_some_and(|claims| claims.iter().any(|c| c.get("id").and_then(Item::as_str) == Some(id)))
     })
-}
-
-/// The file's text with the change made, everything else as it was.
-fn change(text: &str, target: &Target, edit: &Edit) -> Result<String, EditRefused> {
-    if let (Place::End, Edit::NewEntry { id, topic, question, answer }) = (&target.place, edit) {
-        return Ok(append_entry(text, id, topic, question, answer));
-    }
-    let mut doc: DocumentMut = text.parse().map_err(|_| gone(&target.place))?;
-    let with_id = |tables: &mut toml_edit::ArrayOfTables, id: &str| {
-        tables.iter_mut().position(|t| t.get("id").and_then(Item::as_str) == Some(id))
-    };
-    let (list, id) = match &target.place {
-        Place::Entry(id) | Place::EntryClaim(id, _) => ("entry", id),
-        Place::Shared(id) => ("claim", id),
-        Place::End => return Err(gone(&target.place)),
-    };
-    let tables = doc.get_mut(list).and_then(Item::as_array_of_tables_mut).ok_or_else(|| gone(&target.place))?;
-    let index = with_id(tables, id).ok_or_else(|| gone(&target.place))?;
-    let mut table = tables.get_mut(index).ok_or_else(|| gone(&target.place))?;
-    if let Place::EntryClaim(_, claim) = target.place {
-        table = table
-            .get_mut("claims")
-            .and_then(Item::as_array_of_tables_mut)
-            .and_then(|claims| claims.get_mut(claim))
-            .ok_or_else(|| gone(&target.place))?;
-    }
-    match edit {
-        Edit::AddAlias { text, .. } => add_alias(table, text),
-        Edit::RemoveAlias { entry, text } => remove_alias(table, entry, text)?,
-        Edit::SetAnswer { text, .. } => {
-            let multi_line = table.get("answer").and_then(Item::as_value).is_some_and(is_multi_line);
-            let value =
-                if multi_line || text.contains('\n') { multi_line_string(text) } else { Value::from(text.as_str()) };
-            set(table, "answer", value);
-        }
-        Edit::SetClaim { status, source, checked, .. } => {
-            set(table, "status", Value::from(status.as_str()));
-            if let Some(source) = source {
-                set(table, "source", Value::from(source.as_str()));
-            }
-            if let Some(date) = checked.as_deref().and_then(|d| d.parse::<toml_edit::Datetime>().ok()) {
-                set(table, "checked", Value::from(date));
-            }
-        }
-        Edit::NewEntry { .. } => {}
-    }
-    Ok(doc.to_string())
-}
-
-/// The place an edit was aimed at is no longer in the file (someone
-/// removed it meanwhile).
-fn gone(place: &Place) -> EditRefused {
-    match place {
-        Place::Entry(id) | Place::EntryClaim(id, _) => EditRefused::UnknownEntry(id.clone()),
-        Place::Shared(id) => EditRefused::UnknownClaim(id.clone()),
-        Place::End => EditRefused::UnknownEntry(String::new()),
-    }
-}
-
-fn add_alias(table: &mut toml_edit::Table, phrasing: &str) {
-    match table.get_mut("aliases").and_then(Item::as_array_mut) {
-        Some(aliases) => {
-            // Written the way the array already is: a new line with the
-            // same indentation in a multi-line array, ", x" in one line.
-            // (A lone first element of a one-line array has no space
-            // before it; the ones after it do.)
-            let last = aliases.iter().last().and_then(|v| v.decor().prefix()).and_then(|p| p.as_str());
-            let prefix = match last {
-                Some(p) if aliases.len() == 1 && !p.contains('\n') => Some(" ".to_owned()),
-                other => other.map(str::to_owned),
-            };
-            let mut value = Value::from(phrasing);
-            if let Some(prefix) = prefix {
-                value.decor_mut().set_prefix(prefix);
-            }
-            aliases.push_formatted(value);
-        }
-        None => {
-            let mut aliases = toml_edit::Array::new();
-            aliases.push(phrasing);
-            table.insert("aliases", Item::Value(Value::Array(aliases)));
-        }
-    }
-}
-
-fn remove_alias(table: &mut toml_edit::Table, entry: &str, phrasing: &str) -> Result<(), EditRefused> {
-    let not_there = || EditRefused::NotThere { entry: entry.to_owned(), text: phrasing.to_owned() };
-    let aliases = table.get_mut("aliases").and_then(Item::as_array_mut).ok_or_else(not_there)?;
-    let index = aliases.iter().position(|v| v.as_str().map(str::trim) == Some(phrasing)).ok_or_else(not_there)?;
-    let was_first = index == 0;
-    let removed_prefix =
-        aliases.get(index).and_then(|v| v.decor().prefix()).and_then(|p| p.as_str()).map(str::to_owned);
-    aliases.remove(index);
-    // The last phrasing gone, so is the key (it is optional): adding a
-    // first phrasing and removing it again gives back the file as it was.
-    if aliases.is_empty() {
-        table.remove("aliases");
-        return Ok(());
-    }
-    // The new first element takes the removed one's spacing, so a one-line
-    // array does not start "[ x".
-    if was_first && let (Some(prefix), Some(first)) = (removed_prefix, aliases.get_mut(0)) {
-        first.decor_mut().set_prefix(prefix);
-    }
-    Ok(())
-}
-
-/// Sets `key` to `value`: in place (keeping the spacing and any comment
-/// after it) when the table has it, else as a new line at the table's end.
-fn set(table: &mut toml_edit::Table, key: &str, mut value: Value) {
-    match table.get_mut(key) {
-        Some(Item::Value(old)) => {
-            *value.decor_mut() = old.decor().clone();
-            *old = value;
-        }
-        _ => {
-            table.insert(key, Item::Value(value));
-        }
-    }
-}
-
-fn is_multi_line(value: &Value) -> bool {
-    let raw = match value {
-        Value::String(s) => s.as_repr().and_then(|r| r.as_raw().as_str()).map(str::to_owned),
-        _ => None,
-    };
-    raw.is_some_and(|raw| raw.starts_with("\"\"\"") || raw.starts_with("'''"))
-}
-
-/// `text` as a `"""` string starting on the next line, as the knowledge
-/// files write answers.
-fn multi_line_string(text: &str) -> Value {
-    let mut body = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\\' => body.push_str("\\\\"),
-            '\n' | '\t' => body.push(c),
-            c if c.is_control() => body.push_str(&format!("\\u{:04X}", c as u32)),
-            c => body.push(c),
-        }
-    }
-    // No run of three quotes may close it early, nor a quote just before
-    // the closing ones.
-    let body = body.replace("\"\"\"", "\"\"\\\"");
-    let body = match body.strip_suffix('"') {
-        Some(rest) => format!("{rest}\\\""),
-        None => body,
-    };
-    match format!("\"\"\"\n{body}\"\"\"").parse::<Value>() {
-        Ok(value) if value.as_str() == Some(text) => value,
-        // Not expected; a plain string always says the same.
-        _ => Value::from(text),
-    }
-}
-
-/// The file's text with a new `[[entry]]` after its last line, written as
-/// the files write entries (one blank line before it).
-fn append_entry(text: &str, id: &str, topic: &str, question: &str, answer: &str) -> String {
-    let quoted = |s: &str| Value::from(s).to_string().trim().to_owned();
-    let mut out = text.to_owned();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    if !out.is_empty() && !out.ends_with("\n\n") {
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "[[entry]]\nid = {}\ntopic = {}\nquestion = {}\nanswer = {}\n",
-        quoted(id),
-        quoted(topic),
-        quoted(question),
-        multi_line_string(answer).to_string().trim()
-    ));
-    out
-}
-
-/// The first thing in `text` that a chat platform would turn into a ping or
-/// a link to someone: Discord's `@everyone`, `@here`, `<@id>`, `<@&role>`,
-/// Matrix's `@room`, user ids and pills (`@name:server`, matrix.to links).
-/// Texts written from chat are shown in answers, "did you mean" lists and
-/// autocomplete, so none may hold one.
-fn mention(text: &str) -> Option<String> {
-    // Found in a lowercased copy and named by the marker itself: lowercasing
-    // can change byte lengths, so the copy's offsets do not index `text`.
-    let lower = text.to_lowercase();
-    for marker in ["@everyone", "@here", "@room", "<@", "matrix.to/#/@", "matrix.to/#/!"] {
-        if lower.contains(marker) {
-            return Some(marker.to_owned());
-        }
-    }
-    // A Matrix user id: @localpart:server.
-    text.split_whitespace().find(|w| w.len() > 3 && w.starts_with('@') && w[1..].contains(':')).map(str::to_owned)
-}
-
-/// Copies the knowledge files of `dir` into `to`, with `changed` holding
-/// `text` instead of what is on disk.
-fn copy_knowledge(dir: &Path, to: &Path, changed: &Path, text: &str) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_none_or(|e| e != "toml") || !path.is_file() {
-            continue;
-        }
-        let Some(name) = path.file_name() else { continue };
-        if same_file(&path, changed) {
-            std::fs::write(to.join(name), text)?;
-        } else {
-            std::fs::copy(&path, to.join(name))?;
-        }
-    }
-    Ok(())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
-/// Writes `text` to a new file beside `path`, syncs it and swaps it in for
-/// `path`: a reader (the bot's watcher, an editor) sees the old file or the
-/// new one, never half of one. The file keeps its permissions.
-///
-/// Where the system can exchange two names atomically (Linux), the file
-/// swapped out is read back: if it is not `expected`, someone saved in the
-/// instant between the last check and the swap, and their text is returned
-/// (the change is then made again to it). Elsewhere it is a plain rename.
-fn swap_in(path: &Path, text: &str, expected: &str) -> std::io::Result<Option<String>> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // Not .toml: the loader never reads the file while it is being written.
-    let aside = dir.join(format!(".{name}.edit-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&aside)?;
-        file.write_all(text.as_bytes())?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            file.set_permissions(meta.permissions())?;
-        }
-        file.sync_all()?;
-        if exchange(&aside, path)? {
-            let swapped_out = std::fs::read_to_string(&aside)?;
-            return Ok((swapped_out != expected).then_some(swapped_out));
-        }
-        std::fs::rename(&aside, path).map(|()| None)
-    })();
-    let _ = std::fs::remove_file(&aside);
-    result
-}
-
-/// Swaps the files at `a` and `b` in one step; false where the system or
-/// file system cannot (then nothing happened).
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
-    let (a, b) = (c(a)?, c(b)?);
-    // SAFETY: both are valid NUL-terminated paths that outlive the call;
-    // renameat2 only reads them.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        return Ok(true);
-    }
-    match std::io::Error::last_os_error() {
-        e if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) => Ok(false),
-        e => Err(e),
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
-    Ok(false)
-}
-
-/// An exclusive lock on the knowledge directory, held while an edit reads,
-/// validates and writes: two processes (the bot and `policybot alias`, or
-/// two bots) editing the same directory take turns, so neither writes over
-/// the other's change. Released when dropped. An editor saving by hand
-/// takes no lock; the re-read before the rename covers that.
-pub struct DirLock(std::fs::File);
-
-impl DirLock {
-    pub fn take(dir: &Path) -> std::io::Result<DirLock> {
-        let file = std::fs::File::open(dir)?;
-        file.lock()?;
-        Ok(DirLock(file))
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
 }
 
 #[cfg(test)]
