@@ -5,7 +5,7 @@
 //! — with the entry askers picked, when they picked one — leaves the queue
 //! by itself; a dismissed group stays hidden until more people ask it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -102,6 +102,10 @@ pub struct ReviewGroup {
     pub declined: usize,
     /// The entries nearest to the newest wording now, best first.
     pub nearest: Vec<Nearest>,
+    /// Every distinct wording, most asked first: what accepting the group
+    /// adds as phrasings.
+    #[serde(skip)]
+    pub wordings: Vec<String>,
 }
 
 impl ReviewGroup {
@@ -109,20 +113,6 @@ impl ReviewGroup {
     /// moderator names none: the one askers picked most.
     pub fn suggested_entry(&self) -> Option<&str> {
         self.picked.first().map(|(id, _)| id.as_str())
-    }
-
-    /// Distinct wordings to add as phrasings, most asked first.
-    pub fn phrasings<'a>(&self, records: &'a [Unanswered], kb: &KnowledgeBase) -> Vec<&'a str> {
-        let mut counts: BTreeMap<String, (usize, &str)> = BTreeMap::new();
-        for g in group(kb, records.iter()).iter().filter(|g| g.key == self.key) {
-            for m in &g.members {
-                let n = counts.entry(crate::matcher::normalise(&m.text)).or_insert((0, &m.text));
-                n.0 += 1;
-            }
-        }
-        let mut texts: Vec<(usize, &str)> = counts.into_values().collect();
-        texts.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        texts.into_iter().map(|(_, t)| t).collect()
     }
 }
 
@@ -156,12 +146,17 @@ pub fn queue(
             |kind: Taught| tally(g.members.iter().filter(|m| m.kind == kind).filter_map(|m| m.entry.as_deref()));
         let (picked, downvoted) = (entries(Taught::Picked), entries(Taught::Downvoted));
         let target = picked.first().map(|(id, _)| id.as_str());
-        let mut texts: Vec<&str> = Vec::new();
+        // Distinct wordings (as matching compares them), newest first, with
+        // how many asked each.
+        let mut wordings: Vec<(String, &str, usize)> = Vec::new();
         for m in &g.members {
-            if !texts.iter().any(|t| crate::matcher::normalise(t) == crate::matcher::normalise(&m.text)) {
-                texts.push(&m.text);
+            let normalised = crate::matcher::normalise(&m.text);
+            match wordings.iter_mut().find(|(n, _, _)| *n == normalised) {
+                Some(w) => w.2 += 1,
+                None => wordings.push((normalised, &m.text, 1)),
             }
         }
+        let texts: Vec<&str> = wordings.iter().map(|(_, t, _)| *t).collect();
         // Answered now, outright, by the entry askers picked (or, with no
         // pick, by one they did not vote down): nothing left to teach.
         let answered = |text: &str| {
@@ -186,6 +181,7 @@ pub fn queue(
                 score: (s.score * 1000.0).round() / 1000.0,
             })
             .collect();
+        wordings.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
         out.push(ReviewGroup {
             key: g.key.clone(),
             asked,
@@ -196,6 +192,7 @@ pub fn queue(
             offered: count(Taught::Offered),
             declined: count(Taught::Declined),
             nearest,
+            wordings: wordings.into_iter().map(|(_, t, _)| t.to_owned()).collect(),
         });
     }
     out

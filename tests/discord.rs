@@ -1146,8 +1146,10 @@ const LOG_CHANNEL: u64 = 900_000_000_000_000_077;
 impl Harness {
     /// Sends a moderator's change and returns what the bot said: deferred
     /// privately, then the result edited in.
-    async fn change(&self, kind: u8, data: Value, who: Value) -> String {
-        let (iid, token, interaction) = self.standin.interaction(kind, data, who, None);
+    /// `data` may carry, under "message", the message a clicked button is on.
+    async fn change(&self, kind: u8, mut data: Value, who: Value) -> String {
+        let message = data.as_object_mut().and_then(|d| d.remove("message"));
+        let (iid, token, interaction) = self.standin.interaction(kind, data, who, message);
         self.standin.dispatch("INTERACTION_CREATE", interaction);
         let defer = self
             .standin
@@ -1321,7 +1323,7 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
         data["message"] = message_json(7778, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
         data
     };
-    let done = h.change_clicked(clicked(&accept), moderator.clone()).await;
+    let done = h.change(3, clicked(&accept), moderator.clone()).await;
     assert!(done.contains("Done: mod (Discord) added 1 phrasing from group 1 to entry"), "{done}");
     let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> {question}"), true, true).await;
     let (kb, _) = h.expected();
@@ -1333,11 +1335,7 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
     let junk = "zxcv qwerty asdf";
     h.say(&alice(), &format!("<@{BOT_ID}> {junk}"), true, true).await;
     h.review(moderator.clone(), None).await;
-    let message = message_json(7779, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
-    let cb = h.interact(3, click("rvn:1"), moderator.clone(), Some(message)).await;
-    assert_eq!(cb.body["type"], json!(9), "{:#}", cb.body);
-    let inputs: Vec<&Value> =
-        cb.body["data"]["components"].as_array().unwrap().iter().map(|r| &r["components"][0]).collect();
+    let (_, inputs) = h.draft(1, moderator.clone()).await;
     assert!(inputs.iter().any(|i| i["custom_id"] == json!("question") && i["value"] == json!(junk)), "{inputs:#?}");
     // /accept names any entry (autocompleted); this one would make the
     // regression set's junk case answered, so it is refused.
@@ -1345,7 +1343,7 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
         {"name": "group", "type": 4, "value": 1}, {"name": "entry", "type": 3, "value": "entry:training"}]});
     let refused = h.change(2, accept, moderator.clone()).await;
     assert!(refused.contains("Nothing added to entry") && refused.contains("tests.toml"), "{refused}");
-    let done = h.change_clicked(clicked("rvd:1"), moderator.clone()).await;
+    let done = h.change(3, clicked("rvd:1"), moderator.clone()).await;
     assert!(done.contains("hidden until more people ask it"), "{done}");
     let page = h.review(moderator.clone(), None).await;
     assert!(text_of(&page.body).contains("The review queue is empty"), "{:#}", page.body);
@@ -1355,11 +1353,7 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
     let new_question = "where do I get a fishing license";
     h.say(&alice(), &format!("<@{BOT_ID}> {new_question}"), true, true).await;
     h.review(moderator.clone(), None).await;
-    let message = message_json(7780, CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
-    let cb = h.interact(3, click("rvn:1"), moderator.clone(), Some(message)).await;
-    let custom_id = cb.body["data"]["custom_id"].as_str().unwrap().to_owned();
-    let inputs: Vec<&Value> =
-        cb.body["data"]["components"].as_array().unwrap().iter().map(|r| &r["components"][0]).collect();
+    let (custom_id, inputs) = h.draft(1, moderator.clone()).await;
     assert!(inputs.iter().any(|i| i["value"] == json!(new_question)), "{inputs:#?}");
     let submitted = form(
         &custom_id,
@@ -1386,6 +1380,18 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
 }
 
 impl Harness {
+    /// Review group `n`'s "new entry…" button: the form it opens, as its
+    /// custom id and its text inputs.
+    async fn draft(&self, n: usize, who: Value) -> (String, Vec<Value>) {
+        let message = message_json(self.standin.id(), CHANNEL_ID, &user(BOT_ID, "policybot", true), "");
+        let data = json!({"custom_id": format!("rvn:{n}"), "component_type": 2});
+        let cb = self.interact(3, data, who, Some(message)).await;
+        assert_eq!(cb.body["type"], json!(9), "{:#}", cb.body);
+        let form = &cb.body["data"];
+        let inputs = form["components"].as_array().unwrap().iter().map(|r| r["components"][0].clone()).collect();
+        (form["custom_id"].as_str().unwrap().to_owned(), inputs)
+    }
+
     /// `/review` by `who` (in another server when `guild` is given): the
     /// page edited in after the deferral.
     async fn review(&self, who: Value, guild: Option<&str>) -> Call {
@@ -1397,21 +1403,5 @@ impl Harness {
         let page = self.standin.wait_for("the queue", WAIT, |c| c.method == "PATCH" && c.path.contains(&token)).await;
         assert_eq!(page.status, 200, "{page:#?}");
         page
-    }
-
-    /// A button click (its data carrying the message it is on) that makes
-    /// a change: deferred privately, then the result.
-    async fn change_clicked(&self, mut data: Value, who: Value) -> String {
-        let message = data.as_object_mut().unwrap().remove("message");
-        let (iid, token, interaction) = self.standin.interaction(3, data, who, message);
-        self.standin.dispatch("INTERACTION_CREATE", interaction);
-        let defer = self
-            .standin
-            .wait_for("the deferral", WAIT, |c| c.path.starts_with(&format!("/api/v10/interactions/{iid}/")))
-            .await;
-        assert_eq!(defer.body["type"], json!(5), "{defer:#?}");
-        let done = self.standin.wait_for("the result", WAIT, |c| c.method == "PATCH" && c.path.contains(&token)).await;
-        assert_eq!(done.status, 200, "{done:#?}");
-        text_of(&done.body)
     }
 }

@@ -60,10 +60,33 @@ impl ModerationLog {
         self.0.subscribe()
     }
 
+    /// The lines said from now on, for a platform that posts them.
+    pub fn lines(&self) -> LogLines {
+        LogLines(self.0.subscribe())
+    }
+
     pub(super) fn say(&self, line: String) {
         tracing::info!(target: "policybot::moderation", "{line}");
         // Nobody listening (no log channel configured) is fine.
         let _ = self.0.send(line);
+    }
+}
+
+/// The moderation log as one platform reads it.
+pub struct LogLines(tokio::sync::broadcast::Receiver<String>);
+
+impl LogLines {
+    /// The next line; lines the platform could not keep up with are said
+    /// as one line of their own. `None` once the bot is gone.
+    pub async fn next(&mut self) -> Option<String> {
+        use tokio::sync::broadcast::error::RecvError;
+        match self.0.recv().await {
+            Ok(line) => Some(line),
+            Err(RecvError::Lagged(missed)) => {
+                Some(format!("({missed} moderation log lines were dropped: the platform could not keep up)"))
+            }
+            Err(RecvError::Closed) => None,
+        }
     }
 }
 
@@ -91,24 +114,14 @@ impl Bot {
                 }
                 Reply::Notice { message }
             }
-            Err(refused) => {
-                self.log.say(format!("Refused: {author} tried to {}: {}", describe(edit), first_line(&refused)));
-                Reply::error(format!("Nothing changed: {refused}"))
-            }
+            Err(refused) => Reply::error(format!("Nothing changed: {refused}")),
         }
     }
 
     /// Makes `edit` for a moderator as [`Bot::change`] does (logged, put
     /// into use) and hands back the refusal instead of a reply.
     pub(super) fn change_quietly(&self, edit: &Edit, sender: &Sender) -> Result<(), EditRefused> {
-        let author = Author::of(sender);
-        match self.apply(edit, &author) {
-            Ok(_) => Ok(()),
-            Err(refused) => {
-                self.log.say(format!("Refused: {author} tried to {}: {}", describe(edit), first_line(&refused)));
-                Err(refused)
-            }
-        }
+        self.apply(edit, &Author::of(sender)).map(|_| ())
     }
 
     /// Tells the moderation log that `author` was refused `what` for not
@@ -120,7 +133,7 @@ impl Bot {
 
     /// The write path and the reload after it, one at a time with every
     /// other change and reload: each starts from the files the one before
-    /// it left.
+    /// it left. The change, or its refusal, is told to the moderation log.
     #[allow(clippy::type_complexity)]
     fn apply(
         &self,
@@ -137,7 +150,9 @@ impl Bot {
             *checked.lock().unwrap_or_else(|e| e.into_inner()) = Some((kb, scratch.to_path_buf()));
             Ok(())
         };
-        let applied = edit::apply(&self.dir, &current, edit, validate)?;
+        let applied = edit::apply(&self.dir, &current, edit, validate).inspect_err(|refused| {
+            self.log.say(format!("Refused: {author} tried to {}: {}", describe(edit), first_line(refused)));
+        })?;
         tracing::info!(author = %author, file = %applied.file.display(), "{}", applied.summary);
         self.log.say(format!("{author} {}", applied.summary));
         let report = match checked.into_inner().unwrap_or_else(|e| e.into_inner()) {

@@ -25,7 +25,7 @@ mod change;
 mod reload;
 mod review;
 use change::first_line;
-pub use change::{Author, ModerationLog};
+pub use change::{Author, LogLines, ModerationLog};
 use reload::build;
 pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop, validate};
 pub use review::REVIEW_PAGE;
@@ -321,20 +321,32 @@ impl Bot {
     /// The most asked unanswered questions within the retention period, of
     /// the community asked from (the console sees every community's).
     fn unanswered(&self, from: Origin) -> Reply {
+        match self.read_records(from, "the unanswered questions", |r, community| r.unanswered(None, community)) {
+            Ok(records) => answer::unanswered(&self.knowledge(), &records, UNANSWERED_SHOWN),
+            Err(why) => Reply::error(why),
+        }
+    }
+
+    /// What `read` gets from the records of the community asked from
+    /// (every community's for the operator), everything recorded so far
+    /// included; or why they cannot be read, `what` naming them.
+    fn read_records<T>(
+        &self,
+        from: Origin,
+        what: &str,
+        read: impl FnOnce(&crate::records::store::Reader, Option<u64>) -> crate::records::Result<T>,
+    ) -> Result<T, String> {
         let Some(store) = &self.store else {
-            return Reply::error(match &self.records_off {
+            return Err(match &self.records_off {
                 Some(reason) => format!("records are off: {reason}"),
-                None => "unanswered questions are recorded only while the bot runs (policybot run)".to_owned(),
+                None => format!("{what} are kept only while the bot runs (policybot run)"),
             });
         };
         store.flush();
         let community = (!from.sees_all()).then_some(from.community);
-        match store.reader().and_then(|r| r.unanswered(None, community)) {
-            Ok(records) => answer::unanswered(&self.knowledge(), &records, UNANSWERED_SHOWN),
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "cannot read the unanswered questions");
-                Reply::error(format!("cannot read the unanswered questions: {e:#}"))
-            }
-        }
+        store.reader().and_then(|r| read(&r, community)).map_err(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "cannot read {what}");
+            format!("cannot read {what}: {e:#}")
+        })
     }
 }

@@ -17,31 +17,16 @@ const ACCEPT_MOST: usize = 5;
 impl Bot {
     /// The queue for the community asked from (every community's for the
     /// operator), or why it cannot be read.
-    fn queue_of(&self, from: Origin) -> Result<(Vec<ReviewGroup>, Vec<crate::records::Unanswered>), String> {
-        let Some(store) = &self.store else {
-            return Err(match &self.records_off {
-                Some(reason) => format!("records are off: {reason}"),
-                None => "the review queue is kept only while the bot runs (policybot run)".to_owned(),
-            });
-        };
-        store.flush();
-        let community = (!from.sees_all()).then_some(from.community);
-        let read = store.reader().and_then(|r| Ok((r.teaching(None, community)?, r.dismissed(community)?)));
-        match read {
-            Ok((records, dismissed)) => {
-                let groups = queue(&self.knowledge(), &records, &dismissed, &self.config.matching);
-                Ok((groups, records))
-            }
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "cannot read the review queue");
-                Err(format!("cannot read the review queue: {e:#}"))
-            }
-        }
+    fn queue_of(&self, from: Origin) -> Result<Vec<ReviewGroup>, String> {
+        let (records, dismissed) = self.read_records(from, "the questions of the review queue", |r, community| {
+            Ok((r.teaching(None, community)?, r.dismissed(community)?))
+        })?;
+        Ok(queue(&self.knowledge(), &records, &dismissed, &self.config.matching))
     }
 
     pub(super) fn review(&self, from: Origin, page: usize) -> Reply {
         let groups = match self.queue_of(from) {
-            Ok((groups, _)) => groups,
+            Ok(groups) => groups,
             Err(why) => return Reply::error(why),
         };
         let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
@@ -57,16 +42,11 @@ impl Bot {
     /// Group `n` of the queue as `from`'s community last saw it, for a
     /// platform that drafts an entry from it.
     pub fn review_group(&self, from: Origin, n: usize) -> Result<ReviewGroup, String> {
-        self.shown_group(from, n, "/").map(|(group, _)| group)
+        self.shown_group(from, n, "/")
     }
 
     /// Group `n` as the community last saw it, as it is now.
-    fn shown_group(
-        &self,
-        from: Origin,
-        n: usize,
-        prefix: &str,
-    ) -> Result<(ReviewGroup, Vec<crate::records::Unanswered>), String> {
+    fn shown_group(&self, from: Origin, n: usize, prefix: &str) -> Result<ReviewGroup, String> {
         let key = self
             .shown
             .lock()
@@ -76,9 +56,9 @@ impl Bot {
         let Some(key) = key else {
             return Err(format!("there is no group {n} in the queue as last shown; show it with {prefix}review"));
         };
-        let (groups, records) = self.queue_of(from)?;
+        let groups = self.queue_of(from)?;
         match groups.into_iter().find(|g| g.key == key) {
-            Some(group) => Ok((group, records)),
+            Some(group) => Ok(group),
             None => Err(format!(
                 "group {n} has left the queue since it was shown (answered now, or dismissed); {prefix}review shows it as it is"
             )),
@@ -88,7 +68,7 @@ impl Bot {
     /// Adds group `n`'s questions (the most asked first, at most five) as
     /// phrasings of `entry`, or of the entry askers picked most.
     pub(super) fn accept(&self, sender: &Sender, n: usize, entry: Option<&str>, prefix: &str) -> Reply {
-        let (group, records) = match self.shown_group(sender.origin, n, prefix) {
+        let group = match self.shown_group(sender.origin, n, prefix) {
             Ok(found) => found,
             Err(why) => return Reply::error(why),
         };
@@ -99,19 +79,15 @@ impl Bot {
                 nearest.join(", ")
             ));
         };
-        let kb = self.knowledge();
-        let texts: Vec<String> =
-            group.phrasings(&records, &kb).into_iter().take(ACCEPT_MOST).map(str::to_owned).collect();
-        drop(kb);
         let (mut added, mut skipped) = (Vec::new(), Vec::new());
-        for text in texts {
+        for text in group.wordings.iter().take(ACCEPT_MOST) {
             let edit = Edit::AddAlias { entry: entry.clone(), text: text.clone() };
             match self.change_quietly(&edit, sender) {
                 Ok(()) => added.push(format!("\"{text}\"")),
                 // Already this entry's: nothing to do.
                 Err(EditRefused::Taken { other, .. }) if other == entry => {}
                 Err(refused) => {
-                    skipped.push(format!("\"{}\": {}", crate::text::shorten(&text, 60), first_line(&refused)))
+                    skipped.push(format!("\"{}\": {}", crate::text::shorten(text, 60), first_line(&refused)))
                 }
             }
         }
@@ -134,7 +110,7 @@ impl Bot {
 
     /// Hides group `n` until more people ask it.
     pub(super) fn dismiss(&self, from: Origin, n: usize, prefix: &str) -> Reply {
-        let (group, _) = match self.shown_group(from, n, prefix) {
+        let group = match self.shown_group(from, n, prefix) {
             Ok(found) => found,
             Err(why) => return Reply::error(why),
         };

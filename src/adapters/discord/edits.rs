@@ -343,18 +343,10 @@ impl Handler {
         if self.logging.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        let mut lines = self.bot.moderation_log().subscribe();
+        let mut lines = self.bot.moderation_log().lines();
         let http = ctx.http.clone();
         tokio::spawn(async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                let line = match lines.recv().await {
-                    Ok(line) => line,
-                    Err(RecvError::Lagged(missed)) => {
-                        format!("({missed} moderation log lines were dropped: Discord was too slow)")
-                    }
-                    Err(RecvError::Closed) => return,
-                };
+            while let Some(line) = lines.next().await {
                 let message =
                     CreateMessage::new().content(render::fit(&line, 2000, "…")).allowed_mentions(no_mentions());
                 if let Err(e) = ChannelId::new(channel).send_message(&http, message).await {

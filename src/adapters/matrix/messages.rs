@@ -138,17 +138,9 @@ impl State {
             tracing::warn!(room = %room_id, "[moderation] log_room is not a room id; no moderation log on Matrix");
             return;
         };
-        let mut lines = self.bot.moderation_log().subscribe();
+        let mut lines = self.bot.moderation_log().lines();
         tokio::spawn(async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                let line = match lines.recv().await {
-                    Ok(line) => line,
-                    Err(RecvError::Lagged(missed)) => {
-                        format!("({missed} moderation log lines were dropped: the homeserver was too slow)")
-                    }
-                    Err(RecvError::Closed) => return,
-                };
+            while let Some(line) = lines.next().await {
                 let client = lock(&self.client).clone();
                 let room = client.and_then(|c| c.get_room(&room_id)).filter(|r| r.state() == RoomState::Joined);
                 let Some(room) = room else {
