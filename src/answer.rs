@@ -134,7 +134,11 @@ pub fn handle(
             )),
         },
         Command::Claims(id) => match kb.entry(id.trim()) {
-            Some(entry) => Reply::Claims { entry: EntryRef::from(entry), claims: ShownClaim::of(kb, entry) },
+            Some(entry) => Reply::Claims {
+                entry: EntryRef::from(entry),
+                claims: ShownClaim::of(kb, entry),
+                version: kb.version.clone(),
+            },
             None => Reply::error(format!(
                 "there is no entry \"{}\"; the id is the last word of an answer's footer",
                 crate::text::shorten(id, 64)
@@ -147,7 +151,9 @@ pub fn handle(
         | Command::Edit(_)
         | Command::Review(_)
         | Command::Accept(..)
-        | Command::Dismiss(_) => Reply::error(format!(
+        | Command::Dismiss(_)
+        | Command::History(_)
+        | Command::Undo(_) => Reply::error(format!(
             "{prefix}reload, {prefix}unanswered, {prefix}privacy and changes are handled by the bot, not the core"
         )),
     }

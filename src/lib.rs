@@ -14,6 +14,7 @@ pub mod cli;
 pub(crate) mod command;
 pub mod config;
 pub mod embed;
+pub mod history;
 pub mod knowledge;
 pub(crate) mod language;
 pub mod matcher;

@@ -38,6 +38,11 @@ struct PlatformLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabel {
+    version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: &'static str,
 }
@@ -49,6 +54,9 @@ pub struct Metrics {
     reloads: Family<ResultLabel, Counter>,
     cooldowns: Family<PlatformLabel, Counter>,
     connected: Family<PlatformLabel, Gauge>,
+    knowledge: Family<VersionLabel, Gauge>,
+    /// The knowledge version in use, for `/ready`.
+    version: Mutex<Option<String>>,
     /// The platforms this process runs, and whether each is connected now.
     platforms: Mutex<BTreeMap<Platform, bool>>,
 }
@@ -76,11 +84,27 @@ impl Default for Metrics {
             "1 while the platform is connected, 0 while it connects or retries",
             connected.clone(),
         );
+        let knowledge = Family::<VersionLabel, Gauge>::default();
+        registry.register(
+            "policybot_knowledge",
+            "1 for the knowledge version in use (its history's short commit id)",
+            knowledge.clone(),
+        );
         // Both results show from the start, so a rate over them is defined.
         for result in ["ok", "failed"] {
             let _ = reloads.get_or_create(&ResultLabel { result });
         }
-        Metrics { registry, answers, latency, reloads, cooldowns, connected, platforms: Mutex::default() }
+        Metrics {
+            registry,
+            answers,
+            latency,
+            reloads,
+            cooldowns,
+            connected,
+            knowledge,
+            version: Mutex::default(),
+            platforms: Mutex::default(),
+        }
     }
 }
 
@@ -96,6 +120,20 @@ impl Metrics {
 
     pub fn reloaded(&self, ok: bool) {
         self.reloads.get_or_create(&ResultLabel { result: if ok { "ok" } else { "failed" } }).inc();
+    }
+
+    /// The knowledge version now in use: the one info series at 1.
+    pub fn set_version(&self, version: Option<&str>) {
+        let mut current = self.version.lock().unwrap_or_else(|e| e.into_inner());
+        self.knowledge.clear();
+        if let Some(version) = version {
+            self.knowledge.get_or_create(&VersionLabel { version: version.to_owned() }).set(1);
+        }
+        *current = version.map(str::to_owned);
+    }
+
+    pub fn version(&self) -> Option<String> {
+        self.version.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn cooldown_hit(&self, platform: Platform) {
@@ -186,7 +224,10 @@ fn respond<B>(metrics: &Metrics, req: &hyper::Request<B>) -> Response {
         "/metrics" => reply(200, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics.render()),
         "/ready" => {
             let (ready, platforms) = metrics.readiness();
-            let body = serde_json::json!({"ready": ready, "platforms": platforms}).to_string() + "\n";
+            let body =
+                serde_json::json!({"ready": ready, "platforms": platforms, "knowledge_version": metrics.version()})
+                    .to_string()
+                    + "\n";
             reply(if ready { 200 } else { 503 }, "application/json", body)
         }
         _ => reply(404, "text/plain", "GET /metrics or /ready\n".to_owned()),
@@ -221,6 +262,17 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn the_knowledge_version_is_one_series_at_one() {
+        let m = Metrics::default();
+        m.set_version(Some("1a2b3c4"));
+        m.set_version(Some("5d6e7f8"));
+        let text = m.render();
+        let series: Vec<&str> = text.lines().filter(|l| l.starts_with("policybot_knowledge{")).collect();
+        assert_eq!(series, ["policybot_knowledge{version=\"5d6e7f8\"} 1"], "{text}");
+        assert_eq!(m.version().as_deref(), Some("5d6e7f8"));
     }
 
     #[test]

@@ -286,9 +286,9 @@ async fn a_mention_gets_an_answer_embed_with_the_caveat_footer_and_no_pings() {
     assert_eq!(registered.path, format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands"));
     let commands = registered.body.as_array().unwrap();
     let names: Vec<&str> = commands.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    let order = "ask topics topic claims privacy help reload unanswered review dismiss faq claim accept";
+    let order = "ask topics topic claims privacy help reload unanswered review dismiss history undo faq claim accept";
     assert_eq!(names, order.split(' ').collect::<Vec<_>>());
-    let moderators = ["reload", "unanswered", "review", "dismiss", "faq", "claim", "accept"];
+    let moderators = ["reload", "unanswered", "review", "dismiss", "history", "undo", "faq", "claim", "accept"];
     for c in commands.iter().filter(|c| moderators.contains(&c["name"].as_str().unwrap())) {
         assert_eq!(c["default_member_permissions"], json!(MANAGE_GUILD.to_string()));
     }
@@ -633,9 +633,19 @@ async fn a_user_asking_too_fast_gets_a_polite_ephemeral_notice() {
     };
     let ready = get("/ready");
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
-    assert!(ready.ends_with("{\"platforms\":{\"discord\":true},\"ready\":true}\n"), "{ready}");
+    // The knowledge version: the history the bot made of the copied files.
+    let version = std::process::Command::new("git")
+        .arg("-C")
+        .arg(h.knowledge_dir())
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
+    let body = format!("{{\"knowledge_version\":\"{version}\",\"platforms\":{{\"discord\":true}},\"ready\":true}}\n");
+    assert!(ready.ends_with(&body), "{ready}");
     let metrics = get("/metrics");
     assert!(metrics.contains("policybot_platform_connected{platform=\"discord\"} 1"), "{metrics}");
+    assert!(metrics.contains(&format!("policybot_knowledge{{version=\"{version}\"}} 1")), "{metrics}");
     for line in [
         "policybot_cooldown_hits_total{platform=\"discord\"} 1",
         "policybot_answers_total{platform=\"discord\",outcome=\"answer\"} 3",
@@ -1114,6 +1124,8 @@ fn knowledge_bytes(h: &Harness) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(h.knowledge_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
+        // Not the history's .git folder: it grows with every change.
+        .filter(|p| p.is_file())
         .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
         .collect();
     files.sort();
@@ -1404,4 +1416,77 @@ impl Harness {
         assert_eq!(page.status, 200, "{page:#?}");
         page
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_see_who_changed_what_and_undo_it_from_discord() {
+    let h = Harness::start("", &[]).await;
+    let registration = h.standin.calls().into_iter().find(registered).unwrap();
+    for name in ["history", "undo"] {
+        let command = registration.body.as_array().unwrap().iter().find(|c| c["name"] == json!(name)).unwrap();
+        assert_eq!(command["default_member_permissions"], json!(MANAGE_GUILD.to_string()), "{command:#}");
+        assert_eq!(command["options"][0]["required"], json!(name == "undo"), "{command:#}");
+    }
+    let moderator = member(user(300, "mod", false), MEMBER_PERMS, &[MOD_ROLE]);
+    let question = "do immigrants still trust the police";
+    let ask = async |h: &Harness| {
+        let asked = slash("ask", string_option("question", question));
+        text_of(&h.interact(2, asked, ordinary(), None).await.body["data"])
+    };
+    let before = ask(&h).await;
+    let start = knowledge_bytes(&h);
+
+    // A moderator replaces an answer through the form.
+    let cb = h
+        .interact(2, subcommand("faq", &["answer"], &[("entry", "entry:community-trust")]), moderator.clone(), None)
+        .await;
+    let custom_id = cb.body["data"]["custom_id"].as_str().unwrap().to_owned();
+    let done =
+        h.change(5, form(&custom_id, &[("answer", "Trust is high everywhere, says nobody.")]), moderator.clone()).await;
+    assert!(done.contains("Done: mod (Discord) replaced the answer"), "{done}");
+    assert!(ask(&h).await.contains("Trust is high everywhere"));
+
+    // /history names them, newest first, with the version to undo.
+    let listed = h.change(2, slash("history", json!([])), moderator.clone()).await;
+    // (The reply is JSON text here: its lines are split at "\n".)
+    let first = listed.split("\\n").find(|l| l.starts_with("• ")).unwrap_or_else(|| panic!("{listed}"));
+    assert!(
+        first.contains("mod (Discord): replaced the answer of entry") && first.contains("community-trust"),
+        "{listed}"
+    );
+    let version = first.trim_start_matches("• ").split(' ').next().unwrap().to_owned();
+    assert!(done.contains(&format!("(version {version})")), "{done}");
+    // For one entry, picked from autocomplete, and another entry has none.
+    let one = h.change(2, slash("history", string_option("entry", "entry:community-trust")), moderator.clone()).await;
+    assert!(one.contains(&version), "{one}");
+    let none = h.change(2, slash("history", string_option("entry", "entry:court-cases")), moderator.clone()).await;
+    assert!(none.contains("No recorded change touches entry") && none.contains("court-cases"), "{none}");
+
+    // Members without the role are refused, and their autocomplete is empty.
+    for command in [slash("history", json!([])), slash("undo", string_option("version", &version))] {
+        let cb = h.interact(2, command, ordinary(), None).await;
+        assert_eq!(cb.body["data"]["flags"], json!(64));
+        assert!(text_of(&cb.body["data"]).contains("for moderators only"), "{:#}", cb.body);
+    }
+    let mut typing = slash("undo", string_option("version", ""));
+    typing["options"][0]["focused"] = json!(true);
+    let cb = h.interact(4, typing.clone(), ordinary(), None).await;
+    assert_eq!(cb.body["data"]["choices"], json!([]), "{:#}", cb.body);
+    let cb = h.interact(4, typing, moderator.clone(), None).await;
+    let choices = cb.body["data"]["choices"].as_array().unwrap().clone();
+    assert_eq!(choices[0]["value"], json!(version), "{choices:#?}");
+    assert!(choices.len() >= 2 && choices.len() <= 25, "{choices:#?}");
+
+    // /undo puts the answer back: the files are as they started, and the
+    // undo is itself a change in the history.
+    let undone = h.change(2, slash("undo", string_option("version", &version)), moderator.clone()).await;
+    assert!(undone.contains(&format!("Done: mod (Discord) undid {version}")), "{undone}");
+    assert_eq!(ask(&h).await, before);
+    assert_eq!(knowledge_bytes(&h), start);
+    let listed = h.change(2, slash("history", json!([])), moderator.clone()).await;
+    assert!(listed.split("\\n").nth(1).unwrap().contains(&format!("undid {version}")), "{listed}");
+    // An unknown version changes nothing.
+    let refused = h.change(2, slash("undo", string_option("version", "0123abc")), moderator).await;
+    assert!(refused.contains("Nothing changed: there is no change"), "{refused}");
+    assert_eq!(knowledge_bytes(&h), start);
 }

@@ -25,15 +25,9 @@ fn sender() -> Sender {
     }
 }
 
-/// A copy of the shipped knowledge (with its regression set) in a temp dir.
-fn shipped_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir("knowledge").unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    dir
-}
+#[path = "support/shipped.rs"]
+mod shipped;
+use shipped::shipped_copy;
 
 fn answer_text(reply: &Reply) -> &str {
     match reply {
@@ -463,6 +457,8 @@ fn snapshot(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        // Not the history's .git folder: it grows with every change.
+        .filter(|p| p.is_file())
         .map(|p| (p.file_name().unwrap().to_owned(), std::fs::read(&p).unwrap()))
         .collect();
     files.sort();

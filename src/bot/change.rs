@@ -90,38 +90,70 @@ impl LogLines {
     }
 }
 
+/// A change made to the files: what it did in words, the entries whose
+/// answers it changes, and each file before and after.
+pub(super) struct Done {
+    pub summary: String,
+    pub entries: Vec<String>,
+    pub written: Vec<edit::Written>,
+}
+
+/// What a change put into use: what it did, the version it was recorded
+/// as, and the reload report (or why the knowledge written is not in use).
+pub(super) struct Took {
+    pub done: Done,
+    pub version: Option<String>,
+    pub report: Result<crate::reply::ReloadReport, ReloadRefused>,
+}
+
 impl Bot {
     /// Makes `edit` for a moderator (the caller has checked that `sender`
     /// is one), puts it into use and says what changed, or why nothing did.
     pub fn change(&self, edit: &Edit, sender: &Sender) -> Reply {
         let author = Author::of(sender);
-        match self.apply(edit, &author) {
-            Ok((applied, report)) => {
-                let mut message = format!("Done: {author} {}.", applied.summary);
-                match report {
-                    Ok(report) => {
-                        message.push_str(" It is in use from the next message on.");
-                        // Only what is about the entries changed: the
-                        // knowledge's standing warnings are `check`'s to list.
-                        let about = |w: &&String| applied.entries.iter().any(|id| w.contains(&format!("\"{id}\"")));
-                        for warning in report.warnings.iter().filter(about).take(3) {
-                            message.push_str(&format!("\nWarning: {warning}"));
-                        }
-                    }
-                    // Written and valid a moment ago, yet the reload failed
-                    // (the files changed again meanwhile): say so.
-                    Err(refused) => message.push_str(&format!("\nBut it is not in use yet: {refused}")),
+        let took = self.take_effect(&author, &describe(edit), |kb, validate| {
+            let applied = edit::apply(&self.dir, kb, edit, validate)?;
+            Ok(Done { summary: applied.summary, entries: applied.entries, written: applied.written })
+        });
+        self.said(&author, took)
+    }
+
+    /// The reply to a change `author` made, or to its refusal.
+    pub(super) fn said(&self, author: &Author, took: Result<Took, EditRefused>) -> Reply {
+        let Took { done, version, report } = match took {
+            Ok(took) => took,
+            Err(refused) => return Reply::error(format!("Nothing changed: {refused}")),
+        };
+        let mut message = format!("Done: {author} {}.", done.summary);
+        match report {
+            Ok(report) => {
+                message.push_str(" It is in use from the next message on");
+                match version {
+                    Some(version) => message.push_str(&format!(" (version {version}).")),
+                    None => message.push('.'),
                 }
-                Reply::Notice { message }
+                // Only what is about the entries changed: the knowledge's
+                // standing warnings are `check`'s to list.
+                let about = |w: &&String| done.entries.iter().any(|id| w.contains(&format!("\"{id}\"")));
+                for warning in report.warnings.iter().filter(about).take(3) {
+                    message.push_str(&format!("\nWarning: {warning}"));
+                }
             }
-            Err(refused) => Reply::error(format!("Nothing changed: {refused}")),
+            // Written and valid a moment ago, yet the reload failed (the
+            // files changed again meanwhile): say so.
+            Err(refused) => message.push_str(&format!("\nBut it is not in use yet: {refused}")),
         }
+        Reply::Notice { message }
     }
 
     /// Makes `edit` for a moderator as [`Bot::change`] does (logged, put
     /// into use) and hands back the refusal instead of a reply.
     pub(super) fn change_quietly(&self, edit: &Edit, sender: &Sender) -> Result<(), EditRefused> {
-        self.apply(edit, &Author::of(sender)).map(|_| ())
+        let took = self.take_effect(&Author::of(sender), &describe(edit), |kb, validate| {
+            let applied = edit::apply(&self.dir, kb, edit, validate)?;
+            Ok(Done { summary: applied.summary, entries: applied.entries, written: applied.written })
+        });
+        took.map(drop)
     }
 
     /// Tells the moderation log that `author` was refused `what` for not
@@ -131,17 +163,27 @@ impl Bot {
         self.log.say(format!("Refused: {author} tried to {} but is not a moderator", describe(what)));
     }
 
-    /// The write path and the reload after it, one at a time with every
-    /// other change and reload: each starts from the files the one before
-    /// it left. The change, or its refusal, is told to the moderation log.
-    #[allow(clippy::type_complexity)]
-    fn apply(
+    /// The road every change to the files takes: `write` (given the
+    /// knowledge in use and the check a reload would make) makes it, one
+    /// at a time with every other change and reload, so each starts from
+    /// the files the one before it left; it is recorded in the history
+    /// with its author, and the knowledge checked is put into use. The
+    /// change, or its refusal (`trying` says what it was), is told to the
+    /// moderation log.
+    pub(super) fn take_effect(
         &self,
-        edit: &Edit,
         author: &Author,
-    ) -> Result<(edit::Applied, Result<crate::reply::ReloadReport, ReloadRefused>), EditRefused> {
+        trying: &str,
+        write: impl FnOnce(
+            &KnowledgeBase,
+            &dyn Fn(&std::path::Path) -> Result<(), knowledge::LoadErrors>,
+        ) -> Result<Done, EditRefused>,
+    ) -> Result<Took, EditRefused> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.knowledge();
+        // Files saved by hand and not yet recorded: recorded as the
+        // operator's before this change, never under the moderator's name.
+        let pending = self.pending();
         // The knowledge checked in the copy with the change is the one put
         // into use: the last check is of the text written.
         let checked: Mutex<Option<(KnowledgeBase, std::path::PathBuf)>> = Mutex::default();
@@ -150,15 +192,21 @@ impl Bot {
             *checked.lock().unwrap_or_else(|e| e.into_inner()) = Some((kb, scratch.to_path_buf()));
             Ok(())
         };
-        let applied = edit::apply(&self.dir, &current, edit, validate).inspect_err(|refused| {
-            self.log.say(format!("Refused: {author} tried to {}: {}", describe(edit), first_line(refused)));
+        let done = write(&current, &validate).inspect_err(|refused| {
+            self.log.say(format!("Refused: {author} tried to {trying}: {}", first_line(refused)));
         })?;
-        tracing::info!(author = %author, file = %applied.file.display(), "{}", applied.summary);
-        self.log.say(format!("{author} {}", applied.summary));
+        let version = self.record_change(&pending, &done, &author.to_string());
+        tracing::info!(author = %author, version = version.as_deref().unwrap_or("-"), "{}", done.summary);
+        match &version {
+            Some(version) => self.log.say(format!("{author} {} (version {version})", done.summary)),
+            None => self.log.say(format!("{author} {}", done.summary)),
+        }
         let report = match checked.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some((mut new, scratch)) => {
                 new.moved(&scratch, &self.dir);
-                let report = diff(&current, &new, &self.config);
+                new.version = version.clone();
+                let mut report = diff(&current, &new, &self.config);
+                report.version = version.clone();
                 drop(current);
                 self.put_in_use(new, &report);
                 Ok(report)
@@ -169,7 +217,7 @@ impl Bot {
                 self.reload_locked(Trigger::Edit)
             }
         };
-        Ok((applied, report))
+        Ok(Took { done, version, report })
     }
 }
 

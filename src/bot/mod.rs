@@ -22,10 +22,12 @@ use crate::records::{Keys, Origin, Outcome, Taught};
 use crate::reply::Reply;
 
 mod change;
+mod history;
 mod reload;
 mod review;
 use change::first_line;
 pub use change::{Author, LogLines, ModerationLog};
+pub use history::HISTORY_SHOWN;
 use reload::build;
 pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop, validate};
 pub use review::REVIEW_PAGE;
@@ -70,6 +72,8 @@ pub struct Bot {
     /// Each community's review queue as last shown (group keys in order),
     /// so "accept 2" names the group its moderator saw as 2.
     shown: Mutex<std::collections::HashMap<u64, Vec<String>>>,
+    /// The repository the knowledge is kept in (`[knowledge] history`).
+    history: Option<crate::history::History>,
 }
 
 /// Counts one message as in flight until dropped.
@@ -95,7 +99,19 @@ impl Bot {
         dir: PathBuf,
         encoder: Option<Arc<dyn Encoder>>,
     ) -> Result<Bot, knowledge::LoadErrors> {
-        let kb = build(&dir, None, encoder.as_ref(), &config)?;
+        let mut kb = build(&dir, None, encoder.as_ref(), &config)?;
+        // Read only: `policybot run` makes the repository (see
+        // `crate::history::History::start`) before it loads the bot.
+        let history = match config.knowledge.history {
+            true => crate::history::History::open(&dir).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the knowledge's history is off");
+                None
+            }),
+            false => None,
+        };
+        kb.version = history.as_ref().and_then(|h| h.described());
+        let metrics = Arc::new(Metrics::default());
+        metrics.set_version(kb.version.as_deref());
         Ok(Bot {
             knowledge: ArcSwap::from_pointee(kb),
             config,
@@ -103,12 +119,13 @@ impl Bot {
             store: None,
             keys: Keys::ephemeral(),
             records_off: None,
-            metrics: Arc::default(),
+            metrics,
             in_flight: AtomicUsize::new(0),
             encoder,
             reloading: Mutex::new(()),
             log: ModerationLog::default(),
             shown: Mutex::default(),
+            history,
         })
     }
 
@@ -183,7 +200,22 @@ impl Bot {
                 )
             }
             Command::Edit(edit) => self.change(edit, sender),
-            Command::Reload => self.reload(Trigger::Asked).map_or_else(Reply::from, Reply::Reloaded),
+            Command::Reload => match self.reload(Trigger::Asked) {
+                Ok(report) => Reply::Reloaded(report),
+                Err(refused) => {
+                    let mut message = refused.to_string();
+                    let unrecorded = self.unrecorded();
+                    if !unrecorded.is_empty() {
+                        message.push_str(&format!("\n{unrecorded}"));
+                    }
+                    Reply::error(message)
+                }
+            },
+            Command::History(_) | Command::Undo(_) if !sender.is_moderator => {
+                Reply::error(format!("{prefix}history and {prefix}undo are for moderators only; ask a moderator"))
+            }
+            Command::History(entry) => self.list_history(entry.as_deref(), prefix),
+            Command::Undo(version) => self.undo(version, sender),
             Command::Unanswered => self.unanswered(sender.origin),
             Command::Review(_) | Command::Accept(..) | Command::Dismiss(_) if !sender.is_moderator => {
                 Reply::error(format!(

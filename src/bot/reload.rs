@@ -61,7 +61,12 @@ impl Bot {
                         format!("Reload refused ({why}), {} problem(s), first: {first}", errors.0.len())
                     }
                 };
-                self.log.say(format!("{head}; still serving the previous knowledge"));
+                let mut line = format!("{head}; still serving the previous knowledge");
+                let unrecorded = self.unrecorded();
+                if !unrecorded.is_empty() {
+                    line.push_str(&format!(". {unrecorded}"));
+                }
+                self.log.say(line);
             }
         }
         result
@@ -87,6 +92,19 @@ impl Bot {
                     return Err(ReloadRefused::HeldBack { removed, before });
                 }
                 drop(current);
+                let (mut new, mut report) = (new, report);
+                let why = match trigger {
+                    Trigger::Watcher => Some("after a file save"),
+                    Trigger::Asked => Some("on request"),
+                    // A change through the bot is recorded by its road.
+                    Trigger::Edit => None,
+                };
+                let version = match why {
+                    Some(why) => self.record_reload(why, &report),
+                    None => self.history().and_then(|h| h.described()),
+                };
+                new.version = version.clone();
+                report.version = version;
                 self.put_in_use(new, &report);
                 Ok(report)
             }
@@ -103,6 +121,7 @@ impl Bot {
     /// Swaps `new` in (its `report` already made against the knowledge in
     /// use): the last step of every reload and change.
     pub(super) fn put_in_use(&self, new: KnowledgeBase, report: &ReloadReport) {
+        self.metrics.set_version(new.version.as_deref());
         let old = self.knowledge.swap(Arc::new(new));
         // Freeing 100,000 entries takes a while; the moderator need not
         // wait for it (readers still holding it keep it alive).

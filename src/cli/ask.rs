@@ -20,6 +20,8 @@ pub(super) struct AskLine<'a> {
     pub(super) suggestions: Vec<Suggestion>,
     pub(super) claims: Vec<ClaimLine>,
     pub(super) text: String,
+    /// The knowledge version the answer came from.
+    pub(super) version: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -29,7 +31,8 @@ pub(super) struct ClaimLine {
 }
 
 pub(super) fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
-    let reply = answer::ask(&bot.knowledge(), input, &bot.config.matching, &bot.config.reply);
+    let kb = bot.knowledge();
+    let reply = answer::ask(&kb, input, &bot.config.matching, &bot.config.reply);
     let text = reply.render_plain("/");
     let outcome = reply.outcome().unwrap_or(Outcome::None);
     let (entry, score, suggestions, claims) = match reply {
@@ -40,7 +43,7 @@ pub(super) fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
     };
     let claims =
         claims.into_iter().map(|c: ShownClaim| ClaimLine { text: c.text, status: c.status.as_str() }).collect();
-    AskLine { input, outcome, entry, score, suggestions, claims, text }
+    AskLine { input, outcome, entry, score, suggestions, claims, text, version: kb.version.clone() }
 }
 
 pub(super) fn ask(bot: &Bot, json: bool, question: &[String]) -> Result<()> {

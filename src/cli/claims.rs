@@ -89,6 +89,10 @@ pub(super) fn claims(bot: &Bot, status: Option<knowledge::ClaimStatus>, json: bo
         }
         writeln!(out, "    used by: {}", u.entries.join(", "))?;
     }
-    writeln!(out, "{} claim{}", uses.len(), crate::text::plural(uses.len()))?;
+    write!(out, "{} claim{}", uses.len(), crate::text::plural(uses.len()))?;
+    match &kb.version {
+        Some(version) => writeln!(out, " (knowledge version {version})")?,
+        None => writeln!(out)?,
+    }
     Ok(())
 }

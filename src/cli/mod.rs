@@ -190,6 +190,21 @@ pub enum Cmd {
         #[arg(long)]
         answer: String,
     },
+    /// The last changes to the knowledge (its git history): version, when, who, what.
+    History {
+        /// Only the changes to this entry's answer.
+        #[arg(value_name = "ENTRY_ID")]
+        entry: Option<String>,
+        /// How many changes to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON: [{"version", "when", "who", "what", "entries"}].
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undoes one change (a version from `history`), checked as any change
+    /// is; the undo is itself a change in the history.
+    Revert { version: String },
     /// The sentence-embedding model: install it, or say where it is and whether it loads.
     Model {
         #[command(subcommand)]
@@ -299,6 +314,7 @@ impl Setup {
 pub fn run(cli: Cli, setup: Setup) -> Result<()> {
     match cli.command.unwrap_or(Cmd::Run { console: false }) {
         Cmd::Run { console } => {
+            setup.start_history();
             let mut bot = setup.bot()?;
             let opened = Store::open(&setup.config.data.dir, setup.config.data.retention())
                 .and_then(|store| Ok((store, Keys::load_or_create(&setup.config.data.dir)?)));
@@ -370,6 +386,8 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         Cmd::Import { file, out, title, force } => {
             import_file(&file, &out, title, force, setup.config.reply.footer_claim_chars)
         }
+        Cmd::History { entry, limit, json } => history(&setup, entry.as_deref(), limit, json),
+        Cmd::Revert { version } => revert(&setup, &version),
         Cmd::Model { action } => model(&setup, action),
     }
 }

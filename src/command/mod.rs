@@ -27,6 +27,10 @@ pub enum Command {
     Accept(usize, Option<String>),
     /// Hide review group N until more people ask it.
     Dismiss(usize),
+    /// The last changes to the knowledge (to one entry's answer).
+    History(Option<String>),
+    /// Undo one change, by its version.
+    Undo(String),
 }
 
 /// The one argument a command takes. Some fields are read only by
@@ -48,6 +52,8 @@ pub(crate) struct Arg {
     /// Whether Discord offers choices as it is typed.
     #[cfg_attr(not(feature = "discord"), allow(dead_code))]
     pub autocomplete: bool,
+    /// Whether the command works without it.
+    pub optional: bool,
 }
 
 /// One command as every platform offers it.
@@ -90,6 +96,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "how do I renew my permit?",
             describe: "Your question, in your own words",
             autocomplete: true,
+            optional: false,
         }),
         help: "ask a question (or just type it)",
         describe: "Ask a question; I answer from the FAQ",
@@ -119,6 +126,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "state law",
             describe: "The topic",
             autocomplete: true,
+            optional: false,
         }),
         help: "list the questions of one topic",
         describe: "List the questions of one topic",
@@ -137,6 +145,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "ENTRY-ID",
             describe: "The answer (its id is in the answer's footer)",
             autocomplete: true,
+            optional: false,
         }),
         help: "show every claim in an answer, with its status and source",
         describe: "Every claim in an answer, with its status and source",
@@ -199,6 +208,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "add ENTRY-ID how do I renew it?",
             describe: "add or remove, an entry id and a phrasing",
             autocomplete: false,
+            optional: false,
         }),
         help: "teach an answer another way people ask for it, or take one back (moderators only)",
         describe: "Add or remove a phrasing of an answer (moderators)",
@@ -217,6 +227,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "set ENTRY-ID#1 verified https://example.org/law",
             describe: "set, a claim, a status and a source",
             autocomplete: false,
+            optional: false,
         }),
         help: "mark a claim checked against a source, or disputed (moderators only)",
         describe: "Set a claim's status and source (moderators)",
@@ -235,6 +246,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "ENTRY-ID The new answer.",
             describe: "an entry id and the new answer",
             autocomplete: false,
+            optional: false,
         }),
         help: "replace an answer (moderators only)",
         describe: "Replace an answer (moderators)",
@@ -253,6 +265,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "permit-renewal\nPermits\nHow do I renew my permit?\nAt the county office.",
             describe: "id, topic, question and answer, one per line",
             autocomplete: false,
+            optional: false,
         }),
         help: "add a new question and answer (moderators only)",
         describe: "Add a new question and answer (moderators)",
@@ -290,6 +303,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "1 ENTRY-ID",
             describe: "The group's number in the review queue, then the entry id (optional)",
             autocomplete: false,
+            optional: false,
         }),
         help: "add a review group's questions as phrasings of an entry (moderators only)",
         describe: "Accept a review group's questions as phrasings (moderators)",
@@ -316,6 +330,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             example: "1",
             describe: "The group's number in the review queue",
             autocomplete: false,
+            optional: false,
         }),
         help: "hide a review group until more people ask it (moderators only)",
         describe: "Dismiss a review group (moderators)",
@@ -332,6 +347,44 @@ pub(crate) const COMMANDS: &[Spec] = &[
                 .ok_or_else(|| "dismiss takes a group number from review, e.g. dismiss 1".to_owned())
         },
     },
+    Spec {
+        name: "history",
+        arg: Some(Arg {
+            name: "entry",
+            usage: "[ENTRY]",
+            needs: "",
+            example: "",
+            describe: "Only the changes to this answer",
+            autocomplete: true,
+            optional: true,
+        }),
+        help: "the last changes to the knowledge, or to one answer: when, who, what (moderators only)",
+        describe: "The last changes to the FAQ: when, who, what (moderators)",
+        moderators: true,
+        bare: false,
+        slash: true,
+        on_discord: None,
+        make: |entry| Ok(Command::History(Some(entry.trim().to_owned()).filter(|e| !e.is_empty()))),
+    },
+    Spec {
+        name: "undo",
+        arg: Some(Arg {
+            name: "version",
+            usage: "VERSION",
+            needs: "a version from history",
+            example: "1a2b3c4",
+            describe: "The change to undo (its version in /history)",
+            autocomplete: true,
+            optional: false,
+        }),
+        help: "undo one change to the knowledge, by its version in history (moderators only)",
+        describe: "Undo one change to the FAQ (moderators)",
+        moderators: true,
+        bare: false,
+        slash: true,
+        on_discord: None,
+        make: |version| Ok(Command::Undo(version.trim().to_owned())),
+    },
 ];
 
 impl Command {
@@ -346,6 +399,8 @@ impl Command {
                 | Command::Review(_)
                 | Command::Accept(..)
                 | Command::Dismiss(_)
+                | Command::History(_)
+                | Command::Undo(_)
         )
     }
 }
@@ -396,7 +451,7 @@ impl Command {
             )));
         };
         Some(match spec.arg {
-            Some(needed) if arg.is_empty() => {
+            Some(needed) if arg.is_empty() && !needed.optional => {
                 Err(format!("{prefix}{name} needs {}, e.g. {prefix}{name} {}", needed.needs, needed.example))
             }
             // A command without a required argument may still take one

@@ -157,11 +157,14 @@ pub struct KnowledgeConfig {
     pub dir: PathBuf,
     /// Reload when a file in it changes (while `policybot run` runs).
     pub watch: bool,
+    /// Keep the directory in a git repository, each change a commit (made
+    /// one when it is in none).
+    pub history: bool,
 }
 
 impl Default for KnowledgeConfig {
     fn default() -> Self {
-        KnowledgeConfig { dir: PathBuf::from("knowledge"), watch: true }
+        KnowledgeConfig { dir: PathBuf::from("knowledge"), watch: true, history: true }
     }
 }
 

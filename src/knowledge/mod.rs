@@ -177,6 +177,10 @@ pub struct KnowledgeBase {
     pub vocabulary: Vocabulary,
     /// Contradictions between answers and the claims caught in them.
     pub disputes: disputes::Disputes,
+    /// Which text this is: the short id of the change in the knowledge's
+    /// history it was loaded from ("-dirty" when the files were not one),
+    /// `None` when the directory has no history.
+    pub version: Option<String>,
     matcher: Matcher,
 }
 
@@ -195,7 +199,7 @@ impl KnowledgeBase {
             vocabulary.stop_words.extend(v.stop_words.iter().cloned());
         }
         let matcher = Matcher::build(entries.len(), |i| document(&entries[i]), &vocabulary);
-        KnowledgeBase { sources, entries, vocabulary, disputes, matcher }
+        KnowledgeBase { sources, entries, vocabulary, disputes, version: None, matcher }
     }
 
     pub fn matcher(&self) -> &Matcher {

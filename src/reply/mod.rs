@@ -52,6 +52,8 @@ pub struct ReloadReport {
     pub disputed: usize,
     pub verified: usize,
     pub warnings: Vec<String>,
+    /// The knowledge version now in use (see `KnowledgeBase::version`).
+    pub version: Option<String>,
 }
 
 impl ReloadReport {
@@ -68,7 +70,10 @@ impl ReloadReport {
         if parts.is_empty() {
             parts.push("nothing changed".to_owned());
         }
-        format!("{}; {} entries", parts.join("; "), self.entries)
+        match &self.version {
+            Some(version) => format!("{}; {} entries; version {version}", parts.join("; "), self.entries),
+            None => format!("{}; {} entries", parts.join("; "), self.entries),
+        }
     }
 }
 
@@ -120,6 +125,8 @@ pub enum Reply {
     Claims {
         entry: EntryRef,
         claims: Vec<ShownClaim>,
+        /// The knowledge version the claims are read from.
+        version: Option<String>,
     },
     Help {
         commands: Vec<(String, String)>,
@@ -240,7 +247,7 @@ impl Reply {
                 }
                 out.pop();
             }
-            Reply::Claims { entry, claims } => {
+            Reply::Claims { entry, claims, version } => {
                 let _ = writeln!(out, "Claims in the answer to \"{}\":", entry.question);
                 for c in claims {
                     let _ = write!(out, "  [{}] {}", c.status.as_str(), c.text);
@@ -254,6 +261,9 @@ impl Reply {
                 }
                 if claims.is_empty() {
                     let _ = writeln!(out, "  (no claims recorded)");
+                }
+                if let Some(version) = version {
+                    let _ = writeln!(out, "(knowledge version {version})");
                 }
                 out.pop();
             }
@@ -283,6 +293,9 @@ impl Reply {
                     r.disputed,
                     r.verified
                 );
+                if let Some(version) = &r.version {
+                    let _ = write!(out, " Version {version}.");
+                }
                 for (label, ids) in [("added", &r.added), ("removed", &r.removed), ("changed", &r.changed)] {
                     if !ids.is_empty() {
                         let _ = write!(out, "\n  {label}: {}", ids.join(", "));

@@ -454,7 +454,7 @@ format = "pretty"
 
         def files():
             return {name: hashlib.sha256(open(os.path.join(knowledge, name), "rb").read()).hexdigest()
-                    for name in sorted(os.listdir(knowledge))}
+                    for name in sorted(os.listdir(knowledge)) if name.endswith(".toml")}
 
         async def command(text, sender_room):
             event_id, sent = await sender_room.send(message(text))
@@ -527,6 +527,30 @@ format = "pretty"
         check(ambiguous not in body, body)
         log(f"3c. a pick reached !review (refused for alice); !accept {line.group(1)} made it answered outright "
             "and the group left the queue")
+
+        # 3d. History and undo: the moderator's answer change is listed
+        # with who made it; !undo puts the old answer back and is itself a
+        # change; alice is refused both.
+        body, _ = await command("!history", room)
+        check("moderators only" in body, body)
+        body, _ = await command("!history community-trust", mod_room)
+        change = re.search(r"^• (\w+) · [^·]+ · ([^:]+): replaced the answer of entry \"community-trust\"", body, re.M)
+        check(change is not None and change.group(2).endswith("(Matrix)"), body)
+        version = change.group(1)
+        body, _ = await command(f"!undo {version}", room)
+        check("moderators only" in body, body)
+        body, _ = await command(f"!undo {version}", mod_room)
+        check(f"undid {version}" in body and "Done:" in body, body)
+        _, reply = await ask("do immigrants still trust the police")
+        check("Trust varies from town to town." not in reply["content"]["body"], reply["content"]["body"][:300])
+        body, _ = await command("!history", mod_room)
+        check(f"undid {version}" in body.splitlines()[1], body)
+        authors = subprocess.run(["git", "-C", knowledge, "log", "--format=%an|%s"], capture_output=True,
+                                 text=True, check=True).stdout.splitlines()
+        who, what = authors[0].split("|", 1)
+        check(who.endswith("(Matrix)") and what.startswith(f"undid {version}"), authors[:3])
+        log(f"3d. !history named the moderator's change {version}; !undo put the old answer back as one more "
+            f"commit ({len(authors)} in the knowledge's git log); alice refused both")
 
         # 4. Synapse restarts mid-conversation.
         synapse.stop()

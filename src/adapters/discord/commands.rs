@@ -15,7 +15,8 @@ use serenity::all::{
 
 impl Handler {
     pub(super) async fn on_command(&self, ctx: &Context, cmd: &CommandInteraction) -> Result<()> {
-        let sender = self.sender(cmd.guild_id, cmd.channel_id, cmd.member.as_deref());
+        // Named: an undo is signed with who made it.
+        let sender = self.sender_named(cmd.guild_id, cmd.channel_id, cmd.member.as_deref(), &cmd.user);
         let option = |name: &str| {
             cmd.data.options.iter().find(|o| o.name == name).and_then(|o| match &o.value {
                 CommandDataOptionValue::String(s) => Some(s.as_str()),
@@ -34,7 +35,10 @@ impl Handler {
             return respond(ctx, cmd, &render::render(&unknown, cmd.user.id.get(), "")).await;
         };
         let arg = spec.arg.and_then(|a| option(a.name)).unwrap_or_default();
-        let command = match (spec.make)(arg.to_owned()) {
+        // An entry picked from autocomplete carries its id; `ask` tells a
+        // pick from a typed question by it, below.
+        let plain = if spec.name == "ask" { arg } else { arg.strip_prefix(ENTRY_VALUE).unwrap_or(arg) };
+        let command = match (spec.make)(plain.to_owned()) {
             Ok(command) => command,
             Err(message) => {
                 return respond(ctx, cmd, &render::render(&Reply::error(message), cmd.user.id.get(), "")).await;
@@ -94,6 +98,15 @@ impl Handler {
         let kb = self.bot.knowledge();
         let choices: Vec<(String, String)> = match cmd.data.name.as_str() {
             "ask" | "claims" => edits::entry_choices(&kb, typed),
+            "history" | "undo" => {
+                let sender = self.sender(cmd.guild_id, cmd.channel_id, cmd.member.as_deref());
+                match (cmd.data.name.as_str(), sender.is_moderator) {
+                    // Changes name phrasings people asked: moderators only.
+                    (_, false) => Vec::new(),
+                    ("history", true) => edits::entry_choices(&kb, typed),
+                    _ => self.change_choices(typed),
+                }
+            }
             name @ (edits::FAQ | edits::CLAIM | edits::ACCEPT) => self.edit_choices(name, typed),
             "topic" => {
                 let wanted = crate::matcher::normalise(typed);
@@ -117,6 +130,20 @@ impl Handler {
 }
 
 impl Handler {
+    /// The last changes for `/undo`'s autocomplete: the version as the
+    /// value, when, who and what as the label.
+    fn change_choices(&self, typed: &str) -> Vec<(String, String)> {
+        let Some(changes) = self.bot.history().and_then(|h| h.log(None, 50).ok()) else { return Vec::new() };
+        let typed = typed.trim().to_lowercase();
+        changes
+            .into_iter()
+            .map(|c| (format!("{} · {} · {}: {}", c.version, c.when, c.who, c.what), c.version))
+            .filter(|(label, _)| label.to_lowercase().contains(&typed))
+            .map(|(label, version)| (render::fit(&label, render::CHOICE, "…"), version))
+            .take(CHOICES)
+            .collect()
+    }
+
     pub(super) async fn register_commands(&self, ctx: &Context) -> Result<()> {
         // One slash command for each entry of the command table; moderator
         // ones hidden from members by default and checked again when used.
@@ -128,7 +155,7 @@ impl Handler {
                 if let Some(arg) = c.arg {
                     command = command.add_option(
                         CreateCommandOption::new(CommandOptionType::String, arg.name, arg.describe)
-                            .required(true)
+                            .required(!arg.optional)
                             .set_autocomplete(arg.autocomplete)
                             .max_length(1000),
                     );

@@ -264,7 +264,7 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
             let lines: Vec<String> = entries.iter().map(|e| format!("• {}", e.question)).collect();
             embed(Some(name), fit_lines(&lines, DESCRIPTION), BLUE)
         }
-        Reply::Claims { entry, claims } => {
+        Reply::Claims { entry, claims, version } => {
             let mut lines: Vec<String> = claims
                 .iter()
                 .map(|c| {
@@ -280,6 +280,9 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
                 .collect();
             if lines.is_empty() {
                 lines.push("(no claims recorded)".to_owned());
+            }
+            if let Some(version) = version {
+                lines.push(format!("-# knowledge version {version}"));
             }
             embed(Some(&format!("Claims in: {}", entry.question)), fit_lines(&lines, DESCRIPTION), BLUE)
         }

@@ -4,19 +4,26 @@
 
 use super::*;
 
-/// Copies the knowledge files of `dir` into `to`, with `changed` holding
-/// `text` instead of what is on disk.
-pub(super) fn copy_knowledge(dir: &Path, to: &Path, changed: &Path, text: &str) -> std::io::Result<()> {
+/// Copies the knowledge files of `dir` into `to`, each file named in
+/// `changed` holding its new text instead (or left out: `None`).
+pub(super) fn copy_knowledge(dir: &Path, to: &Path, changed: &[(PathBuf, Option<String>)]) -> std::io::Result<()> {
+    let new_text = |path: &Path| changed.iter().find(|(c, _)| same_file(path, c)).map(|(_, text)| text);
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.extension().is_none_or(|e| e != "toml") || !path.is_file() {
             continue;
         }
         let Some(name) = path.file_name() else { continue };
-        if same_file(&path, changed) {
+        match new_text(&path) {
+            Some(Some(text)) => std::fs::write(to.join(name), text)?,
+            Some(None) => {}
+            None => std::fs::copy(&path, to.join(name)).map(drop)?,
+        }
+    }
+    // Files the change brings back.
+    for (path, text) in changed {
+        if let (Some(text), Some(name), false) = (text, path.file_name(), path.exists()) {
             std::fs::write(to.join(name), text)?;
-        } else {
-            std::fs::copy(&path, to.join(name))?;
         }
     }
     Ok(())
@@ -29,6 +36,48 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A file's text; `None` when there is no such file.
+pub(super) fn read(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Puts `text` at `path` (`None`: removes it), which held `expected`; a
+/// save that landed in the instant of the swap is handed back (see
+/// [`swap_in`]).
+pub(super) fn put(path: &Path, text: Option<&str>, expected: Option<&str>) -> std::io::Result<Option<String>> {
+    match (text, expected) {
+        (Some(text), Some(expected)) => swap_in(path, text, expected),
+        (Some(text), None) => create(path, text).map(|()| None),
+        (None, _) => match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(None),
+        },
+    }
+}
+
+/// Writes a new file whole: aside first, then linked in under its name,
+/// which fails rather than replace a file someone made meanwhile.
+fn create(path: &Path, text: &str) -> std::io::Result<()> {
+    let aside = aside(path);
+    let result = std::fs::write(&aside, text)
+        .and_then(|()| std::fs::File::open(&aside)?.sync_all())
+        .and_then(|()| std::fs::hard_link(&aside, path));
+    let _ = std::fs::remove_file(&aside);
+    result
+}
+
+/// The name a file's new text is written under before it is swapped in.
+/// Not .toml: the loader never reads it while it is being written.
+fn aside(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dir.join(format!(".{name}.edit-{}", std::process::id()))
+}
+
 /// Writes `text` to a new file beside `path`, syncs it and swaps it in for
 /// `path`: a reader (the bot's watcher, an editor) sees the old file or the
 /// new one, never half of one. The file keeps its permissions.
@@ -39,10 +88,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// (the change is then made again to it). Elsewhere it is a plain rename.
 pub(super) fn swap_in(path: &Path, text: &str, expected: &str) -> std::io::Result<Option<String>> {
     use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // Not .toml: the loader never reads the file while it is being written.
-    let aside = dir.join(format!(".{name}.edit-{}", std::process::id()));
+    let aside = aside(path);
     let result = (|| {
         let mut file = std::fs::File::create(&aside)?;
         file.write_all(text.as_bytes())?;

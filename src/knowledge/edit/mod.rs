@@ -94,18 +94,37 @@ pub enum EditRefused {
     Unwritable { file: PathBuf, why: String },
     #[error("the change would break the knowledge, so it was not made:\n{0}")]
     Invalid(LoadErrors),
+    /// The history cannot give the change asked for (an unknown version,
+    /// an undo that clashes with a later change).
+    #[error("{0}")]
+    History(String),
     #[error("{0} kept changing while the edit was made; try again")]
     Busy(PathBuf),
 }
 
-/// A change made: the file it is in, what it was in words, and the entries
-/// whose answers it changes.
+/// A change made: the file it is in, what it was in words, the entries
+/// whose answers it changes, and what the file held before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub file: PathBuf,
     pub summary: String,
     pub entries: Vec<String>,
+    pub written: Vec<Written>,
 }
+
+/// One file as a change left it: its text before and after (`None`: no
+/// such file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub file: PathBuf,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// How one file changes: its new text made from what it holds now (`None`
+/// in: there is no such file; `None` out: remove it). Called again when the
+/// file was saved meanwhile, so it must not assume the text it saw last.
+pub type Make<'a> = &'a dyn Fn(Option<&str>) -> Result<Option<String>, EditRefused>;
 
 /// How often a change is made again to a file that was saved meanwhile.
 const ATTEMPTS: usize = 3;
@@ -122,23 +141,48 @@ pub fn apply(
 ) -> Result<Applied, EditRefused> {
     let edit = check(dir, kb, edit)?;
     let target = target(dir, kb, &edit)?;
-    let file = target.file.clone();
-    let unwritable = |why: String| EditRefused::Unwritable { file: file.clone(), why };
-    let _turn = DirLock::take(dir).map_err(|e| unwritable(format!("cannot lock the knowledge directory: {e}")))?;
-    // Set when a save landed in the instant of the swap: the text to make
-    // the change to (theirs), and what the file holds meanwhile (ours).
-    let mut known: Option<(String, String)> = None;
-    for _ in 0..ATTEMPTS {
-        let (before, on_disk) = match known.take() {
-            Some(known) => known,
-            None => {
-                let text = std::fs::read_to_string(&file).map_err(|e| unwritable(format!("cannot read it: {e}")))?;
-                (text.clone(), text)
-            }
-        };
-        let after = change(&before, &target, &edit)?;
-        let scratch = tempfile::tempdir_in(std::env::temp_dir()).map_err(|e| unwritable(format!("{e}")))?;
-        copy_knowledge(dir, scratch.path(), &file, &after).map_err(|e| unwritable(format!("{e}")))?;
+    let make = |before: Option<&str>| match before {
+        Some(before) => change(before, &target, &edit).map(Some),
+        None => Err(EditRefused::Unwritable { file: target.file.clone(), why: "it is gone".to_owned() }),
+    };
+    let written = write(dir, &[(target.file.clone(), &make)], validate)?;
+    Ok(Applied { file: target.file, summary: target.summary, entries: target.entries, written })
+}
+
+/// The road every change to the files takes: under the directory lock,
+/// each file's new text is made from what it holds, the directory with the
+/// new texts is validated in a copy, and only then are the files swapped
+/// in. A file saved by someone else meanwhile has the change made again to
+/// what they saved. A refusal writes nothing.
+pub fn write(
+    dir: &Path,
+    changes: &[(PathBuf, Make<'_>)],
+    validate: impl Fn(&Path) -> Result<(), LoadErrors>,
+) -> Result<Vec<Written>, EditRefused> {
+    let first = changes.first().map(|(f, _)| f.clone()).unwrap_or_else(|| dir.to_path_buf());
+    let unwritable = |file: &Path, why: String| EditRefused::Unwritable { file: file.to_path_buf(), why };
+    let _turn = DirLock::take(dir).map_err(|e| unwritable(dir, format!("cannot lock the knowledge directory: {e}")))?;
+    // Set for a file a save landed on in the instant of the swap: the text
+    // to make the change to (theirs), and what the file holds meanwhile.
+    let mut known: std::collections::HashMap<PathBuf, (Option<String>, Option<String>)> = Default::default();
+    'attempt: for _ in 0..ATTEMPTS {
+        // (the file, the text the change is made to, what is on disk, the new text)
+        let mut plan = Vec::with_capacity(changes.len());
+        for (file, make) in changes {
+            let (before, on_disk) = match known.remove(file) {
+                Some(known) => known,
+                None => {
+                    let text = read(file).map_err(|e| unwritable(file, format!("cannot read it: {e}")))?;
+                    (text.clone(), text)
+                }
+            };
+            let after = make(before.as_deref())?;
+            plan.push((file.clone(), before, on_disk, after));
+        }
+        known.clear();
+        let scratch = tempfile::tempdir_in(std::env::temp_dir()).map_err(|e| unwritable(dir, format!("{e}")))?;
+        let texts: Vec<(PathBuf, Option<String>)> = plan.iter().map(|(f, _, _, a)| (f.clone(), a.clone())).collect();
+        copy_knowledge(dir, scratch.path(), &texts).map_err(|e| unwritable(dir, format!("{e}")))?;
         validate(scratch.path()).map_err(|mut errors| {
             // Said of the real files, not of the copy.
             for e in &mut errors.0 {
@@ -150,15 +194,24 @@ pub fn apply(
         })?;
         // Saved by someone else since it was read: make the change again
         // to what they saved.
-        if std::fs::read_to_string(&file).ok().as_deref() != Some(on_disk.as_str()) {
+        if plan.iter().any(|(file, _, on_disk, _)| read(file).ok().as_ref() != Some(on_disk)) {
             continue;
         }
-        match swap_in(&file, &after, &on_disk).map_err(|e| unwritable(format!("cannot write it: {e}")))? {
-            None => return Ok(Applied { file, summary: target.summary, entries: target.entries }),
-            Some(theirs) => known = Some((theirs, after)),
+        let mut clashed = false;
+        for (file, _, on_disk, after) in &plan {
+            let put = put(file, after.as_deref(), on_disk.as_deref())
+                .map_err(|e| unwritable(file, format!("cannot write it: {e}")))?;
+            if let Some(theirs) = put {
+                known.insert(file.clone(), (Some(theirs), after.clone()));
+                clashed = true;
+            }
         }
+        if clashed {
+            continue 'attempt;
+        }
+        return Ok(plan.into_iter().map(|(file, before, _, after)| Written { file, before, after }).collect());
     }
-    Err(EditRefused::Busy(file))
+    Err(EditRefused::Busy(first))
 }
 
 /// A claim as loaded, by `ENTRY#N` or a shared claim's id; `None` for a
