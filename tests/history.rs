@@ -25,7 +25,7 @@ fn policybot() -> Command {
 
 #[path = "support/shipped.rs"]
 mod shipped;
-use shipped::shipped_copy;
+use shipped::{git, moderator, said, shipped_copy};
 
 /// Every knowledge file's bytes, by name.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -44,12 +44,6 @@ fn git_log(dir: &Path) -> Vec<String> {
     let out = Command::new("git").arg("-C").arg(dir).args(["log", "--format=%an|%s"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 #[test]
@@ -107,18 +101,6 @@ fn a_cli_change_is_one_commit_by_its_author_and_reverting_it_restores_every_byte
     let out = run(&["ask", "--json", "does ms have sanctuary cities?"]);
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["version"], git(dir.path(), &["rev-parse", "--short", "HEAD"]).as_str());
-}
-
-fn moderator(name: &str) -> Sender {
-    Sender {
-        is_moderator: true,
-        origin: policybot::records::Keys::ephemeral().origin(policybot::platform::Platform::Matrix, "room", "room"),
-        name: Some(name.into()),
-    }
-}
-
-fn said(reply: &Reply) -> String {
-    reply.render_plain("!")
 }
 
 fn answer(bot: &Bot, question: &str) -> String {

@@ -104,6 +104,9 @@ pub(super) struct Took {
     pub done: Done,
     pub version: Option<String>,
     pub report: Result<crate::reply::ReloadReport, ReloadRefused>,
+    /// What became of sending it to the other machines, when that needs
+    /// saying (see [`Bot::share`]).
+    pub shared: Option<String>,
 }
 
 impl Bot {
@@ -120,7 +123,7 @@ impl Bot {
 
     /// The reply to a change `author` made, or to its refusal.
     pub(super) fn said(&self, author: &Author, took: Result<Took, EditRefused>) -> Reply {
-        let Took { done, version, report } = match took {
+        let Took { done, version, report, shared } = match took {
             Ok(took) => took,
             Err(refused) => return Reply::error(format!("Nothing changed: {refused}")),
         };
@@ -142,6 +145,9 @@ impl Bot {
             // Written and valid a moment ago, yet the reload failed (the
             // files changed again meanwhile): say so.
             Err(refused) => message.push_str(&format!("\nBut it is not in use yet: {refused}")),
+        }
+        if let Some(shared) = shared {
+            message.push_str(&format!("\n{shared}"));
         }
         Reply::Notice { message }
     }
@@ -180,33 +186,61 @@ impl Bot {
         ) -> Result<Done, EditRefused>,
     ) -> Result<Took, EditRefused> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        // Made on top of what the other machines sharing the knowledge
+        // have, when they share it.
+        self.sync_locked();
         let current = self.knowledge();
         // Files saved by hand and not yet recorded: recorded as the
         // operator's before this change, never under the moderator's name.
         let pending = self.pending();
-        // The knowledge checked in the copy with the change is the one put
-        // into use: the last check is of the text written.
-        let checked: Mutex<Option<(KnowledgeBase, std::path::PathBuf)>> = Mutex::default();
-        let validate = |scratch: &std::path::Path| {
-            let kb = build(scratch, Some(&current), self.encoder.as_ref(), &self.config)?;
-            *checked.lock().unwrap_or_else(|e| e.into_inner()) = Some((kb, scratch.to_path_buf()));
-            Ok(())
-        };
-        let done = write(&current, &validate).inspect_err(|refused| {
-            self.log.say(format!("Refused: {author} tried to {trying}: {}", first_line(refused)));
-        })?;
+        let (done, checked) =
+            self.checked_write(&current, |validate| write(&current, validate)).inspect_err(|refused| {
+                self.log.say(format!("Refused: {author} tried to {trying}: {}", first_line(refused)));
+            })?;
         let version = self.record_change(&pending, &done, &author.to_string());
         tracing::info!(author = %author, version = version.as_deref().unwrap_or("-"), "{}", done.summary);
         match &version {
             Some(version) => self.log.say(format!("{author} {} (version {version})", done.summary)),
             None => self.log.say(format!("{author} {}", done.summary)),
         }
-        let report = match checked.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let report = self.use_checked(current, checked, version.clone());
+        let shared = self.share();
+        Ok(Took { done, version, report, shared })
+    }
+
+    /// Runs `write` (a change to the files, given the check a reload would
+    /// make); hands back what it returned and the knowledge the last check
+    /// built, with the copy it was built from.
+    pub(super) fn checked_write<T>(
+        &self,
+        current: &KnowledgeBase,
+        write: impl FnOnce(&dyn Fn(&std::path::Path) -> Result<(), knowledge::LoadErrors>) -> Result<T, EditRefused>,
+    ) -> Result<(T, Option<(KnowledgeBase, std::path::PathBuf)>), EditRefused> {
+        // The knowledge checked in the copy with the change is the one put
+        // into use: the last check is of the text written.
+        let checked: Mutex<Option<(KnowledgeBase, std::path::PathBuf)>> = Mutex::default();
+        let validate = |scratch: &std::path::Path| {
+            let kb = build(scratch, Some(current), self.encoder.as_ref(), &self.config)?;
+            *checked.lock().unwrap_or_else(|e| e.into_inner()) = Some((kb, scratch.to_path_buf()));
+            Ok(())
+        };
+        let done = write(&validate)?;
+        Ok((done, checked.into_inner().unwrap_or_else(|e| e.into_inner())))
+    }
+
+    /// Puts the knowledge a change was checked with into use as `version`.
+    pub(super) fn use_checked(
+        &self,
+        current: Arc<KnowledgeBase>,
+        checked: Option<(KnowledgeBase, std::path::PathBuf)>,
+        version: Option<String>,
+    ) -> Result<crate::reply::ReloadReport, ReloadRefused> {
+        match checked {
             Some((mut new, scratch)) => {
                 new.moved(&scratch, &self.dir);
                 new.version = version.clone();
                 let mut report = diff(&current, &new, &self.config);
-                report.version = version.clone();
+                report.version = version;
                 drop(current);
                 self.put_in_use(new, &report);
                 Ok(report)
@@ -216,8 +250,7 @@ impl Bot {
                 drop(current);
                 self.reload_locked(Trigger::Edit)
             }
-        };
-        Ok(Took { done, version, report })
+        }
     }
 }
 

@@ -25,12 +25,14 @@ mod change;
 mod history;
 mod reload;
 mod review;
+mod sync;
 use change::first_line;
 pub use change::{Author, LogLines, ModerationLog};
 pub use history::HISTORY_SHOWN;
 use reload::build;
 pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop, validate};
 pub use review::REVIEW_PAGE;
+pub use sync::{Puller, Synced};
 
 /// Who sent a message, as far as the core cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,8 @@ pub struct Bot {
     shown: Mutex<std::collections::HashMap<u64, Vec<String>>>,
     /// The repository the knowledge is kept in (`[knowledge] history`).
     history: Option<crate::history::History>,
+    /// How pulling from the knowledge's remote has gone.
+    sync_state: Mutex<sync::SyncState>,
 }
 
 /// Counts one message as in flight until dropped.
@@ -103,10 +107,12 @@ impl Bot {
         // Read only: `policybot run` makes the repository (see
         // `crate::history::History::start`) before it loads the bot.
         let history = match config.knowledge.history {
-            true => crate::history::History::open(&dir).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "the knowledge's history is off");
-                None
-            }),
+            true => crate::history::History::open(&dir)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "the knowledge's history is off");
+                    None
+                })
+                .map(|h| h.with_remote(config.knowledge.remote.clone())),
             false => None,
         };
         kb.version = history.as_ref().and_then(|h| h.described());
@@ -126,6 +132,7 @@ impl Bot {
             log: ModerationLog::default(),
             shown: Mutex::default(),
             history,
+            sync_state: Mutex::default(),
         })
     }
 

@@ -40,7 +40,22 @@ impl Bot {
     /// the entries (see [`Trigger`]).
     pub fn reload(&self, trigger: Trigger) -> Result<ReloadReport, ReloadRefused> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
-        let result = self.reload_locked(trigger);
+        // Asked for (a moderator, SIGHUP): the other machines' changes too,
+        // and the report says what they changed as well.
+        let before = self.knowledge();
+        let synced = match trigger {
+            Trigger::Asked => self.sync_locked(),
+            _ => super::Synced::Nothing,
+        };
+        let mut result = self.reload_locked(trigger);
+        if let (Ok(report), super::Synced::Took(_)) = (&mut result, &synced) {
+            let (version, mut warnings) = (report.version.take(), std::mem::take(&mut report.warnings));
+            *report = diff(&before, &self.knowledge(), &self.config);
+            report.version = version;
+            warnings.retain(|w| !report.warnings.contains(w));
+            report.warnings.append(&mut warnings);
+        }
+        drop(before);
         let why = match trigger {
             Trigger::Watcher => "after a file save",
             Trigger::Asked => "on request",
@@ -106,6 +121,12 @@ impl Bot {
                 new.version = version.clone();
                 report.version = version;
                 self.put_in_use(new, &report);
+                // Saves reloaded here reach the other machines too.
+                if why.is_some()
+                    && let Some(note) = self.share()
+                {
+                    report.warnings.push(note);
+                }
                 Ok(report)
             }
             Err(errors) => {

@@ -31,7 +31,12 @@ pub(super) fn change(setup: &Setup, edit: Edit) -> Result<()> {
     match history.record(&pending, &applied.written, &operator(), &applied.summary, &applied.entries) {
         Ok(version) => {
             let version = version.or_else(|| history.version()).unwrap_or_default();
-            say!("{} ({}; version {version})", applied.summary, applied.file.display())
+            say!("{} ({}; version {version})", applied.summary, applied.file.display());
+            // Shared: sent now; a running bot on the remote's other copies
+            // takes it on its next pull.
+            if let Err(e) = history.push() {
+                say!("Not shared with the remote yet: {e}");
+            }
         }
         Err(e) => {
             say!("{} ({})", applied.summary, applied.file.display());
@@ -59,6 +64,7 @@ impl Setup {
         History::start(&self.knowledge_dir)
             .inspect_err(|e| tracing::warn!(error = %e, "the knowledge's history is off: changes are not recorded"))
             .ok()
+            .map(|h| h.with_remote(self.config.knowledge.remote.clone()))
     }
 
     /// [`Setup::open_history`] at the start of `policybot run`: files saved

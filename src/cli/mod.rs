@@ -339,6 +339,15 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
                 );
             }
             let bot = std::sync::Arc::new(bot);
+            // The knowledge shared through a remote: in step before the
+            // first message, then every pull_interval.
+            bot.sync();
+            let _puller = setup
+                .config
+                .knowledge
+                .remote
+                .is_some()
+                .then(|| crate::bot::Puller::start(bot.clone(), setup.config.knowledge.pull_every()));
             if let Some(addr) = setup.config.metrics.listen {
                 crate::metrics::serve(bot.metrics.clone(), addr)
                     .with_context(|| format!("cannot serve metrics on {addr}; check [metrics] listen"))?;

@@ -160,11 +160,29 @@ pub struct KnowledgeConfig {
     /// Keep the directory in a git repository, each change a commit (made
     /// one when it is in none).
     pub history: bool,
+    /// A git URL the history is fetched from and pushed to, so several
+    /// machines serve the same knowledge.
+    pub remote: Option<String>,
+    /// How often the remote is fetched, e.g. "60s", "5m".
+    pub pull_interval: String,
+}
+
+impl KnowledgeConfig {
+    /// [`KnowledgeConfig::pull_interval`] read (checked when the config loads).
+    pub fn pull_every(&self) -> std::time::Duration {
+        humantime::parse_duration(&self.pull_interval).unwrap_or(std::time::Duration::from_secs(60))
+    }
 }
 
 impl Default for KnowledgeConfig {
     fn default() -> Self {
-        KnowledgeConfig { dir: PathBuf::from("knowledge"), watch: true, history: true }
+        KnowledgeConfig {
+            dir: PathBuf::from("knowledge"),
+            watch: true,
+            history: true,
+            remote: None,
+            pull_interval: "60s".to_owned(),
+        }
     }
 }
 

@@ -66,6 +66,19 @@ impl Config {
                 ),
             ));
         }
+        match humantime::parse_duration(&self.knowledge.pull_interval) {
+            Ok(every) if every >= std::time::Duration::from_secs(1) => {}
+            _ => {
+                return Err(Refused::new(
+                    "knowledge",
+                    Some("pull_interval"),
+                    format!(
+                        "pull_interval = \"{}\" is not a duration of at least a second, e.g. \"60s\" or \"5m\"",
+                        self.knowledge.pull_interval
+                    ),
+                ));
+            }
+        }
         let m = &self.matching;
         for (name, v) in [
             ("answer", m.answer),

@@ -253,8 +253,12 @@ format = "pretty"
         # The readiness endpoint says Matrix is connected.
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/ready", timeout=5) as r:
             ready = json.loads(r.read())
-            check(r.status == 200 and ready == {"ready": True, "platforms": {"matrix": True}}, f"/ready: {ready}")
-        log("/ready: 200, matrix connected")
+            # The knowledge version: the history the bot made of its copy.
+            version = subprocess.run(["git", "-C", knowledge, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                     text=True, check=True).stdout.strip()
+            check(r.status == 200 and ready == {"ready": True, "platforms": {"matrix": True},
+                                                "knowledge_version": version}, f"/ready: {ready}")
+        log(f"/ready: 200, matrix connected, knowledge version {version}")
 
         alice = AsyncClient(hs, "@alice:localhost")
         await alice.login("alice-password")

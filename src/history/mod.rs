@@ -13,6 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod remote;
+pub use remote::Step;
+
 /// Who the bot commits as; the author of a commit is whoever made the change.
 const COMMITTER: (&str, &str) = ("policybot", "policybot@localhost");
 
@@ -35,6 +38,20 @@ pub enum HistoryError {
     Root(String),
     #[error("{}: a later change touched the same lines; undo that one first, or change the file by hand", .0.display())]
     Conflict(PathBuf),
+    #[error("{0} merges two lines of changes; undo the changes it merged, one by one")]
+    Merge(String),
+    #[error("cannot reach the remote {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error(
+        "the remote's history was rewritten (its {tip} does not hold {seen}, the version last shared with it), so it is not followed: set the remote right, or move this copy to it by hand"
+    )]
+    Rewritten { tip: String, seen: String },
+    #[error("the remote moved on while this copy's change was sent; it is merged on the next pull")]
+    Moved,
+    #[error(
+        "the remote's history and this copy's have nothing in common, so it is not followed: start this copy from a clone of the remote"
+    )]
+    Unrelated,
 }
 
 /// One change in the history, as `history` lists it.
@@ -75,6 +92,8 @@ pub struct History {
     top: PathBuf,
     /// The knowledge directory as a pathspec from `top` ("." at the top).
     prefix: String,
+    /// The git URL changes are fetched from and pushed to.
+    remote: Option<String>,
 }
 
 impl History {
@@ -97,7 +116,7 @@ impl History {
         if prefix != "." && run(&top, &["check-ignore", "-q", &prefix], None, &[])?.status.success() {
             return Ok(None);
         }
-        Ok(Some(History { dir, top, prefix }))
+        Ok(Some(History { dir, top, prefix, remote: None }))
     }
 
     /// The repository `dir` is kept in, made (and the files as they are
@@ -177,6 +196,18 @@ impl History {
         what: &str,
         entries: &[String],
     ) -> Result<Option<String>, HistoryError> {
+        self.commit_on(files, author, what, entries, None)
+    }
+
+    /// [`History::commit`], with `also` as a second parent (a merge).
+    fn commit_on(
+        &self,
+        files: &[(PathBuf, Option<String>)],
+        author: &str,
+        what: &str,
+        entries: &[String],
+        also: Option<&str>,
+    ) -> Result<Option<String>, HistoryError> {
         let scratch = tempfile::tempdir().map_err(|e| git_failed("commit", &e.to_string()))?;
         let index = scratch.path().join("index").to_string_lossy().into_owned();
         let private = [("GIT_INDEX_FILE", index.as_str())];
@@ -204,6 +235,7 @@ impl History {
         }
         let tree = self.git(&["write-tree"], None, &private)?.trim().to_owned();
         if let Some(head) = &head
+            && also.is_none()
             && self.git(&["rev-parse", &format!("{head}^{{tree}}")], None, &[])?.trim() == tree
         {
             return Ok(None);
@@ -213,8 +245,8 @@ impl History {
             message.push_str(&format!("\n\n{ENTRIES}: {}", entries.join(", ")));
         }
         let mut args = vec!["commit-tree", tree.as_str()];
-        if let Some(head) = &head {
-            args.extend(["-p", head.as_str()]);
+        for parent in head.iter().map(String::as_str).chain(also) {
+            args.extend(["-p", parent]);
         }
         let identity = [
             ("GIT_AUTHOR_NAME", author),
@@ -272,8 +304,9 @@ impl History {
             Some(_) => SCANNED.to_owned(),
             None => limit.to_string(),
         };
+        // A merge of two machines' changes lists as the changes it merged.
         let out = self.git(
-            &["log", &format, "--date=format-local:%Y-%m-%d %H:%M UTC", "-n", &n, "--", &self.prefix],
+            &["log", "--no-merges", &format, "--date=format-local:%Y-%m-%d %H:%M UTC", "-n", &n, "--", &self.prefix],
             None,
             &[("TZ", "UTC")],
         )?;
@@ -314,6 +347,9 @@ impl History {
         if self.git(&["rev-parse", "--verify", "-q", &format!("{full}^")], None, &[]).is_err() {
             return Err(HistoryError::Root(short));
         }
+        if self.git(&["rev-parse", "--verify", "-q", &format!("{full}^2")], None, &[]).is_ok() {
+            return Err(HistoryError::Merge(short));
+        }
         let names = self.git(
             &[
                 "diff-tree",
@@ -348,11 +384,27 @@ impl History {
     /// touched it since, else the change taken out of the later text (a
     /// three-way merge), refused where later changes touched the same lines.
     pub fn undone(&self, undo: &Undo, now: Option<&str>) -> Result<Option<String>, HistoryError> {
-        if now == undo.base.as_deref() {
-            return Ok(undo.other.clone());
+        self.three_way(&undo.file, now, undo.base.as_deref(), undo.other.as_deref())
+    }
+
+    /// `file` with the change from `base` to `theirs` made to `ours` too
+    /// (`None`: no such file): whichever side changed when one did, else a
+    /// line merge, refused where both changed the same lines.
+    fn three_way(
+        &self,
+        file: &Path,
+        ours: Option<&str>,
+        base: Option<&str>,
+        theirs: Option<&str>,
+    ) -> Result<Option<String>, HistoryError> {
+        if ours == base || ours == theirs {
+            return Ok(theirs.map(str::to_owned));
         }
-        let (Some(now), Some(base), Some(other)) = (now, &undo.base, &undo.other) else {
-            return Err(HistoryError::Conflict(undo.file.clone()));
+        if theirs == base {
+            return Ok(ours.map(str::to_owned));
+        }
+        let (Some(now), Some(base), Some(other)) = (ours, base, theirs) else {
+            return Err(HistoryError::Conflict(file.to_path_buf()));
         };
         let scratch = tempfile::tempdir().map_err(|e| git_failed("merge-file", &e.to_string()))?;
         let write = |name: &str, text: &str| {
@@ -364,7 +416,7 @@ impl History {
         let out = run(&self.top, &["merge-file", "-p", "-q", &paths.0, &paths.1, &paths.2], None, &[])?;
         match out.status.code() {
             Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned())),
-            Some(1..=127) => Err(HistoryError::Conflict(undo.file.clone())),
+            Some(1..=127) => Err(HistoryError::Conflict(file.to_path_buf())),
             _ => Err(git_failed("merge-file", &String::from_utf8_lossy(&out.stderr))),
         }
     }
