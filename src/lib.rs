@@ -17,6 +17,7 @@ pub mod embed;
 pub mod history;
 pub mod knowledge;
 pub(crate) mod language;
+pub mod lock;
 pub mod matcher;
 pub mod metrics;
 pub(crate) mod parallel;

@@ -24,6 +24,10 @@ pub(crate) struct Platforms {
     pub discord: Option<Secret>,
     #[cfg(feature = "matrix")]
     pub matrix: Option<crate::adapters::matrix::Credential>,
+    /// Directories this process holds for as long as it serves (the
+    /// Matrix store): a second process is refused them.
+    #[cfg_attr(not(feature = "matrix"), allow(dead_code))]
+    pub held: Vec<crate::lock::DirInUse>,
 }
 
 impl Platforms {
@@ -52,8 +56,17 @@ impl Platforms {
             #[cfg(feature = "matrix")]
             {
                 platforms.matrix = crate::adapters::matrix::credential(m, &bot.config.data.dir)?;
-                if platforms.matrix.is_none() {
-                    tracing::warn!("[matrix] is configured but neither MATRIX_PASSWORD nor MATRIX_ACCESS_TOKEN is set");
+                match platforms.matrix {
+                    // Two processes on one store would both log in as one
+                    // device, answer every message twice and tear the
+                    // crypto store between them.
+                    Some(_) => platforms.held.push(crate::lock::take(
+                        &crate::adapters::matrix::session_dir(m, &bot.config.data.dir),
+                        "Matrix store",
+                    )?),
+                    None => tracing::warn!(
+                        "[matrix] is configured but neither MATRIX_PASSWORD nor MATRIX_ACCESS_TOKEN is set"
+                    ),
                 }
             }
             #[cfg(not(feature = "matrix"))]

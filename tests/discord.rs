@@ -106,26 +106,56 @@ impl Harness {
         for (name, text) in extra_files {
             std::fs::write(knowledge.join(name), text).unwrap();
         }
+        let (child, log) = Harness::launch(&standin, dir.path(), extra_config, route);
+        Harness { standin, child, dir, log }
+    }
+
+    /// The bot stopped and started again on the same files and data, with
+    /// `extra_config` in place of the first one's; ready when it has
+    /// registered its commands again.
+    async fn restart(&mut self, extra_config: &str) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let before = self.standin.calls().iter().filter(|c| registered(c)).count();
+        (self.child, self.log) = Harness::launch(&self.standin, self.dir.path(), extra_config, Route::Proxy);
+        let deadline = std::time::Instant::now() + WAIT;
+        while self.standin.calls().iter().filter(|c| registered(c)).count() == before {
+            assert!(std::time::Instant::now() < deadline, "the bot did not register again");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Writes the config (the shipped knowledge's copy in `dir`) and starts
+    /// the bot. `extra_config` naming `dev_guild` replaces the stand-in's.
+    fn launch(standin: &StandIn, dir: &std::path::Path, extra_config: &str, route: Route) -> (Child, PathBuf) {
+        let knowledge = dir.join("knowledge");
         // No cooldown unless the test sets one.
         let cooldown = if extra_config.contains("cooldown_seconds") { "" } else { "cooldown_seconds = 0" };
+        let dev_guild =
+            if extra_config.contains("dev_guild") { String::new() } else { format!("dev_guild = {GUILD_ID}") };
+        let roles = if extra_config.contains("moderator_roles") {
+            String::new()
+        } else {
+            format!("moderator_roles = [{MOD_ROLE}]")
+        };
         let reach = match route {
             Route::Proxy => format!("api_base = \"{}\"", standin.api_url),
             Route::DiscordCom => {
-                let ca = dir.path().join("standin-ca.pem");
+                let ca = dir.join("standin-ca.pem");
                 std::fs::write(&ca, &standin.ca_pem).unwrap();
                 format!("ca_file = \"{}\"", ca.display())
             }
         };
         let config = format!(
-            "[knowledge]\ndir = \"{}\"\n[data]\ndir = \"{}\"\n[discord]\n{reach}\ndev_guild = {GUILD_ID}\nmoderator_roles = [{MOD_ROLE}]\n{cooldown}\n{extra_config}\n",
+            "[knowledge]\ndir = \"{}\"\n[data]\ndir = \"{}\"\n[discord]\n{reach}\n{dev_guild}\n{roles}\n{cooldown}\n{extra_config}\n",
             knowledge.display(),
-            dir.path().join("data").display(),
+            dir.join("data").display(),
         );
-        std::fs::write(dir.path().join("config.toml"), config).unwrap();
-        let log = dir.path().join("bot.log");
+        std::fs::write(dir.join("config.toml"), config).unwrap();
+        let log = dir.join("bot.log");
         let child = Command::new(env!("CARGO_BIN_EXE_policybot"))
             .arg("--config")
-            .arg(dir.path().join("config.toml"))
+            .arg(dir.join("config.toml"))
             .arg("run")
             .env("DISCORD_TOKEN", "standin-token")
             .env_remove("DISCORD_TOKEN_FILE")
@@ -141,7 +171,7 @@ impl Harness {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        Harness { standin, child, dir, log }
+        (child, log)
     }
 
     /// How the bot exited; fails with `hung` if it still runs after [`WAIT`].
@@ -1489,4 +1519,87 @@ async fn moderators_see_who_changed_what_and_undo_it_from_discord() {
     let refused = h.change(2, slash("undo", string_option("version", "0123abc")), moderator).await;
     assert!(refused.contains("Nothing changed: there is no change"), "{refused}");
     assert_eq!(knowledge_bytes(&h), start);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_the_commands_between_a_server_and_global_removes_the_old_set() {
+    let h = Harness::start("", &[]).await;
+    let server = GUILD_ID.to_string();
+    let names = h.standin.commands_in(&server);
+    assert!(names.len() > 10, "{names:?}");
+    assert!(h.standin.commands_in("global").is_empty());
+    // The bot notes where its commands are just after registering them:
+    // stopped before that, it could not know what to remove.
+    let noted = async |h: &Harness, guild: Option<u64>| {
+        let path = h.dir.path().join("data/discord-commands.json");
+        let expected = json!({ "guild": guild });
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            != Some(expected.clone())
+        {
+            assert!(std::time::Instant::now() < deadline, "the bot never noted {expected}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let settle = async |h: &Harness, scope: &str| {
+        let deadline = std::time::Instant::now() + WAIT;
+        while !h.standin.commands_in(scope).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the commands in {scope} were never removed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    // The operator moves to global commands: the server's own set goes,
+    // or the server would show every command twice.
+    let mut h = h;
+    noted(&h, Some(GUILD_ID)).await;
+    h.restart("# dev_guild unset: global commands").await;
+    settle(&h, &server).await;
+    assert_eq!(h.standin.commands_in("global"), names);
+    // And back to the server.
+    noted(&h, None).await;
+    h.restart(&format!("dev_guild = {GUILD_ID}")).await;
+    settle(&h, "global").await;
+    assert_eq!(h.standin.commands_in(&server), names);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_mentioning_the_bot_with_reload_reloads_and_a_member_is_refused() {
+    let h = Harness::start("", &[]).await;
+    // A moderator role; Manage Server through a role (no moderator role);
+    // neither.
+    for (n, roles, allowed) in [(0, vec![MOD_ROLE], true), (1, vec![ADMIN_ROLE], true), (2, vec![HELPER_ROLE], false)] {
+        let author = user(500 + n, "someone", false);
+        let (id, message) = h.standin.message_with_roles(&author, "reload", &roles);
+        h.standin.dispatch("MESSAGE_CREATE", message);
+        let reply = text_of(&h.reply_to(id).await.body);
+        assert_eq!(reply.contains("Reloaded"), allowed, "{roles:?}: {reply}");
+        assert_eq!(reply.contains("for moderators only"), !allowed, "{roles:?}: {reply}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_role_added_to_the_config_counts_after_a_reload_and_other_keys_say_restart() {
+    let h = Harness::start("", &[]).await;
+    let helper = member(user(310, "helper", false), MEMBER_PERMS, &[HELPER_ROLE]);
+    let moderator = member(user(300, "mod", false), MEMBER_PERMS, &[MOD_ROLE]);
+    let cb = h.interact(2, slash("reload", json!([])), helper.clone(), None).await;
+    assert!(text_of(&cb.body["data"]).contains("for moderators only"), "{:#}", cb.body);
+
+    // The operator adds the helpers' role to the config file; a reload
+    // takes it, no restart.
+    let path = h.dir.path().join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let roles = format!("moderator_roles = [{MOD_ROLE}]");
+    assert!(config.contains(&roles));
+    let config = config.replace(&roles, &format!("moderator_roles = [{MOD_ROLE}, {HELPER_ROLE}]"));
+    std::fs::write(&path, &config).unwrap();
+    let report = h.change(2, slash("reload", json!([])), moderator.clone()).await;
+    assert!(report.contains("moderators re-read") && !report.contains("restart"), "{report}");
+    let report = h.change(2, slash("reload", json!([])), helper).await;
+    assert!(report.contains("Reloaded"), "{report}");
+
+    // Another key changed: named, and said to need a restart.
+    std::fs::write(&path, config.replace("cooldown_seconds = 0", "cooldown_seconds = 5")).unwrap();
+    let report = h.change(2, slash("reload", json!([])), moderator).await;
+    assert!(report.contains("[discord] cooldown_seconds") && report.contains("after a restart"), "{report}");
 }

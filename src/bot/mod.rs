@@ -25,6 +25,7 @@ mod change;
 mod history;
 mod reload;
 mod review;
+mod settings;
 mod sync;
 use change::first_line;
 pub use change::{Author, LogLines, ModerationLog};
@@ -32,6 +33,7 @@ pub use history::HISTORY_SHOWN;
 use reload::build;
 pub use reload::{HOLD_BACK_MIN, HOLD_BACK_SHARE, ReloadRefused, Trigger, diff, large_drop, validate};
 pub use review::REVIEW_PAGE;
+pub use settings::Moderators;
 pub use sync::{Puller, Synced};
 
 /// Who sent a message, as far as the core cares.
@@ -78,6 +80,9 @@ pub struct Bot {
     history: Option<crate::history::History>,
     /// How pulling from the knowledge's remote has gone.
     sync_state: Mutex<sync::SyncState>,
+    /// Who moderates: re-read from `config_file` on every reload asked for.
+    moderators: ArcSwap<Moderators>,
+    config_file: Option<PathBuf>,
 }
 
 /// Counts one message as in flight until dropped.
@@ -120,7 +125,6 @@ impl Bot {
         metrics.set_version(kb.version.as_deref());
         Ok(Bot {
             knowledge: ArcSwap::from_pointee(kb),
-            config,
             dir,
             store: None,
             keys: Keys::ephemeral(),
@@ -133,6 +137,9 @@ impl Bot {
             shown: Mutex::default(),
             history,
             sync_state: Mutex::default(),
+            moderators: ArcSwap::from_pointee(Moderators::of(&config)),
+            config_file: None,
+            config,
         })
     }
 

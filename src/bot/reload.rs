@@ -47,7 +47,19 @@ impl Bot {
             Trigger::Asked => self.sync_locked(),
             _ => super::Synced::Nothing,
         };
+        let settings = match trigger {
+            Trigger::Asked => self.reread_settings(),
+            _ => Vec::new(),
+        };
         let mut result = self.reload_locked(trigger);
+        match &mut result {
+            Ok(report) => report.warnings.extend(settings),
+            Err(_) => {
+                for line in settings {
+                    tracing::info!("{line}");
+                }
+            }
+        }
         if let (Ok(report), super::Synced::Took(_)) = (&mut result, &synced) {
             let (version, mut warnings) = (report.version.take(), std::mem::take(&mut report.warnings));
             *report = diff(&before, &self.knowledge(), &self.config);

@@ -271,6 +271,8 @@ pub enum ModelAction {
 pub struct Setup {
     pub config: Config,
     pub knowledge_dir: PathBuf,
+    /// The config file (read again for moderators on a reload).
+    pub config_file: PathBuf,
 }
 
 impl Setup {
@@ -281,7 +283,7 @@ impl Setup {
         };
         let config = Config::load(&path, required)?;
         let knowledge_dir = global.knowledge.clone().unwrap_or_else(|| config.knowledge.dir.clone());
-        Ok(Setup { config, knowledge_dir })
+        Ok(Setup { config, knowledge_dir, config_file: path })
     }
 
     /// The sentence-embedding model, loaded (and installed) once per process.
@@ -314,8 +316,20 @@ impl Setup {
 pub fn run(cli: Cli, setup: Setup) -> Result<()> {
     match cli.command.unwrap_or(Cmd::Run { console: false }) {
         Cmd::Run { console } => {
+            // One running bot per data directory: a second one would keep
+            // half the records and race the first for the hash key.
+            let _data = match crate::lock::take(&setup.config.data.dir, "data directory") {
+                Ok(held) => Some(held),
+                Err(taken @ crate::lock::LockError::Taken { .. }) => return Err(taken.into()),
+                // Unwritable: records are off, said when the store opens.
+                Err(e) => {
+                    tracing::debug!(error = %e, "the data directory is not locked");
+                    None
+                }
+            };
             setup.start_history();
             let mut bot = setup.bot()?;
+            bot.set_config_file(setup.config_file.clone());
             let opened = Store::open(&setup.config.data.dir, setup.config.data.retention())
                 .and_then(|store| Ok((store, Keys::load_or_create(&setup.config.data.dir)?)));
             match opened {

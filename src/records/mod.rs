@@ -207,9 +207,13 @@ impl Keys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(dir).doing(|| format!("cannot create {}", dir.display()))?;
                 let keys = Keys::random()?;
-                write_new_private(&path, &crate::secrets::hex(&keys.0))?;
-                tracing::info!(file = %path.display(), "made the key for the records' hashes");
-                Ok(keys)
+                if write_new_private(&path, &crate::secrets::hex(&keys.0))? {
+                    tracing::info!(file = %path.display(), "made the key for the records' hashes");
+                    return Ok(keys);
+                }
+                // Another process made it first: its key is the one, or
+                // the two would hash the same community differently.
+                Keys::load_or_create(dir)
             }
             Err(e) => Err(e).doing(|| format!("cannot read {}", path.display())),
         }
@@ -289,18 +293,20 @@ fn decode_hex(text: &str) -> Option<[u8; 32]> {
 
 /// Creates `path` owner-only; fails if it exists (two processes starting at
 /// once must not each make a key: the loser reads the winner's).
-fn write_new_private(path: &Path, text: &str) -> Result<()> {
+/// Writes `text` to a new file at `path` readable by its owner only:
+/// written aside and linked in whole, so nobody reads it half-written.
+/// False when a file was there first (nothing written).
+fn write_new_private(path: &Path, text: &str) -> Result<bool> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = match options.open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
-        Err(e) => return Err(e).doing(|| format!("cannot write {}", path.display())),
-    };
-    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).doing(|| format!("cannot write {}", path.display()))
+    let cannot = || format!("cannot write {}", path.display());
+    // Made readable by its owner only (0600), under a name of its own.
+    let mut aside = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new("."))).doing(cannot)?;
+    aside.write_all(text.as_bytes()).and_then(|()| aside.as_file().sync_all()).doing(cannot)?;
+    match aside.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e.error).doing(cannot),
+    }
 }
 
 #[cfg(test)]
@@ -324,6 +330,34 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(dir.path().join(Keys::FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn processes_making_the_key_at_once_all_end_up_with_the_one_kept() {
+        // Threads stand in for processes: each opens and links files of
+        // its own, as a process would. Before the fix each kept its own
+        // random key while only one was written.
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let start = std::sync::Barrier::new(8);
+            let keys: Vec<Keys> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            Keys::load_or_create(dir.path()).unwrap()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let kept = Keys::load(dir.path()).unwrap();
+            for k in &keys {
+                assert_eq!(k.community(Platform::Discord, "1"), kept.community(Platform::Discord, "1"));
+            }
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(left.len(), 1, "nothing left beside the key: {left:?}");
         }
     }
 

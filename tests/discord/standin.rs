@@ -44,6 +44,11 @@ pub const GUILD_ID: u64 = 900_000_000_000_000_003;
 pub const CHANNEL_ID: u64 = 900_000_000_000_000_004;
 pub const DM_CHANNEL_ID: u64 = 900_000_000_000_000_005;
 pub const MOD_ROLE: u64 = 900_000_000_000_000_006;
+/// A role that grants Manage Server, and one that grants nothing special.
+pub const ADMIN_ROLE: u64 = 900_000_000_000_000_007;
+pub const HELPER_ROLE: u64 = 900_000_000_000_000_008;
+/// The server's owner (nobody in the tests).
+const OWNER_ID: u64 = 900_000_000_000_000_009;
 
 /// Discord's permission bits used here.
 pub const MANAGE_GUILD: u64 = 1 << 5;
@@ -93,6 +98,8 @@ struct State {
     portal_intents: u64,
     /// Interaction token → the id of the message its response made.
     originals: std::collections::HashMap<String, u64>,
+    /// Slash commands registered, by scope ("global" or a server's id).
+    commands: std::collections::HashMap<String, Value>,
 }
 
 pub struct StandIn {
@@ -234,6 +241,21 @@ impl StandIn {
     }
 
     /// A message in the guild channel (or a DM when `guild` is false).
+    /// The slash commands registered in `scope` ("global" or a server id).
+    pub fn commands_in(&self, scope: &str) -> Vec<String> {
+        let state = self.shared.state.lock().unwrap();
+        let names = state.commands.get(scope).and_then(Value::as_array).cloned().unwrap_or_default();
+        names.iter().filter_map(|c| c["name"].as_str().map(str::to_owned)).collect()
+    }
+
+    /// A message in the server mentioning the bot, from a member with
+    /// `roles` (a message carries its author's roles, not permissions).
+    pub fn message_with_roles(&self, author: &Value, content: &str, roles: &[u64]) -> (u64, Value) {
+        let (id, mut m) = self.message(author, content, true, true);
+        m["member"]["roles"] = roles.iter().map(|r| json!(r.to_string())).collect();
+        (id, m)
+    }
+
     pub fn message(&self, author: &Value, content: &str, mention_bot: bool, guild: bool) -> (u64, Value) {
         let id = self.id();
         let mut m = message_json(id, if guild { CHANNEL_ID } else { DM_CHANNEL_ID }, author, content);
@@ -497,8 +519,28 @@ fn route(
         },
         ("PUT", [.., "commands"]) => match invalid_commands(body) {
             Some(problem) => invalid(&problem),
-            None => (200, Some(json!([]))),
+            None => {
+                state.commands.insert(scope_of(&segments), body.clone());
+                (200, Some(json!([])))
+            }
         },
+        // Only as much of a command as a listing needs: its name.
+        ("GET", [.., "commands"]) => {
+            let names = state.commands.get(&scope_of(&segments)).and_then(Value::as_array).cloned().unwrap_or_default();
+            let listed: Vec<Value> = names
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    json!({"id": (i + 1).to_string(), "application_id": APP_ID.to_string(), "version": "1",
+                           "type": 1, "name": c["name"], "description": c["description"],
+                           "default_member_permissions": c["default_member_permissions"], "dm_permission": true,
+                           "nsfw": false, "options": []})
+                })
+                .collect();
+            (200, Some(json!(listed)))
+        }
+        // The server, with its roles (https://discord.com/developers/docs/resources/guild#get-guild).
+        ("GET", ["guilds", id]) if *id == GUILD_ID.to_string() => (200, Some(server_json())),
         ("POST", ["channels", channel, "messages"]) => {
             if state.rate_limited > 0 {
                 state.rate_limited -= 1;
@@ -629,6 +671,43 @@ fn invalid_message(body: &Value) -> Option<String> {
 /// 25 options and 25 choices; a group holds only subcommands, a subcommand
 /// no subcommands; required options before optional ones; autocomplete and
 /// choices not together; string max_length 1-6000).
+/// "global" for `/applications/APP/commands`, else the server's id.
+fn scope_of(segments: &[&str]) -> String {
+    match segments {
+        ["applications", _, "guilds", guild, "commands"] => (*guild).to_owned(),
+        _ => "global".to_owned(),
+    }
+}
+
+/// The server as GET /guilds/{id} returns it: @everyone an ordinary member,
+/// MOD_ROLE and HELPER_ROLE no more, ADMIN_ROLE with Manage Server.
+fn server_json() -> Value {
+    let role = |id: u64, name: &str, permissions: u64, position: u64| {
+        json!({"id": id.to_string(), "name": name, "color": 0, "hoist": false, "icon": null, "unicode_emoji": null,
+               "position": position, "permissions": permissions.to_string(), "managed": false,
+               "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
+               "mentionable": false, "flags": 0})
+    };
+    json!({
+        "id": GUILD_ID.to_string(), "name": "Stand-in server", "icon": null, "icon_hash": null, "splash": null,
+        "discovery_splash": null, "owner_id": OWNER_ID.to_string(), "afk_channel_id": null, "afk_timeout": 300,
+        "widget_enabled": false, "widget_channel_id": null, "verification_level": 0,
+        "default_message_notifications": 0, "explicit_content_filter": 0,
+        "roles": [
+            role(GUILD_ID, "@everyone", MEMBER_PERMS, 0),
+            role(MOD_ROLE, "moderators", MEMBER_PERMS, 1),
+            role(HELPER_ROLE, "helpers", MEMBER_PERMS, 2),
+            role(ADMIN_ROLE, "admins", MEMBER_PERMS | MANAGE_GUILD, 3),
+        ],
+        "emojis": [], "features": [], "mfa_level": 0, "application_id": null, "system_channel_id": null,
+        "system_channel_flags": 0, "rules_channel_id": null, "max_presences": null, "max_members": 500000,
+        "vanity_url_code": null, "description": null, "banner": null, "premium_tier": 0,
+        "premium_subscription_count": 0, "preferred_locale": "en-US", "public_updates_channel_id": null,
+        "max_video_channel_users": 25, "max_stage_video_channel_users": 50, "nsfw_level": 0, "stickers": [],
+        "premium_progress_bar_enabled": false, "safety_alerts_channel_id": null,
+    })
+}
+
 fn invalid_commands(body: &Value) -> Option<String> {
     let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
     let name_ok = |v: &Value| {

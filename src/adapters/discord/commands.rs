@@ -129,6 +129,15 @@ impl Handler {
     }
 }
 
+/// Where the slash commands were registered last (in the data directory).
+const SCOPE_FILE: &str = "discord-commands.json";
+
+/// A scope: a server's id, or `None` for global.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Scope {
+    guild: Option<u64>,
+}
+
 impl Handler {
     /// The last changes for `/undo`'s autocomplete: the version as the
     /// value, when, who and what as the label.
@@ -144,7 +153,7 @@ impl Handler {
             .collect()
     }
 
-    pub(super) async fn register_commands(&self, ctx: &Context) -> Result<()> {
+    pub(super) async fn register_commands(&self, ctx: &Context, guilds: &[GuildId]) -> Result<()> {
         // One slash command for each entry of the command table; moderator
         // ones hidden from members by default and checked again when used.
         let commands: Vec<CreateCommand> = COMMANDS
@@ -177,6 +186,51 @@ impl Handler {
             }
         }
         tracing::info!(count, guild = ?self.cfg.dev_guild, "slash commands registered");
+        self.forget_other_scope(ctx, guilds).await
+    }
+
+    /// Removes the commands registered before in the other scope (a server
+    /// when they are global now, or global when they are in a server now),
+    /// else that server shows every command twice. The scope registered is
+    /// kept in the data directory; without a record (the first start, or an
+    /// older version ran before), going global clears any server-scoped set
+    /// in the servers the bot is in.
+    async fn forget_other_scope(&self, ctx: &Context, guilds: &[GuildId]) -> Result<()> {
+        let record = self.bot.config.data.dir.join(SCOPE_FILE);
+        let now = self.cfg.dev_guild;
+        let before: Option<Option<u64>> =
+            std::fs::read_to_string(&record).ok().and_then(|t| serde_json::from_str::<Scope>(&t).ok()).map(|s| s.guild);
+        let stale: Vec<Option<GuildId>> = match (before, now) {
+            (Some(before), now) if before == now => Vec::new(),
+            (Some(Some(guild)), _) => vec![Some(GuildId::new(guild))],
+            (Some(None), Some(_)) => vec![None],
+            (None, None) => guilds.iter().copied().map(Some).collect(),
+            (None, Some(_)) | (Some(None), None) => Vec::new(),
+        };
+        for scope in stale {
+            match scope {
+                Some(guild) => {
+                    let registered = guild.get_commands(&ctx.http).await.map(|c| c.len()).unwrap_or(0);
+                    if registered > 0 {
+                        guild.set_commands(&ctx.http, Vec::new()).await?;
+                        tracing::info!(
+                            guild = guild.get(),
+                            registered,
+                            "removed the slash commands registered in this server before; they are global now"
+                        );
+                    }
+                }
+                None => {
+                    SlashCommand::set_global_commands(&ctx.http, Vec::new()).await?;
+                    tracing::info!("removed the global slash commands registered before; they are in dev_guild now");
+                }
+            }
+        }
+        let scope = serde_json::to_string(&Scope { guild: now })?;
+        if let Err(e) = std::fs::create_dir_all(&self.bot.config.data.dir).and_then(|()| std::fs::write(&record, scope))
+        {
+            tracing::warn!(file = %record.display(), error = %e, "cannot note where the slash commands are registered; a later move between a server and global may leave the old set");
+        }
         Ok(())
     }
 }

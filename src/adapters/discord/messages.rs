@@ -8,7 +8,7 @@ use crate::reply::Reply;
 use anyhow::{Context as _, Result};
 use render::Out;
 use serenity::all::{
-    ChannelId, Context, GuildId, Message, MessageId, MessageReference, MessageType, MessageUpdateEvent, UserId,
+    ChannelId, Context, Message, MessageId, MessageReference, MessageType, MessageUpdateEvent, UserId,
 };
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,7 @@ impl Handler {
         &self,
         text: &str,
         asker: UserId,
-        (guild, channel): (Option<GuildId>, ChannelId),
+        sender: &Sender,
         passive: bool,
         admit: impl FnOnce() -> bool,
     ) -> Option<Out> {
@@ -65,11 +65,11 @@ impl Handler {
             // the bot answers only confident matches to real questions.
             let Ok(Command::Ask(question)) = command else { return None };
             return bot
-                .ask_passive(self.origin(guild, channel), &question, admit)
+                .ask_passive(sender.origin, &question, admit)
                 .map(|reply| render::render(&reply, asker.get(), text));
         }
         let reply = match command {
-            Ok(command) => bot.handle(&command, &self.sender(guild, channel, None), "/"),
+            Ok(command) => bot.handle(&command, sender, "/"),
             Err(message) => Reply::error(message),
         };
         Some(render::render(&reply, asker.get(), text))
@@ -101,7 +101,20 @@ impl Handler {
         // overheard question it would answer does, and is dropped quietly
         // when the asker is too quick.
         let admit = || self.cooling_down(msg.author.id).is_none();
-        let Some(out) = self.answer_text(&text, msg.author.id, (msg.guild_id, msg.channel_id), passive, admit) else {
+        // Who asks, as a slash command would carry it: a moderator's
+        // "@bot reload" is theirs to make.
+        let moderator = match Command::from_message(&text, "/") {
+            Ok(command) if command.for_moderators() && !passive => self.message_moderator(ctx, msg).await,
+            _ => false,
+        };
+        let name =
+            msg.member.as_ref().and_then(|m| m.nick.clone()).unwrap_or_else(|| msg.author.display_name().to_owned());
+        let sender = Sender {
+            is_moderator: moderator,
+            origin: self.origin(msg.guild_id, msg.channel_id),
+            name: Some(name.into()),
+        };
+        let Some(out) = self.answer_text(&text, msg.author.id, &sender, passive, admit) else {
             return Ok(());
         };
         tracing::debug!(passive, micros = started.elapsed().as_micros() as u64, "message answered");
@@ -143,6 +156,27 @@ impl Handler {
         }
     }
 
+    /// Whether a message's author moderates the server: a moderator role,
+    /// else Manage Server or Administrator from the server's roles (asked
+    /// of Discord, since a message carries its author's roles but not
+    /// their permissions). Direct messages have no moderators.
+    async fn message_moderator(&self, ctx: &Context, msg: &Message) -> bool {
+        let (Some(guild), Some(member)) = (msg.guild_id, msg.member.as_deref()) else { return false };
+        if member.roles.iter().any(|r| self.bot.moderators().discord_roles.contains(&r.get())) {
+            return true;
+        }
+        match guild.to_partial_guild(&ctx.http).await {
+            Ok(server) => {
+                let permissions = server.partial_member_permissions(msg.author.id, member);
+                permissions.manage_guild() || permissions.administrator()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the server's roles to check a moderator; refused");
+                false
+            }
+        }
+    }
+
     pub(super) async fn on_edit(&self, ctx: &Context, event: &MessageUpdateEvent) -> Result<()> {
         let (Some(content), Some(&me)) = (&event.content, self.me.get()) else { return Ok(()) };
         let Some((sent, reply)) = self.reply_of(event.id).await else { return Ok(()) };
@@ -151,7 +185,10 @@ impl Handler {
             return Ok(());
         }
         let text = strip_mention(content, me);
-        match self.answer_text(&text, asker, (sent.guild, sent.channel), sent.passive, || true) {
+        // An edit is answered as a question; a moderator command typed by
+        // editing a message is refused (ask again in a new message).
+        let sender = self.sender(sent.guild, sent.channel, None);
+        match self.answer_text(&text, asker, &sender, sent.passive, || true) {
             Some(out) => {
                 sent.channel.edit_message(&ctx.http, reply, to_edit(&out)).await.context("cannot edit the reply")?;
             }

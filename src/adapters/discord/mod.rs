@@ -245,7 +245,7 @@ impl Handler {
     fn is_moderator(&self, member: Option<&Member>) -> bool {
         member.is_some_and(|m| {
             m.permissions.is_some_and(|p| p.manage_guild() || p.administrator())
-                || m.roles.iter().any(|r| self.cfg.moderator_roles.contains(&r.get()))
+                || m.roles.iter().any(|r| self.bot.moderators().discord_roles.contains(&r.get()))
         })
     }
 
@@ -295,7 +295,7 @@ impl EventHandler for Handler {
         let first_shard = ready.shard.is_none_or(|s| s.id.0 == 0);
         if first_shard
             && !self.registered.swap(true, std::sync::atomic::Ordering::SeqCst)
-            && let Err(e) = self.register_commands(&ctx).await
+            && let Err(e) = self.register_commands(&ctx, &ready.guilds.iter().map(|g| g.id).collect::<Vec<_>>()).await
         {
             self.registered.store(false, std::sync::atomic::Ordering::SeqCst);
             tracing::error!(error = %format!("{e:#}"), "cannot register slash commands; they will be retried on the next connection");

@@ -35,7 +35,7 @@ impl State {
     pub(super) async fn consider_invite(&self, room: Room, inviter: &UserId) {
         let allowed = self.cfg.invite_rooms.iter().any(|r| r == room.room_id().as_str())
             || self.cfg.invite_servers.iter().any(|s| s == inviter.server_name().as_str())
-            || self.cfg.moderators.iter().any(|m| m == inviter.as_str());
+            || self.bot.moderators().matrix_users.iter().any(|m| m == inviter.as_str());
         if !allowed {
             // At warn: the operator who invited the bot from a server not on
             // the list must see why nothing happened.
