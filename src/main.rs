@@ -15,6 +15,13 @@ fn main() -> ExitCode {
     let setup = match Setup::new(&cli.global) {
         Ok(s) => s,
         Err(e) => {
+            // The doctor's first line, in its own shape.
+            if matches!(cli.command, Some(cli::Cmd::Doctor)) {
+                println!(
+                    "{}",
+                    policybot::doctor::Check::new(policybot::doctor::Status::Fail, "config", format!("{e:#}"))
+                );
+            }
             eprintln!("error: {e:#}");
             return ExitCode::FAILURE;
         }

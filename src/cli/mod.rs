@@ -205,6 +205,9 @@ pub enum Cmd {
     /// Undoes one change (a version from `history`), checked as any change
     /// is; the undo is itself a change in the history.
     Revert { version: String },
+    /// Checks what the first start needs (config, knowledge, data directory, model, history, each platform's
+    /// credentials asked of the platform, the Discord permissions granted), one line each with a fix; exits 1 on a failure.
+    Doctor,
     /// The sentence-embedding model: install it, or say where it is and whether it loads.
     Model {
         #[command(subcommand)]
@@ -411,6 +414,17 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         }
         Cmd::History { entry, limit, json } => history(&setup, entry.as_deref(), limit, json),
         Cmd::Revert { version } => revert(&setup, &version),
+        Cmd::Doctor => {
+            let checks = crate::doctor::checks(&setup);
+            for check in &checks {
+                say!("{check}");
+            }
+            let failed = checks.iter().filter(|c| c.status == crate::doctor::Status::Fail).count();
+            if failed > 0 {
+                anyhow::bail!("{failed} check(s) failed; the lines marked FAIL say what to do");
+            }
+            Ok(())
+        }
         Cmd::Model { action } => model(&setup, action),
     }
 }

@@ -10,7 +10,7 @@
 //! is never followed silently).
 
 use super::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FETCHED: &str = "refs/policybot/remote";
 const SHARED: &str = "refs/policybot/shared";
@@ -240,31 +240,13 @@ impl History {
             .env("GIT_HTTP_LOW_SPEED_TIME", "30")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .stdin(Stdio::null());
+            .env_remove("GIT_INDEX_FILE");
         if std::env::var_os("GIT_SSH_COMMAND").is_none() {
             command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15");
         }
-        // Files, not pipes: a child that fills a pipe nobody reads until it
-        // exits would never exit.
-        let scratch = tempfile::tempdir().map_err(|e| git_failed(args[0], &e.to_string()))?;
-        let (out_path, err_path) = (scratch.path().join("out"), scratch.path().join("err"));
-        let file = |p: &Path| std::fs::File::create(p).map_err(|e| git_failed(args[0], &e.to_string()));
-        command.stdout(file(&out_path)?).stderr(file(&err_path)?);
-        let mut child = command.spawn().map_err(HistoryError::NoGit)?;
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().map_err(HistoryError::NoGit)? {
-                break status;
-            }
-            if started.elapsed() > NETWORK {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(self.unreachable(&format!("no answer within {} s", NETWORK.as_secs())));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let read = |p: &Path| std::fs::read(p).unwrap_or_default();
-        Ok(std::process::Output { status, stdout: read(&out_path), stderr: read(&err_path) })
+        match crate::timed::run(command, NETWORK).map_err(HistoryError::NoGit)? {
+            Some(out) => Ok(out),
+            None => Err(self.unreachable(&format!("no answer within {} s", NETWORK.as_secs()))),
+        }
     }
 }

@@ -791,6 +791,13 @@ format = "pretty"
             token = json.load(f)["access_token"]
         token_env = dict(env, MATRIX_ACCESS_TOKEN=token)
         token_env.pop("MATRIX_PASSWORD")
+        # The doctor asks the homeserver whose token it is; the store is free.
+        doctor = subprocess.run([args.binary, "--config", "config.toml", "doctor"], cwd=work, env=token_env,
+                                capture_output=True, text=True, timeout=120)
+        check(doctor.returncode == 0 and "ok    matrix server" in doctor.stdout
+              and f"ok    matrix login       the token is {BOT}'s" in doctor.stdout
+              and "ok    matrix store" in doctor.stdout and token not in doctor.stdout + doctor.stderr,
+              doctor.stdout + doctor.stderr)
         token_bot = Bot(args.binary, work, token_env)
         token_bot.runs = bot.runs
         bot = token_bot
@@ -817,6 +824,11 @@ format = "pretty"
         last = bot.log_text().strip().splitlines()[-1]
         check(code == 1 and "MATRIX_PASSWORD is not set" in last, f"exit {code}, last line {last!r}")
         log(f"11. token only, revoked: exit 1 after {time.monotonic() - revoked_at:.1f} s, naming the fix")
+        doctor = subprocess.run([args.binary, "--config", "config.toml", "doctor"], cwd=work, env=token_env,
+                                capture_output=True, text=True, timeout=120)
+        check(doctor.returncode == 1 and "FAIL  matrix login       the homeserver refused the token" in doctor.stdout,
+              doctor.stdout + doctor.stderr)
+        log("   doctor: the live token was the bot's (exit 0); the revoked one is refused by the homeserver (exit 1)")
 
         lat = sorted(latencies)
         p50 = statistics.median(lat)

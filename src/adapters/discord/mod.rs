@@ -15,6 +15,7 @@
 
 mod commands;
 mod components;
+mod doctor;
 mod edits;
 mod messages;
 pub mod render;
@@ -37,6 +38,7 @@ use crate::config::DiscordConfig;
 use crate::platform::Platform;
 use crate::records::Origin;
 use crate::secrets::Secret;
+pub(crate) use doctor::doctor;
 use send::*;
 
 const PLATFORM: Platform = Platform::Discord;
@@ -70,17 +72,7 @@ const ASKED_KEPT: Duration = Duration::from_secs(24 * 3600);
 /// cannot be reached it retries with backoff, and a stop ends it in any phase.
 pub(crate) async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> {
     let cfg = bot.config.discord.clone();
-    let mut http = HttpBuilder::new(token.expose());
-    if let Some(base) = &cfg.api_base {
-        // serenity's rate limiter sends to discord.com whatever the proxy
-        // says, so a proxy only works with it off (tests, debugging).
-        tracing::warn!(api_base = %base, "sending Discord REST calls to a proxy, with the rate limiter off");
-        http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
-    }
-    if let Some(file) = &cfg.ca_file {
-        http = http.client(client_trusting(file)?);
-    }
-    let http = http.build();
+    let http = http_for(&cfg, &token)?;
     tokio::select! {
         checked = check_token(&http) => checked?,
         () = stop.wait() => {
@@ -121,6 +113,21 @@ pub(crate) async fn run(bot: Arc<Bot>, token: Secret, stop: Stop) -> Result<()> 
             Ok(())
         }
     }
+}
+
+/// The REST client for `token`, as configured (a proxy and CA for tests).
+fn http_for(cfg: &DiscordConfig, token: &Secret) -> Result<serenity::http::Http> {
+    let mut http = HttpBuilder::new(token.expose());
+    if let Some(base) = &cfg.api_base {
+        // serenity's rate limiter sends to discord.com whatever the proxy
+        // says, so a proxy only works with it off (tests, debugging).
+        tracing::warn!(api_base = %base, "sending Discord REST calls to a proxy, with the rate limiter off");
+        http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
+    }
+    if let Some(file) = &cfg.ca_file {
+        http = http.client(client_trusting(file)?);
+    }
+    Ok(http.build())
 }
 
 /// What to do about a token Discord rejects, at the REST check or the gateway.

@@ -13,6 +13,7 @@
 //! asks, the reply, the moderation log room), `edits` (edits, reactions, undecryptable
 //! messages), `invites`, `moderators` (who may moderate), [`render`].
 
+mod doctor;
 mod edits;
 mod invites;
 mod lanes;
@@ -34,6 +35,7 @@ use crate::config::MatrixConfig;
 use crate::platform::Platform;
 use crate::secrets::Secret;
 
+pub(crate) use doctor::doctor;
 use lanes::*;
 use session::*;
 
