@@ -1,16 +1,17 @@
 //! How long a moderator waits: from a chat edit (a new phrasing added
 //! through the bot's one write path) to the next answer that uses it.
 //! Prints one JSON line:
-//! {"entries", "files", "hybrid", "load_ms", "edits", "edit_ms_p50", "edit_ms_max",
+//! {"entries", "files", "hybrid", "history", "load_ms", "edits", "edit_ms_p50", "edit_ms_max",
 //!  "edit_to_answer_ms_p50", "edit_to_answer_ms_max"}
 //!
-//! cargo run --release --example edit_latency -- [--entries N] [--edits 5] [--hybrid [--data DIR]]
+//! cargo run --release --example edit_latency -- [--entries N] [--edits 5] [--hybrid [--data DIR]] [--history]
 //!
 //! Without --entries it edits a copy of the shipped knowledge (with its
 //! regression set); with it, N synthetic entries in files of 2,000. With
 //! --hybrid the sentence-embedding model is loaded and every phrasing
 //! embedded (vectors cached under DIR/vectors, a temporary directory by
-//! default), as a deployed bot runs.
+//! default), as a deployed bot runs. With --history the directory is kept
+//! in git as `policybot run` keeps it, so every edit is also a commit.
 
 use policybot::answer::Command;
 use policybot::bot::{Bot, Sender};
@@ -38,6 +39,7 @@ fn main() {
     let entries: usize = arg("--entries").and_then(|v| v.parse().ok()).unwrap_or(0);
     let edits: usize = arg("--edits").and_then(|v| v.parse().ok()).unwrap_or(5);
     let hybrid = std::env::args().any(|a| a == "--hybrid");
+    let history = std::env::args().any(|a| a == "--history");
     let knowledge = tempfile::tempdir().expect("temporary directory");
     let dir = knowledge.path();
     if entries == 0 {
@@ -53,6 +55,9 @@ fn main() {
         }
     }
     let files = std::fs::read_dir(dir).expect("listed").count();
+    if history {
+        policybot::history::History::start(dir).expect("git runs");
+    }
     let data = match arg("--data") {
         Some(d) => std::path::PathBuf::from(d),
         None => std::env::temp_dir().join(format!("policybot-edit-latency-{}", std::process::id())),
@@ -95,7 +100,7 @@ fn main() {
     edit_ms.sort_by(f64::total_cmp);
     to_answer_ms.sort_by(f64::total_cmp);
     println!(
-        "{{\"entries\": {}, \"files\": {files}, \"hybrid\": {hybrid}, \"load_ms\": {load_ms:.0}, \"edits\": {edits}, \"edit_ms_p50\": {:.0}, \"edit_ms_max\": {:.0}, \"edit_to_answer_ms_p50\": {:.0}, \"edit_to_answer_ms_max\": {:.0}}}",
+        "{{\"entries\": {}, \"files\": {files}, \"hybrid\": {hybrid}, \"history\": {history}, \"load_ms\": {load_ms:.0}, \"edits\": {edits}, \"edit_ms_p50\": {:.0}, \"edit_ms_max\": {:.0}, \"edit_to_answer_ms_p50\": {:.0}, \"edit_to_answer_ms_max\": {:.0}}}",
         ids.len(),
         percentile(&edit_ms, 0.5),
         edit_ms[edit_ms.len() - 1],

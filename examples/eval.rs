@@ -2,7 +2,11 @@
 //! reporting half of each (or the tuning half while tuning):
 //!
 //!   cargo run --release --example eval -- [--half tuning|reporting|all]
-//!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--misses] [--dump FILE]
+//!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--misses] [--hubs] [--dump FILE]
+//!
+//! `shown` is the share of answerable messages whose right entry is answered
+//! or offered; `--hubs` lists the entries most often ranked first when
+//! another was right.
 //!
 //! `wrong*` is the wrong share less answers that another copy of the same
 //! message is labelled with (see `Report::wrong_uncontested`).
@@ -115,6 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut half = Some(Half::Reporting);
     let mut corpora = Vec::new();
     let mut misses = false;
+    let mut hubs = false;
     let mut tuning = Tuning::default();
     let mut dump: Option<std::fs::File> = None;
     let mut i = 0;
@@ -134,6 +139,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 corpora.push(parse_corpus(args.get(i).ok_or("--corpus needs a value")?)?);
             }
             "--misses" => misses = true,
+            "--hubs" => hubs = true,
             "--tuning" => {
                 i += 1;
                 for pair in args.get(i).ok_or("--tuning needs key=value,...")?.split(',') {
@@ -172,8 +178,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!(
-        "{:<18} {:<9} {:<8} {:>5} {:>8} {:>6} {:>7} {:>8} {:>6} {:>8}",
-        "corpus", "half", "mode", "n", "overall", "wrong", "wrong*", "ans.right", "first", "µs/q"
+        "{:<18} {:<9} {:<8} {:>5} {:>8} {:>6} {:>7} {:>8} {:>6} {:>6} {:>8}",
+        "corpus", "half", "mode", "n", "overall", "wrong", "wrong*", "ans.right", "first", "shown", "µs/q"
     );
     for corpus in &corpora {
         let (kb, questions) = load(corpus)?;
@@ -193,7 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let report = evaluate(&kb, &config.matching, &labelled);
             println!(
-                "{:<18} {:<9} {:<8} {:>5} {:>8.3} {:>6.3} {:>7.3} {:>8.3} {:>6.3} {:>8.0}",
+                "{:<18} {:<9} {:<8} {:>5} {:>8.3} {:>6.3} {:>7.3} {:>8.3} {:>6.3} {:>6.3} {:>8.0}",
                 corpus.name,
                 match half {
                     Some(Half::Tuning) => "tuning",
@@ -207,8 +213,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 report.wrong_uncontested(),
                 report.answered_right(),
                 report.first_choice(),
+                report.right_shown(),
                 report.micros_per_message()
             );
+            if hubs {
+                let wrong_firsts: usize = report.hubs().iter().map(|(_, n)| n).sum();
+                for (entry, n) in report.hubs().iter().take(5) {
+                    println!(
+                        "    hub {entry:<40} first but wrong {n:>4} ({:.0}% of wrong firsts)",
+                        100.0 * *n as f64 / wrong_firsts.max(1) as f64
+                    );
+                }
+            }
             if misses {
                 for c in report.cases.iter().filter(|c| !c.right) {
                     println!(

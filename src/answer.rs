@@ -48,6 +48,12 @@ impl Pick {
 /// Answers a question: the matched entry with its caveat footer, up to three
 /// suggestions, or the topic list when nothing fits.
 pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &ReplyConfig) -> Reply {
+    if let Some(talk) = crate::small_talk::classify(question) {
+        let topics = kb.topics();
+        // The first question of the first topic, as an example of asking.
+        let example = topics.values().next().and_then(|entries| entries.first()).map(|e| e.question.clone());
+        return Reply::SmallTalk { talk, topics: topics.keys().map(|t| (*t).to_owned()).collect(), example };
+    }
     let found = kb.matcher().find(question, thresholds);
     match found.outcome {
         Outcome::Answer => {

@@ -28,6 +28,7 @@ pub mod reply;
 pub mod review;
 pub(crate) mod secrets;
 pub(crate) mod serve;
+pub mod small_talk;
 pub mod text;
 pub mod timed;
 pub mod watch;

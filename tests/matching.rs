@@ -143,6 +143,7 @@ fn case(expected: Option<&str>, message: &str, got: Option<&str>) -> eval::Case 
         confidence: 0.5,
         right,
         wrong: answered && !right,
+        shown: answered && got == expected,
     }
 }
 
@@ -162,4 +163,39 @@ fn a_wrong_answer_another_copy_of_the_message_is_labelled_with_is_contested() {
     };
     assert_eq!(report.wrong(), 0.5);
     assert_eq!(report.wrong_uncontested(), 0.25);
+}
+
+#[test]
+fn greetings_thanks_and_questions_about_the_bot_get_a_welcome_never_no_answer() {
+    use policybot::reply::Reply;
+    let (kb, config) = (knowledge(), Config::load(Path::new("config.toml"), true).unwrap());
+    let topics: Vec<String> = kb.topics().keys().map(|t| (*t).to_owned()).collect();
+    for message in
+        ["hi", "Hello there!", "good morning everyone", "what is this bot for?", "what can you do", "thanks!"]
+    {
+        let reply = policybot::answer::ask(&kb, message, &config.matching, &config.reply);
+        assert!(matches!(reply, Reply::SmallTalk { .. }), "{message}: {}", reply.render_plain("/"));
+        let text = reply.render_plain("/");
+        assert!(topics.iter().all(|t| text.contains(t.as_str())), "{message}: {text}");
+        assert!(!text.contains("I don't have an answer"), "{message}: {text}");
+        // Not a question anyone left unanswered.
+        assert_eq!(reply.outcome(), None, "{message}");
+    }
+    // A greeting that opens a question is the question.
+    let reply = policybot::answer::ask(&kb, "hi, does ms have sanctuary cities?", &config.matching, &config.reply);
+    assert!(matches!(reply, Reply::Answer { .. }), "{}", reply.render_plain("/"));
+}
+
+#[test]
+fn a_place_out_of_scope_vetoes_an_answer_unless_the_message_contrasts_it_with_the_knowledge() {
+    let (kb, t) = (knowledge(), thresholds());
+    // About the other place itself: nothing.
+    assert_eq!(kb.matcher().find("does alabama have sanctuary cities", &t).outcome, Outcome::None);
+    // Set against the knowledge's own subject: the entry about that very
+    // contrast is offered or answered, not "no answer".
+    for message in ["how do mississippi's rules compare to alabama", "is ms stricter than alabama on immigration"] {
+        let m = kb.matcher().find(message, &t);
+        assert_ne!(m.outcome, Outcome::None, "{message}");
+        assert_eq!(kb.entries[m.ranked[0].entry].id, "compared-to-other-states", "{message}");
+    }
 }

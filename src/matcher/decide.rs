@@ -20,6 +20,7 @@ impl Matcher {
             evidence: lexical.evidence,
             known_share,
             out_of_scope: lexical.out_of_scope,
+            contrast: contrasts(message),
             ..Default::default()
         };
         let query = self.dense.as_ref().and_then(|dense| {
@@ -155,7 +156,11 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
     let exact = lex_top.lexical >= EXACT && lex_top.lexical - lex_second >= EXACT_MARGIN;
     // The words single the entry out.
     let words_lead = enough && lex_top.lexical >= t.answer && lex_top.lexical - lex_second >= t.margin;
-    let answer: Option<usize> = if signals.out_of_scope > 0 {
+    // Words the knowledge says are about something else veto an answer,
+    // unless the message contrasts them with what it is about: then they
+    // only lower the scores (they count against coverage above).
+    let vetoed = signals.out_of_scope > 0 && !signals.contrast;
+    let answer: Option<usize> = if vetoed {
         None
     } else if exact {
         Some(lex_top.entry)
@@ -190,7 +195,7 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
             let chosen = *ranked.iter().find(|s| s.entry == entry).expect("the answer is ranked");
             let mut out = vec![chosen];
             out.extend(ranked.iter().filter(|s| s.entry != entry && s.score >= t.suggest).take(2).copied());
-            let stored = exact && signals.out_of_scope == 0 && entry == lex_top.entry;
+            let stored = exact && !vetoed && entry == lex_top.entry;
             Match { outcome: Outcome::Answer, confidence: chosen.score, ranked: out, stored }
         }
         None => {
@@ -209,7 +214,7 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
                 .collect();
             // Too little to go on: a message of unknown words, or one the
             // knowledge says is about something else.
-            let nothing = plausible.is_empty() || (!enough && !signals.semantic) || signals.out_of_scope > 0;
+            let nothing = plausible.is_empty() || (!enough && !signals.semantic) || vetoed;
             if nothing {
                 Match { outcome: Outcome::None, confidence, ranked: Vec::new(), stored: false }
             } else {
@@ -217,6 +222,32 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
             }
         }
     }
+}
+
+/// Words that set one thing against another, in any knowledge's language
+/// of questions: "compared to", "more than", "unlike", "vs".
+const CONTRAST: &[&str] = &[
+    "compare",
+    "compared",
+    "compares",
+    "comparing",
+    "comparison",
+    "versus",
+    "vs",
+    "than",
+    "differ",
+    "differs",
+    "different",
+    "difference",
+    "differences",
+    "unlike",
+    "similar",
+    "elsewhere",
+];
+
+/// Whether `message` contrasts one thing with another.
+fn contrasts(message: &str) -> bool {
+    message.split(|c: char| !c.is_alphanumeric()).any(|w| CONTRAST.iter().any(|c| w.eq_ignore_ascii_case(c)))
 }
 
 #[cfg(test)]
@@ -229,7 +260,15 @@ pub(super) mod tests {
     }
 
     pub(super) fn signals(ranked: Vec<Scored>, sibling: f64) -> Signals {
-        Signals { ranked, evidence: 2.0, known_share: 1.0, out_of_scope: 0, semantic: true, sibling: Some(sibling) }
+        Signals {
+            ranked,
+            evidence: 2.0,
+            known_share: 1.0,
+            out_of_scope: 0,
+            contrast: false,
+            semantic: true,
+            sibling: Some(sibling),
+        }
     }
 
     #[test]
@@ -261,11 +300,26 @@ pub(super) mod tests {
     }
 
     #[test]
-    pub(super) fn an_out_of_scope_word_is_never_answered() {
+    pub(super) fn an_out_of_scope_word_is_answered_only_in_a_contrast() {
         let t = Thresholds::default();
         let mut s = signals(vec![scored(0, 1.0, 0.99), scored(1, 0.1, 0.2)], 0.3);
         assert_eq!(decide(s.clone(), &t).outcome, Outcome::Answer);
         s.out_of_scope = 1;
-        assert_ne!(decide(s, &t).outcome, Outcome::Answer);
+        assert_ne!(decide(s.clone(), &t).outcome, Outcome::Answer);
+        // Set against what the knowledge is about, it only lowers scores.
+        s.contrast = true;
+        assert_eq!(decide(s, &t).outcome, Outcome::Answer);
+    }
+
+    #[test]
+    fn contrasts_are_told_by_their_words() {
+        for m in
+            ["how do the rules compare to alabama", "is it stricter than texas?", "Alabama vs here", "unlike Georgia"]
+        {
+            assert!(contrasts(m), "{m}");
+        }
+        for m in ["does alabama have sanctuary cities", "what about thanksgiving", "comparable"] {
+            assert!(!contrasts(m), "{m}");
+        }
     }
 }

@@ -224,6 +224,10 @@ pub struct Signals {
     /// Share of the message's weight in words the knowledge uses.
     pub known_share: f64,
     pub out_of_scope: usize,
+    /// The message sets one thing against another ("compare", "than",
+    /// "unlike"): an out-of-scope word in it may be the other side of a
+    /// contrast an entry is about, so it lowers scores but vetoes nothing.
+    pub contrast: bool,
     /// Whether the semantic half took part.
     pub semantic: bool,
     /// How alike the knowledge itself says the semantic best entry and its

@@ -108,6 +108,13 @@ pub enum Reply {
         suggestions: Vec<Suggestion>,
         confidence: f64,
     },
+    /// A greeting, thanks or a question about the bot itself: a welcome
+    /// with the topics and one example question.
+    SmallTalk {
+        talk: crate::small_talk::SmallTalk,
+        topics: Vec<String>,
+        example: Option<String>,
+    },
     NoMatch {
         topics: Vec<String>,
         confidence: f64,
@@ -200,6 +207,26 @@ impl Reply {
         }
     }
 
+    /// The welcome a [`Reply::SmallTalk`] says, topics between `bold` marks
+    /// (Discord's "**") and commands between `code` marks.
+    pub fn small_talk_text(&self, prefix: &str, bold: &str, code: &str) -> String {
+        use crate::small_talk::SmallTalk;
+        let Reply::SmallTalk { talk, topics, example } = self else { return String::new() };
+        let topics = format!("{bold}{}{bold}", topics.join(&format!("{bold}, {bold}")));
+        let example = example.as_deref().map(|e| format!(" (for example: \"{e}\")")).unwrap_or_default();
+        let commands =
+            format!("{code}{prefix}topics{code} lists the questions, {code}{prefix}help{code} the commands.");
+        match talk {
+            SmallTalk::Greeting => {
+                format!("Hi! I answer questions from a FAQ about: {topics}. Ask in your own words{example}; {commands}")
+            }
+            SmallTalk::Thanks => format!("You're welcome. Ask me anything else about: {topics}."),
+            SmallTalk::About => format!(
+                "I answer questions from a FAQ about: {topics}, and say which of an answer's claims nobody has checked yet. Ask in your own words{example}; {commands}"
+            ),
+        }
+    }
+
     /// Plain text for a terminal. `prefix` is the command prefix ("/" or "!").
     pub fn render_plain(&self, prefix: &str) -> String {
         let mut out = String::new();
@@ -233,6 +260,7 @@ impl Reply {
                     topics.join(", ")
                 );
             }
+            Reply::SmallTalk { .. } => out.push_str(&self.small_talk_text(prefix, "", "")),
             Reply::Topics { topics } => {
                 let _ = writeln!(out, "Topics:");
                 for t in topics {

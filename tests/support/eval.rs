@@ -29,6 +29,8 @@ pub struct Case {
     pub confidence: f64,
     pub right: bool,
     pub wrong: bool,
+    /// The right entry is answered or among the suggestions.
+    pub shown: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -71,6 +73,27 @@ impl Report {
             return 0.0;
         }
         answerable.iter().filter(|c| c.first == c.labelled.expected).count() as f64 / answerable.len() as f64
+    }
+    /// The right entry answered or offered, among messages some entry answers.
+    pub fn right_shown(&self) -> f64 {
+        let answerable: Vec<&Case> = self.cases.iter().filter(|c| c.labelled.expected.is_some()).collect();
+        if answerable.is_empty() {
+            return 0.0;
+        }
+        answerable.iter().filter(|c| c.shown).count() as f64 / answerable.len() as f64
+    }
+    /// Entries ranked first when another was right, most often first: the
+    /// "hubs" a generic entry becomes for questions it does not answer.
+    pub fn hubs(&self) -> Vec<(String, usize)> {
+        let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for c in self.cases.iter().filter(|c| c.labelled.expected.is_some() && c.first != c.labelled.expected) {
+            if let Some(first) = &c.first {
+                *counts.entry(first.clone()).or_default() += 1;
+            }
+        }
+        let mut hubs: Vec<(String, usize)> = counts.into_iter().collect();
+        hubs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        hubs
     }
     /// Microseconds per message.
     pub fn micros_per_message(&self) -> f64 {
@@ -143,13 +166,17 @@ pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelle
             let first = signals.ranked.first().map(|s| kb.entries[s.entry].id.clone());
             let m = decide(signals, thresholds);
             let got = m.ranked.first().map(|s| kb.entries[s.entry].id.clone());
+            let shown = l
+                .expected
+                .as_ref()
+                .is_some_and(|id| m.outcome != Outcome::None && m.ranked.iter().any(|s| kb.entries[s.entry].id == *id));
             let answered = m.outcome == Outcome::Answer;
             let right = match &l.expected {
                 Some(id) => answered && got.as_deref() == Some(id.as_str()),
                 None => !answered,
             };
             let wrong = answered && !right;
-            Case { labelled: l.clone(), outcome: m.outcome, got, first, confidence: m.confidence, right, wrong }
+            Case { labelled: l.clone(), outcome: m.outcome, got, first, confidence: m.confidence, right, wrong, shown }
         })
         .collect();
     Report { cases, elapsed: started.elapsed() }

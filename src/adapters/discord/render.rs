@@ -237,6 +237,7 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
             ),
             GREY,
         ),
+        Reply::SmallTalk { .. } => embed(None, fit(&reply.small_talk_text("/", "**", "`"), DESCRIPTION, "…"), GREY),
         Reply::NoMatch { topics, .. } => embed(
             None,
             fit(
