@@ -187,8 +187,11 @@ impl Bot {
     ) -> Result<Took, EditRefused> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         // Made on top of what the other machines sharing the knowledge
-        // have, when they share it.
-        self.sync_locked();
+        // have, when they share it (not waited for while the remote is
+        // known to be down: the next pull sends the change).
+        if !self.remote_down() {
+            self.sync_locked();
+        }
         let current = self.knowledge();
         // Files saved by hand and not yet recorded: recorded as the
         // operator's before this change, never under the moderator's name.

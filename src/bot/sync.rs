@@ -166,10 +166,20 @@ impl Bot {
         Synced::Took(line)
     }
 
+    /// Whether the remote stopped answering and has not answered since.
+    pub(super) fn remote_down(&self) -> bool {
+        self.sync_state.lock().unwrap_or_else(|e| e.into_inner()).down_since.is_some()
+    }
+
     /// Sends a change just made to the remote; what needs saying about it
     /// to whoever made it, if anything.
     pub(super) fn share(&self) -> Option<String> {
         let history = self.history.as_ref().filter(|h| h.remote().is_some())?;
+        // Down: a moderator is not kept waiting on it; the next pull that
+        // reaches the remote sends this change too.
+        if self.remote_down() {
+            return Some("It is not shared with the other machines yet (the remote does not answer); the next pull that reaches it sends it.".to_owned());
+        }
         match history.push() {
             Ok(()) => None,
             // Another machine changed the knowledge meanwhile: merge with
