@@ -2,8 +2,10 @@
 //! reporting half of each (or the tuning half while tuning):
 //!
 //!   cargo run --release --example eval -- [--half tuning|reporting|all]
-//!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--misses] [--hubs] [--dump FILE]
+//!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--only NAME] [--misses] [--hubs] [--dump FILE]
 //!
+//! `in lang` is the share answered right in the corpus's language (the `es`
+//! corpus is Spanish chat about the shipped FAQ, tests/data/es.tsv).
 //! `shown` is the share of answerable messages whose right entry is answered
 //! or offered; `--hubs` lists the entries most often ranked first when
 //! another was right.
@@ -19,7 +21,7 @@
 
 use eval::{Half, Labelled, evaluate, half_of, read_labelled};
 use policybot::config::{Config, SemanticConfig};
-use policybot::knowledge::{KnowledgeBase, Source, import, load_dir, load_str};
+use policybot::knowledge::{KnowledgeBase, Lang, Source, import, load_dir, load_str};
 use policybot::matcher::{Encoder, Tuning, Vocabulary};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +39,9 @@ struct Corpus {
     knowledge: Option<PathBuf>,
     /// Drop the knowledge's synonyms (to show what they add).
     bare: bool,
+    /// The language its messages are in: `in lang` counts answers right
+    /// and in it.
+    lang: Lang,
 }
 
 fn parse_corpus(spec: &str) -> Result<Corpus, String> {
@@ -51,6 +56,7 @@ fn parse_corpus(spec: &str) -> Result<Corpus, String> {
         queries: parts[1].into(),
         knowledge: parts.get(2).map(PathBuf::from),
         bare: false,
+        lang: Lang::En,
     })
 }
 
@@ -65,13 +71,23 @@ fn builtin() -> Vec<Corpus> {
             queries: dev.clone(),
             knowledge: Some("knowledge".into()),
             bare: false,
+            lang: Lang::En,
         },
         Corpus {
             name: "dev, no synonyms".into(),
-            faq: seed,
+            faq: seed.clone(),
             queries: dev,
             knowledge: Some("knowledge".into()),
             bare: true,
+            lang: Lang::En,
+        },
+        Corpus {
+            name: "es".into(),
+            faq: seed,
+            queries: "tests/data/es.tsv".into(),
+            knowledge: Some("knowledge".into()),
+            bare: false,
+            lang: Lang::Es,
         },
     ];
     let covid = shared.join("covidfaq");
@@ -82,6 +98,7 @@ fn builtin() -> Vec<Corpus> {
             queries: covid.join("queries.tsv"),
             knowledge: None,
             bare: false,
+            lang: Lang::En,
         });
     } else {
         eprintln!("note: {} not found; CovidFAQ skipped", covid.display());
@@ -121,6 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut misses = false;
     let mut hubs = false;
     let mut tuning = Tuning::default();
+    let mut only: Option<String> = None;
     let mut dump: Option<std::fs::File> = None;
     let mut i = 0;
     while i < args.len() {
@@ -159,6 +177,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
+            "--only" => {
+                i += 1;
+                only = Some(args.get(i).ok_or("--only needs a corpus name")?.clone());
+            }
             "--dump" => {
                 i += 1;
                 dump = Some(std::fs::File::create(args.get(i).ok_or("--dump needs a file")?)?);
@@ -170,6 +192,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if corpora.is_empty() {
         corpora = builtin();
     }
+    if let Some(only) = &only {
+        corpora.retain(|c| c.name == *only);
+    }
     let config = Config::load(Path::new("config.toml"), false)?;
     let encoder: Option<Arc<dyn Encoder>> =
         policybot::embed::setup(&SemanticConfig { enabled: true, ..config.semantic.clone() }, &config.data.dir);
@@ -178,8 +203,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!(
-        "{:<18} {:<9} {:<8} {:>5} {:>8} {:>6} {:>7} {:>8} {:>6} {:>6} {:>8}",
-        "corpus", "half", "mode", "n", "overall", "wrong", "wrong*", "ans.right", "first", "shown", "µs/q"
+        "{:<18} {:<9} {:<8} {:>5} {:>8} {:>6} {:>7} {:>8} {:>7} {:>6} {:>6} {:>8}",
+        "corpus", "half", "mode", "n", "overall", "wrong", "wrong*", "ans.right", "in lang", "first", "shown", "µs/q"
     );
     for corpus in &corpora {
         let (kb, questions) = load(corpus)?;
@@ -199,7 +224,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let report = evaluate(&kb, &config.matching, &labelled);
             println!(
-                "{:<18} {:<9} {:<8} {:>5} {:>8.3} {:>6.3} {:>7.3} {:>8.3} {:>6.3} {:>6.3} {:>8.0}",
+                "{:<18} {:<9} {:<8} {:>5} {:>8.3} {:>6.3} {:>7.3} {:>8.3} {:>7.3} {:>6.3} {:>6.3} {:>8.0}",
                 corpus.name,
                 match half {
                     Some(Half::Tuning) => "tuning",
@@ -212,6 +237,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 report.wrong(),
                 report.wrong_uncontested(),
                 report.answered_right(),
+                report.answered_right_in(corpus.lang),
                 report.first_choice(),
                 report.right_shown(),
                 report.micros_per_message()

@@ -4,7 +4,7 @@
 
 pub use crate::command::Command;
 use crate::config::ReplyConfig;
-use crate::knowledge::{Entry, KnowledgeBase};
+use crate::knowledge::{Entry, KnowledgeBase, Lang};
 use crate::matcher::{Outcome, Thresholds};
 use crate::records::Unanswered;
 use crate::reply::{
@@ -48,17 +48,24 @@ impl Pick {
 /// Answers a question: the matched entry with its caveat footer, up to three
 /// suggestions, or the topic list when nothing fits.
 pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &ReplyConfig) -> Reply {
+    let said = crate::language::reads_as(question, &kb.languages);
     if let Some(talk) = crate::small_talk::classify(question) {
-        let topics = kb.topics();
+        let lang = said.unwrap_or_default();
         // The first question of the first topic, as an example of asking.
-        let example = topics.values().next().and_then(|entries| entries.first()).map(|e| e.question.clone());
-        return Reply::SmallTalk { talk, topics: topics.keys().map(|t| (*t).to_owned()).collect(), example };
+        let example =
+            kb.topics().values().next().and_then(|entries| entries.first()).map(|e| e.question_in(lang).to_owned());
+        return Reply::SmallTalk { talk, topics: kb.topic_names(lang), example, lang };
     }
     let found = kb.matcher().find(question, thresholds);
+    // A message too short to tell is in the language of the stored
+    // phrasing it is nearest.
+    let lang = said.unwrap_or_else(|| {
+        found.ranked.first().map_or(Lang::En, |s| phrasing_language(kb, &kb.entries[s.entry], question))
+    });
     match found.outcome {
         Outcome::Answer => {
             let how = if found.stored { Found::Stored } else { Found::Closest };
-            answer_with(kb, &kb.entries[found.ranked[0].entry], found.confidence, how, reply)
+            answer_with(kb, &kb.entries[found.ranked[0].entry], found.confidence, how, reply, lang)
         }
         Outcome::Suggest => Reply::Suggest {
             suggestions: found
@@ -66,24 +73,56 @@ pub fn ask(kb: &KnowledgeBase, question: &str, thresholds: &Thresholds, reply: &
                 .iter()
                 .map(|s| {
                     let e = &kb.entries[s.entry];
-                    Suggestion { id: e.id.clone(), question: e.question.clone(), score: round(s.score) }
+                    Suggestion { id: e.id.clone(), question: e.question_in(lang).to_owned(), score: round(s.score) }
                 })
                 .collect(),
             confidence: round(found.confidence),
+            lang,
         },
         Outcome::None => Reply::NoMatch {
-            topics: kb.topics().keys().map(|t| (*t).to_owned()).collect(),
+            topics: kb.topic_names(lang),
             confidence: round(found.confidence),
-            // A question in another language is told, in it, why.
-            language: crate::language::notice(question),
+            lang,
+            // A question in a language the knowledge is not translated into
+            // is told, in it, why.
+            language: crate::language::notice(question)
+                .filter(|n| Lang::from_code(n.language).is_none_or(|l| !kb.languages.contains(&l))),
         },
     }
 }
 
-/// Answers with one entry by id: a chosen suggestion or a button click.
-pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig) -> Reply {
+/// The language of the phrasing of `entry` that shares the most terms with
+/// `question` (English on a tie): what a message of two words that could
+/// be either language is taken to be in.
+fn phrasing_language(kb: &KnowledgeBase, entry: &Entry, question: &str) -> Lang {
+    if entry.translations.is_empty() {
+        return Lang::En;
+    }
+    let analyser = kb.matcher().analyser();
+    let asked: std::collections::BTreeSet<String> = analyser.terms(question).into_iter().map(|t| t.text).collect();
+    let mut best = (0, Lang::En);
+    for (lang, phrasing) in entry.phrasings_by_language() {
+        let shared = analyser.terms(phrasing).iter().filter(|t| asked.contains(&t.text)).count();
+        if shared > best.0 {
+            best = (shared, lang);
+        }
+    }
+    best.1
+}
+
+/// The language to answer `question` in with `entry` (a pick from "did
+/// you mean"): as the question reads, else its nearest phrasing's.
+pub fn language(kb: &KnowledgeBase, question: &str, entry: &str) -> Lang {
+    crate::language::reads_as(question, &kb.languages)
+        .or_else(|| kb.entry(entry).map(|e| phrasing_language(kb, e, question)))
+        .unwrap_or_default()
+}
+
+/// Answers with one entry by id, in `lang`: a chosen suggestion or a
+/// button click.
+pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig, lang: Lang) -> Reply {
     match kb.entry(id) {
-        Some(entry) => answer_with(kb, entry, 1.0, Found::Picked, reply),
+        Some(entry) => answer_with(kb, entry, 1.0, Found::Picked, reply, lang),
         None => Reply::error(format!(
             "there is no entry \"{}\" any more; the knowledge may have been reloaded, ask again",
             crate::text::shorten(id, 64)
@@ -91,18 +130,34 @@ pub fn answer_entry(kb: &KnowledgeBase, id: &str, reply: &ReplyConfig) -> Reply 
     }
 }
 
-fn answer_with(kb: &KnowledgeBase, entry: &Entry, confidence: f64, how: Found, reply: &ReplyConfig) -> Reply {
+/// The answer in `lang` when the entry is translated into it; otherwise as
+/// written, led by a line in `lang` saying so.
+fn answer_with(
+    kb: &KnowledgeBase,
+    entry: &Entry,
+    confidence: f64,
+    how: Found,
+    reply: &ReplyConfig,
+    lang: Lang,
+) -> Reply {
     let settings = FooterSettings {
         disclaimer: entry.disclaimer.as_deref().unwrap_or(&reply.disclaimer),
         max_claims: reply.footer_claims,
         max_chars: reply.footer_claim_chars,
     };
+    let (answer, lead) = match entry.translations.get(&lang) {
+        Some(t) => (t.answer.clone(), None),
+        None if lang != Lang::En => (entry.answer.clone(), Some(crate::reply::words(lang).untranslated.to_owned())),
+        None => (entry.answer.clone(), None),
+    };
     Reply::Answer {
-        entry: EntryRef::from(entry),
-        answer: entry.answer.clone(),
+        entry: EntryRef::in_lang(entry, lang),
+        answer,
         confidence: round(confidence),
         claims: ShownClaim::of(kb, entry),
-        footer: Footer::new(kb, entry, how, &settings),
+        footer: Footer::new(kb, entry, how, &settings, lang),
+        lang,
+        lead,
     }
 }
 

@@ -40,14 +40,69 @@ const GREETING: &[&str] = &[
     "afternoon",
     "evening",
     "gm",
+    "hola",
+    "buenas",
+    "buenos",
+    "saludos",
 ];
-const WITH_GREETING: &[&str] =
-    &["good", "there", "all", "everyone", "everybody", "folks", "guys", "yall", "y'all", "bot", "friend", "again"];
+const WITH_GREETING: &[&str] = &[
+    "good",
+    "there",
+    "all",
+    "everyone",
+    "everybody",
+    "folks",
+    "guys",
+    "yall",
+    "y'all",
+    "bot",
+    "friend",
+    "again",
+    "dias",
+    "tardes",
+    "noches",
+    "a",
+    "todos",
+    "todas",
+    "amigo",
+    "amiga",
+];
 const THANKS: &[&str] =
-    &["thanks", "thank", "thx", "ty", "tysm", "cheers", "appreciate", "appreciated", "tnx", "thanx"];
+    &["thanks", "thank", "thx", "ty", "tysm", "cheers", "appreciate", "appreciated", "tnx", "thanx", "gracias"];
 const WITH_THANKS: &[&str] = &[
-    "you", "u", "so", "much", "very", "a", "lot", "it", "that", "ok", "okay", "cool", "great", "awesome", "nice",
-    "perfect", "got", "helpful", "bot", "for", "the", "help", "again", "all", "many",
+    "you",
+    "u",
+    "so",
+    "much",
+    "very",
+    "a",
+    "lot",
+    "it",
+    "that",
+    "ok",
+    "okay",
+    "cool",
+    "great",
+    "awesome",
+    "nice",
+    "perfect",
+    "got",
+    "helpful",
+    "bot",
+    "for",
+    "the",
+    "help",
+    "again",
+    "all",
+    "many",
+    "muchas",
+    "mil",
+    "muchisimas",
+    "por",
+    "la",
+    "ayuda",
+    "de",
+    "nuevo",
 ];
 /// Questions about the bot, written out (chat spellings are read first).
 const ABOUT: &[&str] = &[
@@ -79,6 +134,19 @@ const ABOUT: &[&str] = &[
     "what can you help me with",
     "can you help me",
     "help me",
+    "que puedes hacer",
+    "que haces",
+    "quien eres",
+    "que eres",
+    "para que sirves",
+    "que sabes",
+    "de que sabes",
+    "como funciona",
+    "como funcionas",
+    "que te puedo preguntar",
+    "que puedo preguntar",
+    "me puedes ayudar",
+    "eres un bot",
 ];
 
 /// Chat spellings read as words.
@@ -98,7 +166,8 @@ fn spelled(word: &str) -> &str {
 
 /// The small talk `message` is, when the whole of it is.
 pub fn classify(message: &str) -> Option<SmallTalk> {
-    let lower = message.to_lowercase().replace(['’', '`'], "'");
+    // Accents folded as the matcher folds them ("qué" → "que").
+    let lower = crate::matcher::fold_accents(&message.to_lowercase().replace(['’', '`'], "'"));
     let cleaned: String = lower.chars().map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' }).collect();
     let words: Vec<&str> = cleaned.split_whitespace().map(|w| w.trim_matches('\'')).filter(|w| !w.is_empty()).collect();
     if words.is_empty() || words.len() > 12 {
@@ -138,15 +207,19 @@ mod tests {
             ("hi, what can u do?", SmallTalk::About),
             ("whats this", SmallTalk::About),
             ("who r u", SmallTalk::About),
+            ("¡Hola!", SmallTalk::Greeting),
+            ("buenos días a todos", SmallTalk::Greeting),
+            ("muchas gracias", SmallTalk::Thanks),
+            ("¿Qué puedes hacer?", SmallTalk::About),
             ("how does this work", SmallTalk::About),
         ] {
             assert_eq!(classify(message), Some(kind), "{message}");
         }
         for question in [
-            "hi, is it legal to ask about my status?",
+            "hi, is it legal to park here overnight?",
             "hello how do I renew my permit",
-            "what is a detainer",
-            "thanks, but what about the 2019 law?",
+            "what is a deadline",
+            "thanks, but what about the new rule?",
             "what can police do",
             "help",
             "",

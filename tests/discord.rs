@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use policybot::config::Config;
-use policybot::knowledge::KnowledgeBase;
+use policybot::knowledge::{KnowledgeBase, Lang};
 use policybot::reply::Reply;
 use standin::*;
 
@@ -1602,4 +1602,75 @@ async fn a_moderator_role_added_to_the_config_counts_after_a_reload_and_other_ke
     std::fs::write(&path, config.replace("cooldown_seconds = 0", "cooldown_seconds = 5")).unwrap();
     let report = h.change(2, slash("reload", json!([])), moderator).await;
     assert!(report.contains("[discord] cooldown_seconds") && report.contains("after a restart"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_greeting_gets_a_welcome_with_the_topics_not_no_answer() {
+    let h = Harness::start("", &[]).await;
+    let (kb, _) = h.expected();
+    for greeting in ["hi", "what can you do?"] {
+        let (_, call) = h.say(&alice(), greeting, true, true).await;
+        let text = text_of(&call.body);
+        assert!(text.contains("I answer questions from a FAQ about"), "{greeting}: {text}");
+        assert!(kb.topics().keys().all(|t| text.contains(*t)), "{greeting}: {text}");
+        assert!(!text.contains("I don't have an answer"), "{greeting}: {text}");
+        assert_pings_nobody(&call.body);
+    }
+}
+
+/// An English-only entry beside the shipped (translated) knowledge, with
+/// the Spanish words a moderator would add for it.
+const UNTRANSLATED: &str = r#"title = "Parking"
+synonyms = [["permit", "permiso", "permisos"], ["renew", "renovar", "renuevo"], ["parking", "estacionamiento"]]
+
+[[entry]]
+id = "parking-permits"
+topic = "Parking"
+question = "How do I renew a parking permit?"
+answer = "Renew it at the permit office."
+claims = [{ text = "Parking permits are renewed at the permit office.", status = "unverified" }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spanish_question_is_answered_in_spanish_and_an_untranslated_entry_in_english_after_a_spanish_line() {
+    let h = Harness::start("", &[("parking.toml", UNTRANSLATED.to_owned())]).await;
+    let question = "¿la policía puede preguntar si tengo papeles?";
+    let expected = h.ask_expected(question);
+    let Reply::Answer { lang: Lang::Es, answer, .. } = &expected else { panic!("{expected:?}") };
+    let (id, spanish_question) = expected_answer(&expected);
+    let (_, call) = h.say(&alice(), &format!("<@{BOT_ID}> {question}"), true, true).await;
+    let e = embed(&call.body);
+    assert_eq!(e["title"], json!(spanish_question));
+    assert!(spanish_question.starts_with('¿'), "{spanish_question}");
+    assert_eq!(e["description"], json!(answer));
+    let footer = e["footer"]["text"].as_str().unwrap();
+    for said in
+        ["Nadie lo ha verificado todavía:", "Traducción sin revisar de un texto sin revisar.", "no es asesoría legal"]
+    {
+        assert!(footer.contains(said), "{said}: {footer}");
+    }
+    assert!(footer.ends_with(&format!("Todas las afirmaciones (en inglés): /claims {id}")), "{footer}");
+    assert!(!footer.contains("Not verified"), "{footer}");
+    let labels: Vec<&str> = call.body["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["👍 Útil", "👎 No útil", "Afirmaciones y fuentes"]);
+    assert_pings_nobody(&call.body);
+
+    let (_, call) =
+        h.say(&alice(), &format!("<@{BOT_ID}> ¿Cómo renuevo un permiso de estacionamiento?"), true, true).await;
+    let e = embed(&call.body);
+    assert_eq!(e["title"], json!("How do I renew a parking permit?"));
+    assert_eq!(
+        e["description"],
+        json!(
+            "Esta respuesta todavía no está traducida al español; aquí está en inglés:\n\nRenew it at the permit office."
+        )
+    );
+    let footer = e["footer"]["text"].as_str().unwrap();
+    assert!(footer.contains("Nadie lo ha verificado todavía:\n• Parking permits are renewed"), "{footer}");
+    assert!(!footer.contains("Traducción sin revisar"), "{footer}");
 }

@@ -2,13 +2,16 @@
 //! for the console and CLI, a Discord embed, a Matrix notice), pinned by
 //! snapshots: an answer with a disputed claim (and the other side named), an
 //! unverified one and one too long for the footer; an answer whose claims
-//! are all verified; a pick from "did you mean"; a question in Spanish.
+//! are all verified; a pick from "did you mean"; a question in Spanish
+//! where the knowledge has no Spanish, one answered from a translation (its
+//! claims, the dispute and the disclaimer in Spanish) and one about an
+//! entry with no translation.
 
 #![cfg(all(feature = "discord", feature = "matrix"))]
 
 use policybot::answer;
 use policybot::config::ReplyConfig;
-use policybot::knowledge::{self, KnowledgeBase};
+use policybot::knowledge::{self, KnowledgeBase, Lang};
 use policybot::matcher::Thresholds;
 use policybot::reply::Reply;
 
@@ -130,7 +133,7 @@ fn the_footer_says_how_the_answer_was_found_in_words() {
     assert!(closest.contains("Closest stored question to what you asked — not it?"), "{closest}");
     assert!(!closest.contains("confidence"), "{closest}");
     // Picked from suggestions.
-    let picked = answer::answer_entry(&kb, "hours", &ReplyConfig::default()).render_plain("/");
+    let picked = answer::answer_entry(&kb, "hours", &ReplyConfig::default(), Lang::En).render_plain("/");
     assert!(picked.contains("You picked this from the suggestions."), "{picked}");
     insta::assert_snapshot!(picked);
 }
@@ -146,4 +149,91 @@ fn a_question_in_spanish_gets_the_notice_in_spanish() {
     assert!(discord.embed.unwrap().description.starts_with("Por ahora solo respondo en inglés."));
     let matrix = policybot::adapters::matrix::render::render(&reply, "!");
     assert!(matrix.body.starts_with("Por ahora solo respondo en inglés."), "{}", matrix.body);
+}
+
+/// The permits file with the renewals entry (not the history one)
+/// translated into Spanish, claims and disclaimer too.
+fn translated() -> (tempfile::TempDir, KnowledgeBase) {
+    let (dir, _) = knowledge();
+    let path = dir.path().join("permits.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace(
+            r#"{ text = "SB 12 was passed in 2019.", status = "unverified" }"#,
+            r#"{ text = "SB 12 was passed in 2019.", status = "unverified", translations = { es = "La SB 12 se aprobó en 2019." } }"#,
+        )
+        .replace(
+            r#"{ text = "Renewals are made at the permit office.", status = "unverified" }"#,
+            r#"{ text = "Renewals are made at the permit office.", status = "unverified", translations = { es = "Las renovaciones se hacen en la oficina de permisos." } }"#,
+        )
+        .replace(
+            "\n[[entry]]\nid = \"history\"",
+            r#"
+[entry.translations.es]
+topic = "Permisos"
+question = "¿Cómo renuevo mi permiso de estacionamiento?"
+aliases = ["¿Dónde se renueva el permiso para estacionar?"]
+answer = "Renueve en la oficina de permisos. La ley de permisos SB 12 se aprobó en 2019 y fijó la tarifa."
+
+[[entry]]
+id = "history""#,
+        );
+    let text = text.replacen(
+        "disclaimer = \"Written by volunteers; not legal advice.\"\n",
+        "disclaimer = \"Written by volunteers; not legal advice.\"\nsynonyms = [[\"permit\", \"permiso\", \"permisos\"], [\"rules\", \"reglas\"], [\"change\", \"cambiaron\"]]\n[translations.es]\ndisclaimer = \"Escrito por voluntarios; no es asesoría legal.\"\n",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let kb = knowledge::load_dir(dir.path()).unwrap();
+    (dir, kb)
+}
+
+#[test]
+fn a_spanish_question_is_answered_from_the_translation_with_a_spanish_footer() {
+    let (_dir, kb) = translated();
+    let reply = ask(&kb, "¿Cómo renuevo mi permiso de estacionamiento?");
+    let Reply::Answer { lang, entry, .. } = &reply else { panic!("{}", reply.render_plain("/")) };
+    assert_eq!((*lang, entry.id.as_str()), (Lang::Es, "renewals"));
+    let plain = reply.render_plain("/");
+    assert!(plain.starts_with("Q: ¿Cómo renuevo mi permiso de estacionamiento?\nRenueve en la oficina"), "{plain}");
+    // The dispute found in the English text is named in Spanish, its claim in Spanish.
+    assert!(
+        plain.contains("La SB 12 se aprobó en 2019 — esta respuesta dice 2019; la respuesta \"history\" dice 2017 (/claims history)"),
+        "{plain}"
+    );
+    // A claim with no Spanish text is shown as written, not dropped.
+    assert!(plain.contains("• The permit office accepts renewals"), "{plain}");
+    assert!(
+        plain
+            .contains("Traducción sin revisar de un texto sin revisar. Escrito por voluntarios; no es asesoría legal."),
+        "{plain}"
+    );
+    assert!(!plain.contains("Not verified") && !plain.contains("Written by volunteers"), "{plain}");
+    insta::assert_snapshot!(renderings(&reply));
+}
+
+#[test]
+fn a_spanish_question_about_an_untranslated_entry_gets_the_english_answer_after_a_spanish_line() {
+    let (_dir, kb) = translated();
+    let reply = ask(&kb, "¿Cuándo cambiaron las reglas de los permisos?");
+    let Reply::Answer { lang, entry, .. } = &reply else { panic!("{}", reply.render_plain("/")) };
+    assert_eq!((*lang, entry.id.as_str()), (Lang::Es, "history"));
+    let plain = reply.render_plain("/");
+    assert!(
+        plain.starts_with("Q: When did the permit rules change?\nEsta respuesta todavía no está traducida al español; aquí está en inglés:\n\nIn 2017"),
+        "{plain}"
+    );
+    assert!(!plain.contains("Traducción sin revisar"), "{plain}");
+    // The file's disclaimer in Spanish, though the entry has no translation.
+    assert!(
+        plain.contains("Escrito por voluntarios; no es asesoría legal.") && !plain.contains("Written by"),
+        "{plain}"
+    );
+    insta::assert_snapshot!(renderings(&reply));
+    // The same entry asked in English: in English, with no Spanish word.
+    let english = ask(&kb, "When did the permit rules change?").render_plain("/");
+    assert!(
+        english.starts_with("Q: When did the permit rules change?\nIn 2017") && !english.contains("inglés"),
+        "{english}"
+    );
 }

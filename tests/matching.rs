@@ -144,6 +144,7 @@ fn case(expected: Option<&str>, message: &str, got: Option<&str>) -> eval::Case 
         right,
         wrong: answered && !right,
         shown: answered && got == expected,
+        lang: Default::default(),
     }
 }
 

@@ -268,6 +268,7 @@ fn describe(edit: &Edit) -> String {
         Edit::SetClaim { claim, status, .. } => format!("set claim {} to {}", short(claim), status.as_str()),
         Edit::SetAnswer { entry, .. } => format!("replace the answer of entry \"{}\"", short(entry)),
         Edit::NewEntry { id, .. } => format!("create entry \"{}\"", short(id)),
+        Edit::Translated { lang, edit } => format!("{} (in {})", describe(edit), lang.name()),
     }
 }
 

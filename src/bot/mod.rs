@@ -273,7 +273,9 @@ impl Bot {
     /// asked when the pick was from a "did you mean" list for it (kept, with
     /// the entry, for the review queue).
     pub fn picked(&self, origin: Origin, id: &str, question: Option<&str>) -> Reply {
-        let reply = answer::answer_entry(&self.knowledge(), id, &self.config.reply);
+        let kb = self.knowledge();
+        let lang = question.map_or_else(Default::default, |q| answer::language(&kb, q, id));
+        let reply = answer::answer_entry(&kb, id, &self.config.reply, lang);
         if let Reply::Answer { entry, .. } = &reply {
             self.count(origin, Outcome::Picked, Some(&entry.id), 1.0, None);
             if let (Some(store), Some(question)) = (&self.store, question) {

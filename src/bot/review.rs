@@ -80,8 +80,14 @@ impl Bot {
             ));
         };
         let (mut added, mut skipped) = (Vec::new(), Vec::new());
+        let kb = self.knowledge();
+        let translated =
+            kb.entry(&entry).map(|e| e.translations.keys().copied().collect::<Vec<_>>()).unwrap_or_default();
         for text in group.wordings.iter().take(ACCEPT_MOST) {
-            let edit = Edit::AddAlias { entry: entry.clone(), text: text.clone() };
+            // A question asked in a language the entry is translated into
+            // becomes a phrasing of that translation, like `alias add es`.
+            let lang = crate::language::reads_as(text, &translated).unwrap_or_default();
+            let edit = Edit::in_lang(lang, Edit::AddAlias { entry: entry.clone(), text: text.clone() });
             match self.change_quietly(&edit, sender) {
                 Ok(()) => added.push(format!("\"{text}\"")),
                 // Already this entry's: nothing to do.

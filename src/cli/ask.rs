@@ -4,6 +4,7 @@
 use super::*;
 use crate::answer;
 use crate::bot::Bot;
+use crate::knowledge::Lang;
 use crate::records::Outcome;
 use crate::reply::{EntryRef, Reply, ShownClaim, Suggestion};
 use anyhow::{Context, Result};
@@ -22,6 +23,8 @@ pub(super) struct AskLine<'a> {
     pub(super) text: String,
     /// The knowledge version the answer came from.
     pub(super) version: Option<String>,
+    /// The language the reply is in.
+    pub(super) lang: Lang,
 }
 
 #[derive(Serialize)]
@@ -35,15 +38,16 @@ pub(super) fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
     let reply = answer::ask(&kb, input, &bot.config.matching, &bot.config.reply);
     let text = reply.render_plain("/");
     let outcome = reply.outcome().unwrap_or(Outcome::None);
-    let (entry, score, suggestions, claims) = match reply {
-        Reply::Answer { entry, confidence, claims, .. } => (Some(entry), confidence, Vec::new(), claims),
-        Reply::Suggest { suggestions, confidence } => (None, confidence, suggestions, Vec::new()),
-        Reply::NoMatch { confidence, .. } => (None, confidence, Vec::new(), Vec::new()),
-        _ => (None, 0.0, Vec::new(), Vec::new()),
+    let (entry, score, suggestions, claims, lang) = match reply {
+        Reply::Answer { entry, confidence, claims, lang, .. } => (Some(entry), confidence, Vec::new(), claims, lang),
+        Reply::Suggest { suggestions, confidence, lang } => (None, confidence, suggestions, Vec::new(), lang),
+        Reply::NoMatch { confidence, lang, .. } => (None, confidence, Vec::new(), Vec::new(), lang),
+        Reply::SmallTalk { lang, .. } => (None, 0.0, Vec::new(), Vec::new(), lang),
+        _ => (None, 0.0, Vec::new(), Vec::new(), Lang::En),
     };
     let claims =
         claims.into_iter().map(|c: ShownClaim| ClaimLine { text: c.text, status: c.status.as_str() }).collect();
-    AskLine { input, outcome, entry, score, suggestions, claims, text, version: kb.version.clone() }
+    AskLine { input, outcome, entry, score, suggestions, claims, text, version: kb.version.clone(), lang }
 }
 
 pub(super) fn ask(bot: &Bot, json: bool, question: &[String]) -> Result<()> {

@@ -50,6 +50,10 @@ pub(super) fn check(setup: &Setup, dir: &Path) -> Result<()> {
     for l in &long {
         say!("warning: {l}");
     }
+    let untranslated = lint::translation_gaps(&kb.entries);
+    for t in &untranslated {
+        say!("warning: {t}");
+    }
     let unlinted = lint::unlinted_phrasings(&kb);
     if unlinted > 0 {
         say!(
@@ -57,7 +61,8 @@ pub(super) fn check(setup: &Setup, dir: &Path) -> Result<()> {
             lint::LINT_PHRASINGS
         );
     }
-    let warnings = kb.disputes.contradictions().len() + confusables.len() + unused.len() + long.len();
+    let warnings =
+        kb.disputes.contradictions().len() + confusables.len() + unused.len() + long.len() + untranslated.len();
     say!("{warnings} warning{}", crate::text::plural(warnings));
     match knowledge::regression::check(dir, &kb, &setup.config.matching) {
         Ok(0) => say!("no regression set ({} is optional)", knowledge::load::REGRESSION_FILE),

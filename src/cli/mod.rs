@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use crate::adapters::console;
 use crate::bot::Bot;
 use crate::config::Config;
-use crate::knowledge;
+use crate::knowledge::{self, Lang};
 use crate::records::Keys;
 use crate::records::store::Store;
 use crate::serve::{self, Platforms};
@@ -177,6 +177,9 @@ pub enum Cmd {
         entry: String,
         /// The new answer; "-" reads it from stdin (several lines).
         text: String,
+        /// The answer of the entry's translation into this language (es).
+        #[arg(long, value_parser = lang)]
+        lang: Option<Lang>,
     },
     /// Adds a new entry after the last one of its topic's file.
     New {
@@ -246,6 +249,12 @@ pub enum ClaimAction {
     },
 }
 
+/// A language code given on the command line.
+fn lang(code: &str) -> Result<Lang, String> {
+    Lang::from_code(code)
+        .ok_or_else(|| format!("not a language the bot replies in; use one of en, {}", Lang::translatable()))
+}
+
 #[derive(Subcommand, Debug)]
 pub enum AliasAction {
     /// Adds TEXT as a phrasing of ENTRY_ID.
@@ -253,12 +262,17 @@ pub enum AliasAction {
         #[arg(value_name = "ENTRY_ID")]
         entry: String,
         text: String,
+        /// A phrasing of the entry's translation into this language (es).
+        #[arg(long, value_parser = lang)]
+        lang: Option<Lang>,
     },
     /// Removes the phrasing TEXT from ENTRY_ID.
     Remove {
         #[arg(value_name = "ENTRY_ID")]
         entry: String,
         text: String,
+        #[arg(long, value_parser = lang)]
+        lang: Option<Lang>,
     },
 }
 
@@ -398,14 +412,20 @@ pub fn run(cli: Cli, setup: Setup) -> Result<()> {
         Cmd::Alias { action } => change(
             &setup,
             match action {
-                AliasAction::Add { entry, text } => Edit::AddAlias { entry, text },
-                AliasAction::Remove { entry, text } => Edit::RemoveAlias { entry, text },
+                AliasAction::Add { entry, text, lang } => {
+                    Edit::in_lang(lang.unwrap_or_default(), Edit::AddAlias { entry, text })
+                }
+                AliasAction::Remove { entry, text, lang } => {
+                    Edit::in_lang(lang.unwrap_or_default(), Edit::RemoveAlias { entry, text })
+                }
             },
         ),
         Cmd::Claim { action: ClaimAction::Set { claim, status, source, checked } } => {
             change(&setup, Edit::SetClaim { claim, status, source, checked })
         }
-        Cmd::Answer { entry, text } => change(&setup, Edit::SetAnswer { entry, text: or_stdin(text)? }),
+        Cmd::Answer { entry, text, lang } => {
+            change(&setup, Edit::in_lang(lang.unwrap_or_default(), Edit::SetAnswer { entry, text: or_stdin(text)? }))
+        }
         Cmd::New { id, topic, question, answer } => {
             change(&setup, Edit::NewEntry { id, topic, question, answer: or_stdin(answer)? })
         }

@@ -3,6 +3,7 @@
 //! "new ID …") and of the review queue's, parsed into a [`Command`].
 
 use super::Command;
+use crate::knowledge::Lang;
 use crate::knowledge::edit::Edit;
 
 /// The first word of `text` and the rest, trimmed.
@@ -14,19 +15,35 @@ pub(super) fn word(text: &str) -> (&str, &str) {
     }
 }
 
-/// "add ID PHRASING" / "remove ID PHRASING".
+/// "add [LANG] ID PHRASING" / "remove [LANG] ID PHRASING".
 pub(super) fn parse_alias(arg: String) -> Result<Command, String> {
-    let usage = "write alias add ENTRY-ID PHRASING or alias remove ENTRY-ID PHRASING";
+    let usage = format!(
+        "write alias add ENTRY-ID PHRASING or alias remove ENTRY-ID PHRASING (a phrasing of a translation: alias add {} ENTRY-ID PHRASING)",
+        Lang::translatable()
+    );
     let (action, rest) = word(&arg);
+    let (lang, rest) = language(rest);
     let (entry, text) = word(rest);
     if entry.is_empty() || text.is_empty() {
         return Err(format!("alias needs an entry id and a phrasing: {usage}"));
     }
     let (entry, text) = (entry.to_owned(), text.to_owned());
-    match action.to_lowercase().as_str() {
-        "add" => Ok(Command::Edit(Edit::AddAlias { entry, text })),
-        "remove" | "rm" | "delete" => Ok(Command::Edit(Edit::RemoveAlias { entry, text })),
-        _ => Err(format!("alias does add or remove: {usage}")),
+    let edit = match action.to_lowercase().as_str() {
+        "add" => Edit::AddAlias { entry, text },
+        "remove" | "rm" | "delete" => Edit::RemoveAlias { entry, text },
+        _ => return Err(format!("alias does add or remove: {usage}")),
+    };
+    Ok(Command::Edit(Edit::in_lang(lang, edit)))
+}
+
+/// A leading language code ("es ENTRY …") naming the translation a change
+/// is made to; English (the entry itself) when there is none. A code is
+/// only read as one when an entry id and more follow it.
+fn language(rest: &str) -> (Lang, &str) {
+    let (code, after) = word(rest);
+    match Lang::from_code(code) {
+        Some(lang) if lang != Lang::En && !word(after).1.is_empty() => (lang, after),
+        _ => (Lang::En, rest),
     }
 }
 
@@ -65,11 +82,15 @@ pub(super) fn parse_claim(arg: String) -> Result<Command, String> {
 
 /// "ID", then the answer (on the same line or the lines after it).
 pub(super) fn parse_answer(arg: String) -> Result<Command, String> {
-    let (entry, text) = word(&arg);
+    let (lang, rest) = language(&arg);
+    let (entry, text) = word(rest);
     if text.is_empty() {
-        return Err("answer needs an entry id and then the new answer, e.g. answer ENTRY-ID followed by the text on the next lines".to_owned());
+        return Err(format!(
+            "answer needs an entry id and then the new answer, e.g. answer ENTRY-ID followed by the text on the next lines (a translation's answer: answer {} ENTRY-ID …)",
+            Lang::translatable()
+        ));
     }
-    Ok(Command::Edit(Edit::SetAnswer { entry: entry.to_owned(), text: text.to_owned() }))
+    Ok(Command::Edit(Edit::in_lang(lang, Edit::SetAnswer { entry: entry.to_owned(), text: text.to_owned() })))
 }
 
 /// "ID", then topic, question and answer, each on its own line (the answer

@@ -121,7 +121,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         name: "alias",
         arg: Some(Arg {
             name: "change",
-            usage: "add|remove ID PHRASING",
+            usage: "add|remove [es] ID PHRASING",
             needs: "add or remove, an entry id and a phrasing",
             example: "add ENTRY-ID how do I renew it?",
             describe: "add or remove, an entry id and a phrasing",

@@ -200,6 +200,7 @@ pub fn to_toml(title: &str, source: &str, entries: &[ImportedEntry]) -> String {
                 .collect(),
             reviewed: None,
             disclaimer: None,
+            translations: Default::default(),
             location: Default::default(),
         })
         .collect();

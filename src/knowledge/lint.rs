@@ -28,6 +28,63 @@ pub(crate) fn long_claims(entries: &[Entry], max: usize) -> Vec<String> {
         .collect()
 }
 
+/// Where a translation does not stand for its entry: a claim of a
+/// translated entry with no text in that language (its footer would show
+/// the claim untranslated), a claim translated into a language its entry is
+/// not, and a translated answer whose numbers (years, bill and section
+/// numbers) differ from the entry's. A translation carries the same claims,
+/// mistakes and contradictions as what it translates; one that dates a law
+/// differently has fixed or added something without saying so. One line
+/// per problem, naming the entry.
+pub(crate) fn translation_gaps(entries: &[Entry]) -> Vec<String> {
+    let numbers = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        for (lang, translation) in &entry.translations {
+            let missing: Vec<String> = (1..=entry.claims.len())
+                .filter(|i| !entry.claims[i - 1].translations.contains_key(lang))
+                .map(|i| format!("#{i}"))
+                .collect();
+            if !missing.is_empty() {
+                out.push(format!(
+                    "untranslated claim: entry \"{}\" is translated into {} but its claim {} is not; write `translations = {{ {} = \"…\" }}` on the claim (or its shared [[claim]])",
+                    entry.id,
+                    lang.name(),
+                    missing.join(", "),
+                    lang.code()
+                ));
+            }
+            let (here, there) = (numbers(&entry.answer), numbers(&translation.answer));
+            if here != there {
+                let list = |set: std::collections::BTreeSet<&String>| {
+                    set.into_iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                };
+                out.push(format!(
+                    "translation differs: the {} answer of entry \"{}\" gives numbers the entry's does not ({}) or leaves out some it gives ({}); a translation says what the entry says",
+                    lang.name(),
+                    entry.id,
+                    list(there.difference(&here).collect()),
+                    list(here.difference(&there).collect())
+                ));
+            }
+        }
+        for (i, claim) in entry.claims.iter().enumerate() {
+            for lang in claim.translations.keys().filter(|l| !entry.translations.contains_key(l)) {
+                out.push(format!(
+                    "stray translation: claim #{} of entry \"{}\" has {} text but the entry has no [entry.translations.{}]",
+                    i + 1,
+                    entry.id,
+                    lang.name(),
+                    lang.code()
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A stored phrasing that would not cleanly bring up its own entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct Confusable {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use crate::language::Lang;
 use crate::matcher::{Document, Field, FieldKind, Matcher, Vocabulary};
 
 pub use load::{LoadError, LoadErrors, load_dir, load_dir_reusing, load_str};
@@ -68,6 +69,23 @@ pub struct Claim {
     /// When someone last checked it against its source (a date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked: Option<String>,
+    /// The same statement in other languages, shown to askers in them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<Lang, String>,
+}
+
+/// An entry in another language: what an asker in it is answered with.
+/// Its claims are the entry's own, each with its text in that language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Translation {
+    pub question: String,
+    pub aliases: Vec<String>,
+    pub answer: String,
+    /// The topic's name in this language; `None`: the entry's topic as written.
+    pub topic: Option<String>,
+    /// When someone checked the translation against the entry (a date);
+    /// `None`: nobody has, and every answer in it says so.
+    pub reviewed: Option<String>,
 }
 
 /// One stored question with its answer.
@@ -83,6 +101,9 @@ pub struct Entry {
     /// Said under its answers when not every claim is verified: the
     /// `disclaimer` of its file, else the config's.
     pub disclaimer: Option<String>,
+    /// The entry in other languages (`[entry.translations.es]`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<Lang, Translation>,
     /// Where the entry is defined, for messages to moderators.
     pub location: Location,
 }
@@ -118,11 +139,40 @@ impl Entry {
             && self.answer == other.answer
             && self.claims == other.claims
             && self.reviewed == other.reviewed
+            && self.translations == other.translations
     }
 
-    /// The questions it answers: its stored question, then its aliases.
+    /// The questions it answers: its stored question, then its aliases,
+    /// then each translation's question and aliases.
     pub fn phrasings(&self) -> impl Iterator<Item = &String> {
-        std::iter::once(&self.question).chain(&self.aliases)
+        self.phrasings_by_language().map(|(_, p)| p)
+    }
+
+    /// [`Entry::phrasings`], each with the language it is written in.
+    pub fn phrasings_by_language(&self) -> impl Iterator<Item = (Lang, &String)> {
+        let own = std::iter::once(&self.question).chain(&self.aliases).map(|p| (Lang::En, p));
+        let translated = self
+            .translations
+            .iter()
+            .flat_map(|(lang, t)| std::iter::once(&t.question).chain(&t.aliases).map(move |p| (*lang, p)));
+        own.chain(translated)
+    }
+
+    /// The question in `lang`, or as written when it has no translation.
+    pub fn question_in(&self, lang: Lang) -> &str {
+        self.translations.get(&lang).map_or(&self.question, |t| &t.question)
+    }
+
+    /// The topic in `lang`, or as written.
+    pub fn topic_in(&self, lang: Lang) -> &str {
+        self.translations.get(&lang).and_then(|t| t.topic.as_deref()).unwrap_or(&self.topic)
+    }
+}
+
+impl Claim {
+    /// The claim in `lang`, or as written when it has no translation.
+    pub fn text_in(&self, lang: Lang) -> &str {
+        self.translations.get(&lang).map_or(&self.text, String::as_str)
     }
 }
 
@@ -147,6 +197,19 @@ pub fn document(entry: &Entry) -> Document {
         let kind = if entry.claims.iter().any(|c| c.text == sentence) { FieldKind::Claim } else { FieldKind::Sentence };
         doc.fields.push(Field { kind, text: sentence });
     }
+    // A translation's answer and claims are evidence like the entry's own,
+    // so a question about a fact its answer states finds it in any language.
+    for (lang, translation) in &entry.translations {
+        if let Some(topic) = &translation.topic {
+            doc.fields.push(Field { kind: FieldKind::Topic, text: topic.clone() });
+        }
+        for claim in entry.claims.iter().filter_map(|c| c.translations.get(lang)) {
+            doc.fields.push(Field { kind: FieldKind::Claim, text: claim.clone() });
+        }
+        for sentence in facts::sentences(&translation.answer) {
+            doc.fields.push(Field { kind: FieldKind::Sentence, text: sentence });
+        }
+    }
     doc
 }
 
@@ -162,9 +225,18 @@ pub struct Source {
     /// The shared claim records (`[[claim]]`) defined in this file, with
     /// the line of each.
     pub claims: Vec<(Claim, usize)>,
+    /// The file's title and disclaimer in other languages (`[translations.es]`).
+    pub translations: BTreeMap<Lang, SourceTranslation>,
     /// A hash of the file's bytes: a reload reuses the entries of files whose
     /// hash has not changed instead of parsing them again.
     pub fingerprint: u64,
+}
+
+/// A knowledge file's own words in another language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SourceTranslation {
+    pub title: Option<String>,
+    pub disclaimer: Option<String>,
 }
 
 /// Everything the bot knows, validated, with its matcher built.
@@ -181,6 +253,8 @@ pub struct KnowledgeBase {
     /// history it was loaded from ("-dirty" when the files were not one),
     /// `None` when the directory has no history.
     pub version: Option<String>,
+    /// The languages besides English some entry is translated into.
+    pub languages: Vec<Lang>,
     matcher: Matcher,
 }
 
@@ -198,8 +272,12 @@ impl KnowledgeBase {
             vocabulary.out_of_scope.extend(v.out_of_scope.iter().cloned());
             vocabulary.stop_words.extend(v.stop_words.iter().cloned());
         }
+        let mut languages: Vec<Lang> = entries.iter().flat_map(|e| e.translations.keys().copied()).collect();
+        languages.sort();
+        languages.dedup();
+        vocabulary.languages = languages.iter().map(|l| l.code().to_owned()).collect();
         let matcher = Matcher::build(entries.len(), |i| document(&entries[i]), &vocabulary);
-        KnowledgeBase { sources, entries, vocabulary, disputes, version: None, matcher }
+        KnowledgeBase { sources, entries, vocabulary, disputes, version: None, languages, matcher }
     }
 
     pub fn matcher(&self) -> &Matcher {
@@ -263,6 +341,17 @@ impl KnowledgeBase {
         self.entries.binary_search_by(|e| e.id.as_str().cmp(id)).ok().map(|i| &self.entries[i])
     }
 
+    /// The topic names in `lang` (as written where an entry has no
+    /// translated topic), in the order of [`KnowledgeBase::topics`].
+    pub fn topic_names(&self, lang: Lang) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for entries in self.topics().values() {
+            let name = entries.iter().find_map(|e| e.translations.get(&lang)?.topic.as_deref());
+            names.push(name.unwrap_or(&entries[0].topic).to_owned());
+        }
+        names
+    }
+
     /// Topics with their entries, topics in name order, entries in id order.
     pub fn topics(&self) -> BTreeMap<&str, Vec<&Entry>> {
         let mut topics: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
@@ -270,6 +359,13 @@ impl KnowledgeBase {
             topics.entry(entry.topic.as_str()).or_default().push(entry);
         }
         topics
+    }
+
+    /// The disclaimer of `entry`'s file in `lang` (`[translations.es]`),
+    /// when it has one.
+    pub fn disclaimer_in(&self, entry: &Entry, lang: Lang) -> Option<&str> {
+        let source = self.sources.iter().find(|s| s.path == entry.location.file)?;
+        source.translations.get(&lang)?.disclaimer.as_deref()
     }
 
     /// Finds a topic by name, forgiving case, spacing and small typos.
@@ -334,6 +430,7 @@ pub(crate) fn test_entry(id: &str, answer: &str) -> Entry {
         claims: vec![],
         reviewed: None,
         disclaimer: None,
+        translations: BTreeMap::new(),
         location: Location::default(),
     }
 }

@@ -18,7 +18,7 @@ use decide::UNRELATED_COSINE;
 pub use decide::decide;
 pub use dense::{DenseIndex, EncodeError, Encoder};
 
-pub use normalise::{MAX_INPUT_CHARS, clip, normalise};
+pub use normalise::{MAX_INPUT_CHARS, clip, fold_accents, normalise};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -39,6 +39,9 @@ pub struct Vocabulary {
     pub out_of_scope: Vec<String>,
     /// Words that carry no meaning in this knowledge beyond English stop words.
     pub stop_words: Vec<String>,
+    /// Languages besides English the knowledge is written in (ISO 639-1):
+    /// their function words are stop words too.
+    pub languages: Vec<String>,
 }
 
 /// What a piece of a document's text is, which decides how much a word in

@@ -69,7 +69,7 @@ pub fn normalise(text: &str) -> String {
     let folded: String = if text.is_ascii() {
         text.to_ascii_lowercase()
     } else {
-        text.nfkc().flat_map(char::to_lowercase).nfkc().filter(|c| !is_invisible(*c)).collect()
+        fold_accent_chars(text.nfkc().flat_map(char::to_lowercase).nfkc().filter(|c| !is_invisible(*c)))
     };
 
     let mut out = String::with_capacity(folded.len() + 16);
@@ -113,6 +113,36 @@ pub fn clip(text: &str) -> &str {
         Some(space) if space > 0 => &head[..space],
         _ => head,
     }
+}
+
+/// Latin letters without their accents ("policía" → "policia", "año" →
+/// "ano"): people typing on phones leave them out as often as not, and the
+/// sentence model reads text without them too. Only marks on a Latin letter
+/// go; other scripts' marks carry the word.
+pub fn fold_accents(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_owned();
+    }
+    fold_accent_chars(text.chars())
+}
+
+fn fold_accent_chars(chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
+    // Whether the base letter the marks being read sit on is Latin; marks
+    // of any kind keep it (decomposition orders a letter's marks by class,
+    // so an accent may follow another script's mark on the same letter).
+    let mut latin_base = false;
+    for c in chars.collect::<String>().nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            if latin_base && ('\u{0300}'..='\u{036f}').contains(&c) {
+                continue;
+            }
+        } else {
+            latin_base = c.is_ascii_alphabetic();
+        }
+        out.push(c);
+    }
+    out.nfc().collect()
 }
 
 fn is_invisible(c: char) -> bool {
@@ -234,8 +264,22 @@ mod tests {
     }
 
     #[test]
+    fn latin_accents_are_folded_and_other_scripts_kept() {
+        assert_eq!(
+            normalise("¿La POLICÍA puede preguntar por mi situación migratoria?"),
+            normalise("la policia puede preguntar por mi situacion migratoria")
+        );
+        assert_eq!(normalise("año"), "ano");
+        assert_eq!(normalise("Καλημέρα"), "καλημέρα");
+    }
+
+    #[test]
     fn idempotent_on_samples() {
-        for s in ["What's ICE's role w/ MS?", "287(g)", "e-verify law?", "<@42> hi", "SB 2710"] {
+        let marks = ["À\u{16af0}", "Ç\u{ec8}"];
+        for s in ["What's ICE's role w/ MS?", "287(g)", "e-verify law?", "<@42> hi", "SB 2710", "¿Qué pasa, señor?"]
+            .into_iter()
+            .chain(marks)
+        {
             let once = normalise(s);
             assert_eq!(normalise(&once), once, "{s}");
         }

@@ -4,7 +4,8 @@
 //! them.
 
 use super::*;
-use crate::knowledge::{ClaimStatus, Entry, KnowledgeBase};
+use crate::knowledge::{ClaimStatus, Entry, KnowledgeBase, Lang};
+use crate::reply::words::{fill, words};
 use serde::Serialize;
 
 /// How an answer was found, said in words under it (the number stays in
@@ -51,6 +52,11 @@ pub struct Footer {
     /// unreviewed one.
     pub disclaimer: Option<String>,
     pub entry_id: String,
+    /// The language the footer is in (its claims too, where translated).
+    pub lang: Lang,
+    /// The answer is read from a translation nobody has reviewed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreviewed_translation: bool,
 }
 
 /// What the footer is made from besides the entry.
@@ -62,13 +68,15 @@ pub struct FooterSettings<'a> {
 }
 
 impl Footer {
-    pub fn new(kb: &KnowledgeBase, entry: &Entry, found: Found, settings: &FooterSettings) -> Self {
+    /// The footer in `lang`: its words, and each claim in `lang` where the
+    /// claim is translated (as written where not).
+    pub fn new(kb: &KnowledgeBase, entry: &Entry, found: Found, settings: &FooterSettings, lang: Lang) -> Self {
         let unchecked = kb.unchecked_claims(entry);
         let shown = unchecked.len().min(settings.max_claims);
         let mut disputed = Vec::new();
         let mut unverified = Vec::new();
         for (status, claim) in &unchecked[..shown] {
-            let text = crate::text::shorten_claim(&claim.text, settings.max_chars);
+            let text = crate::text::shorten_claim(claim.text_in(lang), settings.max_chars);
             match status {
                 ClaimStatus::Disputed => {
                     let side = kb.disputes.other_side(entry, claim);
@@ -103,14 +111,19 @@ impl Footer {
         };
         checked.sort();
         checked.dedup();
+        let translation = entry.translations.get(&lang);
+        // The file's own words in the asker's language, translated entry or not.
+        let disclaimer = kb.disclaimer_in(entry, lang).unwrap_or(settings.disclaimer);
         Footer {
             found,
             disputed,
             unverified,
             more: unchecked.len() - shown,
             checked,
-            disclaimer: (!all_verified).then(|| settings.disclaimer.to_owned()),
+            disclaimer: (!all_verified).then(|| disclaimer.to_owned()),
             entry_id: entry.id.clone(),
+            lang,
+            unreviewed_translation: translation.is_some_and(|t| t.reviewed.is_none()),
         }
     }
 
@@ -118,27 +131,28 @@ impl Footer {
     /// say (the message was a stored question). `prefix` is the platform's
     /// command prefix.
     pub fn found_line(&self, prefix: &str) -> Option<String> {
+        let words = words(self.lang);
         match self.found {
             Found::Stored => None,
-            Found::Closest => Some(format!(
-                "Closest stored question to what you asked — not it? Ask in other words, or {prefix}topics."
-            )),
-            Found::Picked => Some("You picked this from the suggestions.".to_owned()),
+            Found::Closest => Some(fill(words.closest, &[("prefix", prefix)])),
+            Found::Picked => Some(words.picked.to_owned()),
         }
     }
 
     /// One disputed claim with the other side, e.g. "SB 12 was passed in
     /// 2019 — this answer says 2019; the answer "history" says 2017
     /// (/claims history)".
-    pub fn dispute_line(d: &Disputed, claims_command: &str) -> String {
+    pub fn dispute_line(&self, d: &Disputed, claims_command: &str) -> String {
         let Some(subject) = &d.subject else { return d.claim.clone() };
-        let years = |ys: &[u16]| ys.iter().map(u16::to_string).collect::<Vec<_>>().join(" and ");
+        let words = words(self.lang);
+        let years = |ys: &[u16]| ys.iter().map(u16::to_string).collect::<Vec<_>>().join(words.and);
         let claim = d.claim.trim_end_matches('.');
         // Name what is dated only when the claim does not.
         let about = if claim.contains(subject.as_str()) { String::new() } else { format!("{subject}: ") };
-        let mut line = format!("{claim} — {about}this answer says {}", years(&d.here));
+        let mut line = format!("{claim} — {about}{} {}", words.this_answer_says, years(&d.here));
         for (entry, year) in &d.elsewhere {
-            let _ = write!(line, "; the answer \"{entry}\" says {year} ({claims_command} {entry})");
+            let said = fill(words.other_answer_says, &[("entry", entry), ("year", &year.to_string())]);
+            let _ = write!(line, "; {said} ({claims_command} {entry})");
         }
         line
     }
@@ -152,28 +166,33 @@ impl Footer {
         if let Some(found) = self.found_line(prefix) {
             let _ = writeln!(out, "{found}");
         }
+        let words = words(self.lang);
         if !self.disputed.is_empty() {
-            let _ = writeln!(out, "Disputed — the FAQ contradicts itself:");
+            let _ = writeln!(out, "{}", words.disputed);
             for d in &self.disputed {
-                let _ = writeln!(out, "• {}", Footer::dispute_line(d, claims_command));
+                let _ = writeln!(out, "• {}", self.dispute_line(d, claims_command));
             }
         }
         if !self.unverified.is_empty() {
-            let _ = writeln!(out, "Not verified by anyone yet:");
+            let _ = writeln!(out, "{}", words.unverified);
             for claim in &self.unverified {
                 let _ = writeln!(out, "• {claim}");
             }
         }
         if self.more > 0 {
-            let _ = writeln!(out, "…and {} more unchecked claim{}.", self.more, crate::text::plural(self.more));
+            let more = if self.more == 1 { words.more_one } else { words.more_many };
+            let _ = writeln!(out, "{}", fill(more, &[("n", &self.more.to_string())]));
         }
         for check in &self.checked {
-            let _ = writeln!(out, "✓ Checked {check}");
+            let _ = writeln!(out, "✓ {} {check}", words.checked);
+        }
+        if self.unreviewed_translation {
+            let _ = write!(out, "{} ", words.unreviewed_translation);
         }
         if let Some(disclaimer) = &self.disclaimer {
             let _ = write!(out, "{disclaimer} ");
         }
-        let _ = write!(out, "Full claim list: {claims_command} {}", self.entry_id);
+        let _ = write!(out, "{} {claims_command} {}", words.claim_list, self.entry_id);
         out
     }
 }
@@ -187,6 +206,9 @@ pub struct ShownClaim {
     pub text: String,
     pub source: Option<String>,
     pub note: Option<String>,
+    /// The claim in other languages.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: std::collections::BTreeMap<Lang, String>,
 }
 
 impl ShownClaim {
@@ -198,6 +220,7 @@ impl ShownClaim {
                 text: c.text.clone(),
                 source: c.source.clone(),
                 note: c.note.clone(),
+                translations: c.translations.clone(),
             })
             .collect()
     }

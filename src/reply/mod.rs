@@ -10,7 +10,11 @@ use crate::knowledge::Entry;
 use crate::records::Outcome;
 
 pub mod footer;
+pub mod words;
 pub use footer::*;
+pub use words::{fill, words};
+
+use crate::language::Lang;
 
 /// Enough of an entry to name it in a reply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,6 +27,14 @@ pub struct EntryRef {
 impl From<&Entry> for EntryRef {
     fn from(e: &Entry) -> Self {
         EntryRef { id: e.id.clone(), topic: e.topic.clone(), question: e.question.clone() }
+    }
+}
+
+impl EntryRef {
+    /// The entry as named to an asker in `lang`: its translated question
+    /// and topic where it has them.
+    pub fn in_lang(e: &Entry, lang: Lang) -> Self {
+        EntryRef { id: e.id.clone(), topic: e.topic_in(lang).to_owned(), question: e.question_in(lang).to_owned() }
     }
 }
 
@@ -103,10 +115,17 @@ pub enum Reply {
         confidence: f64,
         claims: Vec<ShownClaim>,
         footer: Footer,
+        /// The language the answer is given in.
+        lang: Lang,
+        /// Said before the answer, in the asker's language, when the entry
+        /// has no translation into it and the answer is as written.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lead: Option<String>,
     },
     Suggest {
         suggestions: Vec<Suggestion>,
         confidence: f64,
+        lang: Lang,
     },
     /// A greeting, thanks or a question about the bot itself: a welcome
     /// with the topics and one example question.
@@ -114,10 +133,12 @@ pub enum Reply {
         talk: crate::small_talk::SmallTalk,
         topics: Vec<String>,
         example: Option<String>,
+        lang: Lang,
     },
     NoMatch {
         topics: Vec<String>,
         confidence: f64,
+        lang: Lang,
         /// Set when the message reads as another language: said first, in it.
         #[serde(skip_serializing_if = "Option::is_none")]
         language: Option<crate::language::Notice>,
@@ -211,19 +232,46 @@ impl Reply {
     /// (Discord's "**") and commands between `code` marks.
     pub fn small_talk_text(&self, prefix: &str, bold: &str, code: &str) -> String {
         use crate::small_talk::SmallTalk;
-        let Reply::SmallTalk { talk, topics, example } = self else { return String::new() };
+        let Reply::SmallTalk { talk, topics, example, lang } = self else { return String::new() };
+        let words = words(*lang);
         let topics = format!("{bold}{}{bold}", topics.join(&format!("{bold}, {bold}")));
-        let example = example.as_deref().map(|e| format!(" (for example: \"{e}\")")).unwrap_or_default();
-        let commands =
-            format!("{code}{prefix}topics{code} lists the questions, {code}{prefix}help{code} the commands.");
-        match talk {
-            SmallTalk::Greeting => {
-                format!("Hi! I answer questions from a FAQ about: {topics}. Ask in your own words{example}; {commands}")
+        let example = example.as_deref().map(|e| fill(words.for_example, &[("example", e)])).unwrap_or_default();
+        let commands = fill(words.commands, &[("code", code), ("prefix", prefix)]);
+        let template = match talk {
+            SmallTalk::Greeting => words.greeting,
+            SmallTalk::Thanks => words.thanks,
+            SmallTalk::About => words.about,
+        };
+        fill(template, &[("topics", &topics), ("example", &example), ("commands", &commands)])
+    }
+
+    /// "I don't have an answer", with the topics between `bold` marks, for
+    /// a [`Reply::NoMatch`] in its language.
+    pub fn no_answer_text(topics: &[String], lang: Lang, prefix: &str, bold: &str) -> String {
+        let topics = format!("{bold}{}{bold}", topics.join(&format!("{bold}, {bold}")));
+        fill(words(lang).no_answer, &[("topics", &topics), ("prefix", prefix)])
+    }
+
+    /// An answer or a "did you mean" as said in `lang`, with the line an
+    /// untranslated answer is led by: for the renderers' limit tests.
+    #[cfg(all(test, any(feature = "discord", feature = "matrix")))]
+    pub(crate) fn for_test_in(mut self, to: Lang) -> Reply {
+        match &mut self {
+            Reply::Answer { lang, lead, footer, .. } => {
+                (*lang, footer.lang, footer.unreviewed_translation) = (to, to, to != Lang::En);
+                *lead = (to != Lang::En).then(|| words(to).untranslated.to_owned());
             }
-            SmallTalk::Thanks => format!("You're welcome. Ask me anything else about: {topics}."),
-            SmallTalk::About => format!(
-                "I answer questions from a FAQ about: {topics}, and say which of an answer's claims nobody has checked yet. Ask in your own words{example}; {commands}"
-            ),
+            Reply::Suggest { lang, .. } => *lang = to,
+            _ => {}
+        }
+        self
+    }
+
+    /// The answer with the line said before it, if any.
+    pub fn led(lead: &Option<String>, answer: &str) -> String {
+        match lead {
+            Some(lead) => format!("{lead}\n\n{answer}"),
+            None => answer.to_owned(),
         }
     }
 
@@ -231,18 +279,19 @@ impl Reply {
     pub fn render_plain(&self, prefix: &str) -> String {
         let mut out = String::new();
         match self {
-            Reply::Answer { entry, answer, footer, .. } => {
+            Reply::Answer { entry, answer, footer, lead, .. } => {
                 let _ = writeln!(out, "Q: {}", entry.question);
-                let _ = writeln!(out, "{answer}");
+                let _ = writeln!(out, "{}", Reply::led(lead, answer));
                 let _ = writeln!(out, "--");
                 let _ = write!(out, "{}", footer.render(&format!("{prefix}claims"), prefix));
             }
-            Reply::Suggest { suggestions, .. } => {
-                let _ = writeln!(out, "I'm not sure which question you mean. Did you mean:");
+            Reply::Suggest { suggestions, lang, .. } => {
+                let words = words(*lang);
+                let _ = writeln!(out, "{}", words.not_sure_list);
                 for (i, s) in suggestions.iter().enumerate() {
                     let _ = writeln!(out, "  {}. {}", i + 1, s.question);
                 }
-                let _ = write!(out, "Reply with a number (0 for none of these), or ask again in other words.");
+                let _ = write!(out, "{}", words.pick_a_number);
             }
             Reply::NoMatch { topics, language: Some(notice), .. } => {
                 let _ = write!(
@@ -253,13 +302,7 @@ impl Reply {
                     crate::language::IN_ENGLISH
                 );
             }
-            Reply::NoMatch { topics, .. } => {
-                let _ = write!(
-                    out,
-                    "I don't have an answer to that. I know about: {}. Try {prefix}topics, or ask in other words.",
-                    topics.join(", ")
-                );
-            }
+            Reply::NoMatch { topics, lang, .. } => out.push_str(&Reply::no_answer_text(topics, *lang, prefix, "")),
             Reply::SmallTalk { .. } => out.push_str(&self.small_talk_text(prefix, "", "")),
             Reply::Topics { topics } => {
                 let _ = writeln!(out, "Topics:");
@@ -284,6 +327,9 @@ impl Reply {
                     }
                     if let Some(note) = &c.note {
                         let _ = write!(out, " (note: {note})");
+                    }
+                    for (lang, text) in &c.translations {
+                        let _ = write!(out, "\n      {}: {text}", lang.code());
                     }
                     out.push('\n');
                 }

@@ -6,8 +6,10 @@
 //! is never what was tuned on. Used by the regression test and
 //! `examples/eval.rs`.
 
-use policybot::knowledge::KnowledgeBase;
+use policybot::config::ReplyConfig;
+use policybot::knowledge::{KnowledgeBase, Lang};
 use policybot::matcher::{Outcome, Thresholds, decide};
+use policybot::reply::Reply;
 
 /// One labelled message: the id of the entry that answers it, or `None` when
 /// no entry should.
@@ -31,6 +33,8 @@ pub struct Case {
     pub wrong: bool,
     /// The right entry is answered or among the suggestions.
     pub shown: bool,
+    /// The language the bot's reply is in.
+    pub lang: Lang,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -65,6 +69,10 @@ impl Report {
     /// Answered with the right entry.
     pub fn answered_right(&self) -> f64 {
         self.share(|c| c.outcome == Outcome::Answer && c.right)
+    }
+    /// Answered right and in `lang`, among all messages.
+    pub fn answered_right_in(&self, lang: Lang) -> f64 {
+        self.share(|c| c.outcome == Outcome::Answer && c.right && c.lang == lang)
     }
     /// The right entry ranked first, among messages some entry answers.
     pub fn first_choice(&self) -> f64 {
@@ -176,8 +184,35 @@ pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelle
                 None => !answered,
             };
             let wrong = answered && !right;
-            Case { labelled: l.clone(), outcome: m.outcome, got, first, confidence: m.confidence, right, wrong, shown }
+            let lang = Lang::En;
+            Case {
+                labelled: l.clone(),
+                outcome: m.outcome,
+                got,
+                first,
+                confidence: m.confidence,
+                right,
+                wrong,
+                shown,
+                lang,
+            }
+        })
+        .collect::<Vec<_>>();
+    let elapsed = started.elapsed();
+    // The reply's language, outside the timing: it matches again.
+    let reply = ReplyConfig::default();
+    let cases = cases
+        .into_iter()
+        .map(|mut c| {
+            c.lang = match policybot::answer::ask(kb, &c.labelled.message, thresholds, &reply) {
+                Reply::Answer { lang, .. }
+                | Reply::Suggest { lang, .. }
+                | Reply::NoMatch { lang, .. }
+                | Reply::SmallTalk { lang, .. } => lang,
+                _ => Lang::En,
+            };
+            c
         })
         .collect();
-    Report { cases, elapsed: started.elapsed() }
+    Report { cases, elapsed }
 }

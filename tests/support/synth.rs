@@ -394,6 +394,7 @@ pub fn entries(n: usize, seed: u64) -> Vec<Entry> {
             claims,
             reviewed: None,
             disclaimer: None,
+            translations: Default::default(),
             location: Default::default(),
         });
     }

@@ -41,6 +41,12 @@ pub(super) fn edit_commands() -> Vec<CreateCommand> {
     let phrasing = |describe: &str| {
         CreateCommandOption::new(Text, "phrasing", describe).required(true).max_length(MAX_PHRASING_CHARS as u16)
     };
+    // Optional: the phrasing belongs to the entry's translation.
+    let language = || {
+        let option =
+            CreateCommandOption::new(Text, "language", "The translation it is a phrasing of (default English)");
+        crate::language::Lang::ALL.into_iter().fold(option, |o, l| o.add_string_choice(l.name(), l.code()))
+    };
     let faq = CreateCommand::new(FAQ)
         .description("Change the FAQ (moderators)")
         .add_option(
@@ -48,12 +54,14 @@ pub(super) fn edit_commands() -> Vec<CreateCommand> {
                 .add_sub_option(
                     CreateCommandOption::new(SubCommand, "add", "Teach an answer another way people ask for it")
                         .add_sub_option(entry())
-                        .add_sub_option(phrasing("How people ask for it")),
+                        .add_sub_option(phrasing("How people ask for it"))
+                        .add_sub_option(language()),
                 )
                 .add_sub_option(
                     CreateCommandOption::new(SubCommand, "remove", "Take a phrasing back from an answer")
                         .add_sub_option(entry())
-                        .add_sub_option(phrasing("The phrasing, exactly as stored")),
+                        .add_sub_option(phrasing("The phrasing, exactly as stored"))
+                        .add_sub_option(language()),
                 ),
         )
         .add_option(
@@ -161,9 +169,14 @@ impl Handler {
         let (path, values) = flatten(&cmd.data.options);
         let get = |name: &str| values.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v.as_str()).trim();
         let entry = || get("entry").strip_prefix(ENTRY_VALUE).unwrap_or(get("entry")).to_owned();
+        let lang = || crate::language::Lang::from_code(get("language")).unwrap_or_default();
         let edit = match (cmd.data.name.as_str(), path.as_slice()) {
-            (FAQ, ["alias", "add"]) => Edit::AddAlias { entry: entry(), text: get("phrasing").to_owned() },
-            (FAQ, ["alias", "remove"]) => Edit::RemoveAlias { entry: entry(), text: get("phrasing").to_owned() },
+            (FAQ, ["alias", "add"]) => {
+                Edit::in_lang(lang(), Edit::AddAlias { entry: entry(), text: get("phrasing").to_owned() })
+            }
+            (FAQ, ["alias", "remove"]) => {
+                Edit::in_lang(lang(), Edit::RemoveAlias { entry: entry(), text: get("phrasing").to_owned() })
+            }
             (FAQ, ["answer"]) if sender.is_moderator => return self.answer_form(ctx, cmd, &entry()).await,
             (FAQ, ["answer"]) => Edit::SetAnswer { entry: entry(), text: String::new() },
             (FAQ, ["new"]) if sender.is_moderator => return new_form(ctx, Asked::Command(cmd), "", "").await,

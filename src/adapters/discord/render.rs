@@ -140,13 +140,14 @@ impl Action {
     }
 }
 
-/// The prefix of a suggestion embed's footer; "None of these" reads the
-/// question back from it, so no state is kept between the two.
-const ASKED: &str = "You asked: ";
-
-/// The question a suggestion message was for.
+/// The question a suggestion message was for: its embed's footer starts
+/// with "You asked: " in one of the reply languages, and "None of these"
+/// reads the question back from it, so no state is kept between the two.
 pub fn asked_question(footer: &str) -> Option<&str> {
-    footer.strip_prefix(ASKED).filter(|q| !q.trim().is_empty())
+    crate::language::Lang::ALL
+        .into_iter()
+        .find_map(|lang| footer.strip_prefix(crate::reply::words(lang).you_asked))
+        .filter(|q| !q.trim().is_empty())
 }
 
 /// `text` cut to `max` characters at a word boundary with `note` appended.
@@ -190,8 +191,11 @@ pub fn fit_lines(lines: &[String], max: usize) -> String {
 /// (shown back on suggestions).
 pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
     match reply {
-        Reply::Answer { entry, answer, footer, .. } => answer_out(&entry.id, &entry.question, answer, footer),
-        Reply::Suggest { suggestions, .. } => {
+        Reply::Answer { entry, answer, footer, lead, .. } => {
+            answer_out(&entry.id, &entry.question, &Reply::led(lead, answer), footer)
+        }
+        Reply::Suggest { suggestions, lang, .. } => {
+            let words = crate::reply::words(*lang);
             let lines: Vec<String> =
                 suggestions.iter().enumerate().map(|(i, s)| format!("**{}.** {}", i + 1, s.question)).collect();
             let mut buttons: Vec<Button> = suggestions
@@ -209,18 +213,18 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
                 .collect();
             buttons.push(Button {
                 custom_id: Action::NoneOfThese { asker }.custom_id(),
-                label: "None of these".to_owned(),
+                label: words.none_of_these.to_owned(),
                 primary: false,
             });
             Out {
                 embed: Some(Embed {
-                    title: Some("Did you mean…".to_owned()),
+                    title: Some(words.did_you_mean.to_owned()),
                     description: fit(
-                        &format!("I'm not sure which question you mean. Pick one:\n{}", fit_lines(&lines, 3000)),
+                        &format!("{}\n{}", words.not_sure_pick, fit_lines(&lines, 3000)),
                         DESCRIPTION,
                         "…",
                     ),
-                    footer: Some(fit(&format!("{ASKED}{}", question.trim()), 300, "…")),
+                    footer: Some(fit(&format!("{}{}", words.you_asked, question.trim()), 300, "…")),
                     fields: Vec::new(),
                     colour: GREY,
                 }),
@@ -238,18 +242,9 @@ pub fn render(reply: &Reply, asker: u64, question: &str) -> Out {
             GREY,
         ),
         Reply::SmallTalk { .. } => embed(None, fit(&reply.small_talk_text("/", "**", "`"), DESCRIPTION, "…"), GREY),
-        Reply::NoMatch { topics, .. } => embed(
-            None,
-            fit(
-                &format!(
-                    "I don't have an answer to that. I know about: **{}**.\nTry `/topics`, or ask in other words.",
-                    topics.join("**, **")
-                ),
-                DESCRIPTION,
-                "…",
-            ),
-            GREY,
-        ),
+        Reply::NoMatch { topics, lang, .. } => {
+            embed(None, fit(&Reply::no_answer_text(topics, *lang, "/", "**"), DESCRIPTION, "…"), GREY)
+        }
         Reply::Topics { topics } => {
             let lines: Vec<String> = topics
                 .iter()
@@ -366,14 +361,16 @@ fn answer_out(id: &str, question: &str, answer: &str, footer: &Footer) -> Out {
         embed.fields.pop();
     }
     let room = EMBED_TOTAL.saturating_sub(embed.total()).min(DESCRIPTION);
+    let words = crate::reply::words(footer.lang);
     let note = format!(
-        "\n\n*(Shortened to fit Discord. The full text is entry `{id}` of the FAQ; `/claims entry:{id}` lists its claims.)*"
+        "\n\n*{}*",
+        crate::reply::fill(words.shortened, &[("platform", "Discord"), ("id", &format!("`{id}`")), ("prefix", "/")])
     );
     embed.description = fit(answer, room, &note);
     let buttons = [
-        (Action::Feedback { helpful: true, entry: id.to_owned() }, "👍 Helpful"),
-        (Action::Feedback { helpful: false, entry: id.to_owned() }, "👎 Not helpful"),
-        (Action::Claims { entry: id.to_owned() }, "Claims and sources"),
+        (Action::Feedback { helpful: true, entry: id.to_owned() }, words.helpful),
+        (Action::Feedback { helpful: false, entry: id.to_owned() }, words.not_helpful),
+        (Action::Claims { entry: id.to_owned() }, words.claims_and_sources),
     ]
     .into_iter()
     .map(|(action, label)| Button { custom_id: action.custom_id(), label: label.to_owned(), primary: false })
@@ -386,10 +383,10 @@ fn answer_out(id: &str, question: &str, answer: &str, footer: &Footer) -> Out {
 /// a value would pass 1,024 characters.
 fn claim_fields(footer: &Footer, id: &str) -> Vec<(String, String)> {
     let mut fields = Vec::new();
-    let disputed: Vec<String> = footer.disputed.iter().map(|d| Footer::dispute_line(d, "/claims")).collect();
-    for (lines, heading) in
-        [(&disputed, "Disputed — the FAQ contradicts itself"), (&footer.unverified, "Not verified yet")]
-    {
+    let disputed: Vec<String> = footer.disputed.iter().map(|d| footer.dispute_line(d, "/claims")).collect();
+    let words = crate::reply::words(footer.lang);
+    let headings = [words.disputed.trim_end_matches(':'), words.unverified.trim_end_matches(':')];
+    for (lines, heading) in [(&disputed, headings[0]), (&footer.unverified, headings[1])] {
         let mut value = String::new();
         for text in lines {
             let line = fit(&format!("• {text}"), FIELD_VALUE, "…");
@@ -462,19 +459,26 @@ mod tests {
                 checked: Vec::new(),
                 disclaimer: Some("Not legal advice.".into()),
                 entry_id: "big".into(),
+                lang: Default::default(),
+                unreviewed_translation: false,
             },
+            lang: Default::default(),
+            lead: None,
         }
     }
 
     #[test]
     fn answers_of_any_size_fit_and_say_they_were_shortened() {
         for (len, claims, claim_len) in [(10, 0, 0), (5000, 3, 90), (50_000, 60, 500), (3000, 200, 1500)] {
-            let out = render(&answer(len, claims, claim_len), 1, "q");
-            within_limits(&out);
-            let e = out.embed.unwrap();
-            assert!(e.footer.unwrap().contains("/claims big"));
-            if len > 4000 {
-                assert!(e.description.contains("Shortened to fit Discord"), "{}", e.description.len());
+            for lang in crate::language::Lang::ALL {
+                let out = render(&answer(len, claims, claim_len).for_test_in(lang), 1, "q");
+                within_limits(&out);
+                let e = out.embed.unwrap();
+                assert!(e.footer.unwrap().contains("/claims big"));
+                if len > 4000 {
+                    let shortened = crate::reply::words(lang).shortened.split(' ').next().unwrap();
+                    assert!(e.description.contains(shortened), "{}", e.description.len());
+                }
             }
         }
     }
@@ -482,7 +486,7 @@ mod tests {
     #[test]
     fn suggestions_carry_three_buttons_and_the_question() {
         let s = |i: usize| Suggestion { id: format!("e{i}"), question: "why ".repeat(50), score: 0.3 };
-        let reply = Reply::Suggest { suggestions: (0..5).map(s).collect(), confidence: 0.3 };
+        let reply = Reply::Suggest { suggestions: (0..5).map(s).collect(), confidence: 0.3, lang: Default::default() };
         let out = render(&reply, 42, "what about ice?");
         within_limits(&out);
         assert_eq!(out.buttons.len(), 4);

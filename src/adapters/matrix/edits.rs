@@ -113,6 +113,8 @@ mod tests {
             checked: Vec::new(),
             disclaimer: Some("Not legal advice.".into()),
             entry_id: "big".into(),
+            lang: Default::default(),
+            unreviewed_translation: false,
         };
         let reply = Reply::Answer {
             entry: crate::reply::EntryRef { id: "big".into(), topic: "t".into(), question: "q?".into() },
@@ -120,6 +122,8 @@ mod tests {
             confidence: 1.0,
             claims: Vec::new(),
             footer,
+            lang: Default::default(),
+            lead: None,
         };
         let id = OwnedEventId::try_from("$reply:hs").unwrap();
         let edit = replacement(&render::render_within(&reply, "!", EDIT_BYTES), id);

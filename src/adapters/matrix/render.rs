@@ -47,7 +47,9 @@ pub fn render(reply: &Reply, prefix: &str) -> Notice {
 /// [`render`] in at most `limit` bytes of text (an edit carries it twice).
 pub fn render_within(reply: &Reply, prefix: &str, limit: usize) -> Notice {
     match reply {
-        Reply::Answer { entry, answer, footer, .. } => {
+        Reply::Answer { entry, answer, footer, lead, .. } => {
+            let answer = &Reply::led(lead, answer);
+            let words = crate::reply::words(footer.lang);
             let footer = footer.render(&format!("{prefix}claims"), prefix);
             let build = |answer: &str| Notice {
                 body: format!("{}\n\n{answer}\n\n{footer}", entry.question),
@@ -63,27 +65,29 @@ pub fn render_within(reply: &Reply, prefix: &str, limit: usize) -> Notice {
             let mut room = answer.chars().count();
             while notice.bytes() > limit && room > 0 {
                 room = room * 3 / 4;
-                let note = format!(
-                    "\n(Shortened to fit Matrix. The full text is entry \"{}\" of the FAQ; {prefix}claims {} lists its claims.)",
-                    entry.id, entry.id
-                );
+                let values = [("platform", "Matrix"), ("id", entry.id.as_str()), ("prefix", prefix)];
+                let note = format!("\n{}", crate::reply::fill(words.shortened, &values));
                 let shortened = format!("{}{note}", crate::text::shorten(answer, room));
                 notice = build(&shortened);
             }
             notice
         }
-        Reply::Suggest { suggestions, .. } => {
-            let mut body = String::from("I'm not sure which question you mean. Reply with its number:");
+        Reply::Suggest { suggestions, lang, .. } => {
+            let words = crate::reply::words(*lang);
+            let mut body = String::from(words.not_sure_number);
             let mut list = String::new();
             for (i, s) in suggestions.iter().enumerate() {
                 let question = crate::text::shorten(&s.question, 300);
                 body.push_str(&format!("\n{}. {question}", i + 1));
                 list.push_str(&format!("<li>{}</li>", html(&question)));
             }
-            body.push_str("\n(0 for none of these)");
+            body.push('\n');
+            body.push_str(words.zero_for_none);
             Notice {
                 html: format!(
-                    "<p>I'm not sure which question you mean. Reply with its number:</p><ol>{list}</ol><p><sub>(0 for none of these)</sub></p>"
+                    "<p>{}</p><ol>{list}</ol><p><sub>{}</sub></p>",
+                    html(words.not_sure_number),
+                    html(words.zero_for_none)
                 ),
                 body,
             }
@@ -119,20 +123,25 @@ mod tests {
                 checked: Vec::new(),
                 disclaimer: Some("Not legal advice.".into()),
                 entry_id: "big".into(),
+                lang: Default::default(),
+                unreviewed_translation: false,
             },
+            lang: Default::default(),
+            lead: None,
         }
     }
 
     #[test]
     fn answers_of_any_size_fit_one_event_and_escape_html() {
-        for len in [10, 30_000, 200_000] {
-            let n = render(&answer(len, 50), "!");
+        for (len, lang) in [10, 30_000, 200_000].into_iter().flat_map(|l| crate::language::Lang::ALL.map(|g| (l, g))) {
+            let n = render(&answer(len, 50).for_test_in(lang), "!");
             assert!(n.bytes() <= CONTENT_BYTES, "{len}: {}", n.bytes());
             assert!(n.html.contains("<b>What &lt;b&gt;is&lt;/b&gt; it?</b>"));
             assert!(!n.html.contains("<script>"));
             assert!(n.body.contains("!claims big"), "the caveat survives");
             if len > 50_000 {
-                assert!(n.body.contains("Shortened to fit Matrix"));
+                let shortened = crate::reply::words(lang).shortened.split(' ').next().unwrap();
+                assert!(n.body.contains(shortened), "{lang:?}");
             }
         }
     }
@@ -148,7 +157,10 @@ mod tests {
     #[test]
     fn suggestions_are_numbered() {
         let s = |i: usize| crate::reply::Suggestion { id: format!("e{i}"), question: format!("Q{i}?"), score: 0.3 };
-        let n = render(&Reply::Suggest { suggestions: (1..=3).map(s).collect(), confidence: 0.3 }, "!");
+        let n = render(
+            &Reply::Suggest { suggestions: (1..=3).map(s).collect(), confidence: 0.3, lang: Default::default() },
+            "!",
+        );
         assert!(n.body.contains("\n1. Q1?\n2. Q2?\n3. Q3?"), "{}", n.body);
         assert!(n.html.contains("<ol><li>Q1?</li>"));
     }

@@ -8,6 +8,19 @@ use super::*;
 pub(super) fn check(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Edit, EditRefused> {
     let entry = |id: &str| kb.entry(id).ok_or_else(|| EditRefused::UnknownEntry(crate::text::shorten(id, 64)));
     Ok(match edit {
+        Edit::Translated { lang, edit } => {
+            let id = match edit.as_ref() {
+                Edit::AddAlias { entry, .. } | Edit::RemoveAlias { entry, .. } | Edit::SetAnswer { entry, .. } => entry,
+                Edit::SetClaim { .. } => return Err(EditRefused::NotPerLanguage("a claim's status")),
+                Edit::NewEntry { .. } | Edit::Translated { .. } => {
+                    return Err(EditRefused::NotPerLanguage("a new entry"));
+                }
+            };
+            if !entry(id)?.translations.contains_key(lang) {
+                return Err(EditRefused::NoTranslation { entry: id.clone(), language: lang.name(), code: lang.code() });
+            }
+            Edit::Translated { lang: *lang, edit: Box::new(check(dir, kb, edit)?) }
+        }
         Edit::AddAlias { entry: id, text } => {
             entry(id)?;
             let text = fit("a phrasing", text, MAX_PHRASING_CHARS)?;

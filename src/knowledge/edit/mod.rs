@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item};
 
-use super::{ClaimStatus, KnowledgeBase, LoadErrors};
+use super::{ClaimStatus, KnowledgeBase, Lang, LoadErrors};
 
 mod check;
 mod disk;
@@ -55,6 +55,17 @@ pub enum Edit {
     SetAnswer { entry: String, text: String },
     /// A new entry, written after the last one in the file of its topic.
     NewEntry { id: String, topic: String, question: String, answer: String },
+    /// `edit` (adding or removing a phrasing, or replacing the answer) made
+    /// to the entry's translation into `lang` (`[entry.translations.es]`).
+    Translated { lang: Lang, edit: Box<Edit> },
+}
+
+impl Edit {
+    /// `edit` made to the entry's translation into `lang`; English is the
+    /// entry itself.
+    pub fn in_lang(lang: Lang, edit: Edit) -> Edit {
+        if lang == Lang::En { edit } else { Edit::Translated { lang, edit: Box::new(edit) } }
+    }
 }
 
 /// Why a change was not made. Nothing on disk changed.
@@ -100,6 +111,12 @@ pub enum EditRefused {
     History(String),
     #[error("{0} kept changing while the edit was made; try again")]
     Busy(PathBuf),
+    #[error(
+        "entry \"{entry}\" has no {language} translation yet; write [entry.translations.{code}] (question and answer) in its file first"
+    )]
+    NoTranslation { entry: String, language: &'static str, code: &'static str },
+    #[error("only phrasings and answers are changed per language; {0} is changed on the entry itself")]
+    NotPerLanguage(&'static str),
 }
 
 /// A change made: the file it is in, what it was in words, the entries
@@ -247,6 +264,8 @@ pub(super) enum Place {
     Shared(String),
     /// After the file's last line.
     End,
+    /// The `[entry.translations.LANG]` table of the entry with this id.
+    Translation(String, Lang),
 }
 
 fn target(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Target, EditRefused> {
@@ -257,6 +276,14 @@ fn target(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Target, EditRef
         Ok(Target { file: file_of(entry)?, place: Place::Entry(entry.clone()), summary, entries: vec![entry.clone()] })
     };
     match edit {
+        Edit::Translated { lang, edit } => {
+            let mut target = target(dir, kb, edit)?;
+            if let Place::Entry(id) = target.place {
+                target.place = Place::Translation(id, *lang);
+            }
+            target.summary = format!("{} (in {})", target.summary, lang.name());
+            Ok(target)
+        }
         Edit::AddAlias { entry, text } => {
             on_entry(entry, format!("added the phrasing \"{text}\" to entry \"{entry}\""))
         }

@@ -15,7 +15,7 @@ pub(super) fn change(text: &str, target: &Target, edit: &Edit) -> Result<String,
         tables.iter_mut().position(|t| t.get("id").and_then(Item::as_str) == Some(id))
     };
     let (list, id) = match &target.place {
-        Place::Entry(id) | Place::EntryClaim(id, _) => ("entry", id),
+        Place::Entry(id) | Place::EntryClaim(id, _) | Place::Translation(id, _) => ("entry", id),
         Place::Shared(id) => ("claim", id),
         Place::End => return Err(gone(&target.place)),
     };
@@ -29,6 +29,18 @@ pub(super) fn change(text: &str, target: &Target, edit: &Edit) -> Result<String,
             .and_then(|claims| claims.get_mut(claim))
             .ok_or_else(|| gone(&target.place))?;
     }
+    let edit = match (&target.place, edit) {
+        (Place::Translation(_, lang), Edit::Translated { edit, .. }) => {
+            table = table
+                .get_mut("translations")
+                .and_then(Item::as_table_mut)
+                .and_then(|t| t.get_mut(lang.code()))
+                .and_then(Item::as_table_mut)
+                .ok_or_else(|| gone(&target.place))?;
+            edit.as_ref()
+        }
+        (_, edit) => edit,
+    };
     match edit {
         Edit::AddAlias { text, .. } => add_alias(table, text),
         Edit::RemoveAlias { entry, text } => remove_alias(table, entry, text)?,
@@ -47,7 +59,7 @@ pub(super) fn change(text: &str, target: &Target, edit: &Edit) -> Result<String,
                 set(table, "checked", Value::from(date));
             }
         }
-        Edit::NewEntry { .. } => {}
+        Edit::NewEntry { .. } | Edit::Translated { .. } => {}
     }
     Ok(doc.to_string())
 }
@@ -57,6 +69,9 @@ pub(super) fn change(text: &str, target: &Target, edit: &Edit) -> Result<String,
 fn gone(place: &Place) -> EditRefused {
     match place {
         Place::Entry(id) | Place::EntryClaim(id, _) => EditRefused::UnknownEntry(id.clone()),
+        Place::Translation(id, lang) => {
+            EditRefused::NoTranslation { entry: id.clone(), language: lang.name(), code: lang.code() }
+        }
         Place::Shared(id) => EditRefused::UnknownClaim(id.clone()),
         Place::End => EditRefused::UnknownEntry(String::new()),
     }

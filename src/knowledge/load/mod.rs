@@ -10,6 +10,7 @@ use super::{KnowledgeBase, Source};
 
 mod assemble;
 mod parse;
+mod translations;
 use assemble::assemble;
 pub(crate) use parse::is_slug;
 use parse::*;

@@ -2,8 +2,9 @@
 //! refused) and everything checked within it, with `file:line:column` for
 //! every problem.
 
+use super::translations::{languages, translation_errors};
 use super::*;
-use crate::knowledge::{Claim, ClaimStatus, Entry, Location, Source};
+use crate::knowledge::{Claim, ClaimStatus, Entry, Lang, Location, Source, SourceTranslation, Translation};
 use crate::matcher::Vocabulary;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -38,6 +39,32 @@ pub(super) struct RawFile {
     /// Shared claim records, referenced from entries by id.
     #[serde(default, rename = "claim")]
     pub(super) claims: Vec<Spanned<RawSharedClaim>>,
+    /// The title and disclaimer in other languages, by language code.
+    #[serde(default)]
+    pub(super) translations: BTreeMap<String, Spanned<RawFileTranslation>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFileTranslation {
+    #[serde(default)]
+    pub(super) title: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) disclaimer: Option<Spanned<String>>,
+}
+
+/// `[entry.translations.es]`: the entry in another language.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTranslation {
+    pub(super) question: Spanned<String>,
+    #[serde(default)]
+    pub(super) aliases: Vec<Spanned<String>>,
+    pub(super) answer: Spanned<String>,
+    #[serde(default)]
+    pub(super) topic: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) reviewed: Option<Spanned<toml::value::Datetime>>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +79,9 @@ pub(super) struct RawSharedClaim {
     pub(super) note: Option<String>,
     #[serde(default)]
     pub(super) checked: Option<Spanned<toml::value::Datetime>>,
+    /// The claim in other languages, by language code.
+    #[serde(default)]
+    pub(super) translations: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +97,8 @@ pub(super) struct RawEntry {
     pub(super) claims: Vec<Spanned<RawClaim>>,
     #[serde(default)]
     pub(super) reviewed: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    pub(super) translations: BTreeMap<String, Spanned<RawTranslation>>,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +119,10 @@ pub(super) struct RawClaim {
     pub(super) note: Option<String>,
     #[serde(default)]
     pub(super) checked: Option<Spanned<toml::value::Datetime>>,
+    /// The claim in other languages, by language code (a claim with `ref`
+    /// takes them from its shared record).
+    #[serde(default)]
+    pub(super) translations: BTreeMap<String, String>,
 }
 
 /// What one file contributes, before cross-file checks.
@@ -141,14 +177,18 @@ pub(super) fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<
             require(alias, "an alias");
         }
     }
+    let translated = translation_errors(&raw, &mut require);
+    errors.extend(translated.into_iter().map(|(span, m)| at(span, m)));
     for claim in raw.entries.iter().flat_map(|e| &e.get_ref().claims) {
         let c = claim.get_ref();
         let message = match (&c.reference, &c.text, c.status) {
-            (Some(r), None, None) if c.source.is_none() && c.note.is_none() && c.checked.is_none() => {
+            (Some(r), None, None)
+                if c.source.is_none() && c.note.is_none() && c.checked.is_none() && c.translations.is_empty() =>
+            {
                 (!is_slug(r)).then(|| format!("ref \"{r}\" is not a claim id (lowercase letters, digits, hyphens)"))
             }
             (Some(_), ..) => Some(
-                "a claim with ref takes its text, status and source from the shared [[claim]]; remove the other keys here"
+                "a claim with ref takes its text, status, source and translations from the shared [[claim]]; remove the other keys here"
                     .to_owned(),
             ),
             (None, Some(text), Some(_)) if text.trim().is_empty() => {
@@ -272,11 +312,29 @@ pub(super) fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<
                             source: c.source,
                             note: c.note,
                             checked: c.checked.map(|d| d.into_inner().to_string()),
+                            translations: languages(c.translations),
                         }
                     })
                     .collect(),
                 reviewed: e.reviewed.map(|d| d.into_inner().to_string()),
                 disclaimer: raw.disclaimer.as_ref().map(|d| trimmed(d.get_ref().clone())),
+                translations: e
+                    .translations
+                    .into_iter()
+                    .filter_map(|(code, t)| {
+                        let t = t.into_inner();
+                        Some((
+                            Lang::from_code(&code)?,
+                            Translation {
+                                question: trimmed(t.question.into_inner()),
+                                aliases: t.aliases.into_iter().map(|a| trimmed(a.into_inner())).collect(),
+                                answer: trimmed(t.answer.into_inner()),
+                                topic: t.topic.map(|t| trimmed(t.into_inner())),
+                                reviewed: t.reviewed.map(|d| d.into_inner().to_string()),
+                            },
+                        ))
+                    })
+                    .collect(),
                 location: Location { file: path.to_path_buf(), line },
             },
             line,
@@ -293,7 +351,20 @@ pub(super) fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<
                 abbreviations: raw.abbreviations.map(|a| a.into_inner().into_iter().collect()).unwrap_or_default(),
                 out_of_scope: raw.out_of_scope.map(Spanned::into_inner).unwrap_or_default(),
                 stop_words: raw.stop_words.map(Spanned::into_inner).unwrap_or_default(),
+                languages: Vec::new(),
             },
+            translations: raw
+                .translations
+                .into_iter()
+                .filter_map(|(code, t)| {
+                    let t = t.into_inner();
+                    let text = |s: Option<Spanned<String>>| s.map(|s| trimmed(s.into_inner()));
+                    Some((
+                        Lang::from_code(&code)?,
+                        SourceTranslation { title: text(t.title), disclaimer: text(t.disclaimer) },
+                    ))
+                })
+                .collect(),
             claims: raw
                 .claims
                 .into_iter()
@@ -307,6 +378,7 @@ pub(super) fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<
                         source: c.source,
                         note: c.note,
                         checked: c.checked.map(|d| d.into_inner().to_string()),
+                        translations: languages(c.translations),
                     };
                     (claim, line)
                 })

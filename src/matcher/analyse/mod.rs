@@ -38,6 +38,23 @@ const STOP_WORDS: &[&str] = &[
     "additionally", "furthermore", "moreover", "however", "whether",
 ];
 
+/// Function words of the other languages a knowledge base may be written
+/// in, by ISO 639-1 code, without accents (text is compared after
+/// [`normalise`]): stop words only for a knowledge base written in that
+/// language too, so an English one keeps "con" and "un". As for English,
+/// negation ("no", "sin") and question words stay.
+#[rustfmt::skip]
+const FUNCTION_WORDS: &[(&str, &[&str])] = &[(
+    "es",
+    &[
+        "de", "del", "la", "las", "los", "el", "en", "y", "e", "o", "un", "una", "unos", "unas", "por", "para",
+        "con", "que", "se", "su", "sus", "al", "lo", "le", "les", "mi", "mis", "tu", "tus", "es", "son", "ser",
+        "esta", "estan", "este", "esto", "estos", "estas", "ese", "esa", "eso", "esos", "esas", "hay", "muy",
+        "pero", "mas", "tambien", "ya", "yo", "te", "nos", "ha", "han", "hola", "gracias", "porfa", "alguien",
+        "algo", "pues", "entonces", "usted", "ustedes", "favor", "oye", "bueno", "sobre", "ni", "cada",
+    ],
+)];
+
 /// One analysed term of a text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Term {
@@ -164,6 +181,9 @@ impl Analyser {
         let synonyms = &vocabulary.synonyms;
         let mut stop: FxHashSet<Box<str>> = STOP_WORDS.iter().map(|w| Box::from(*w)).collect();
         stop.extend(vocabulary.stop_words.iter().map(|w| normalise(w).into_boxed_str()).filter(|w| !w.is_empty()));
+        for (_, words) in FUNCTION_WORDS.iter().filter(|(code, _)| vocabulary.languages.iter().any(|l| l == code)) {
+            stop.extend(words.iter().map(|w| Box::from(*w)));
+        }
         let mut analyser = Analyser {
             stemmer: Stemmer::create(Algorithm::English),
             stop,
@@ -355,7 +375,7 @@ mod tests {
                 ],
                 abbreviations: vec![("ms".into(), "mississippi".into())],
                 out_of_scope: vec!["texas".into()],
-                stop_words: Vec::new(),
+                ..Vocabulary::default()
             },
         )
     }

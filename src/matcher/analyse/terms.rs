@@ -152,19 +152,23 @@ impl Analyser {
         if len < 5 || word.chars().any(|c| c.is_ascii_digit()) || self.common.contains(&self.stem(word)) {
             return None;
         }
-        let mut best: Option<&str> = None;
+        // Among words one edit away, a dropped, doubled or swapped letter
+        // ("aliance" → "alliance") before a wrong one ("alcance"): the
+        // commoner slip on a phone keyboard; then the first in order, so
+        // the choice never depends on hashing.
+        let mut best: Option<(bool, &str)> = None;
         for key in std::iter::once(word.to_owned()).chain(deletions(word)) {
             for &i in self.deletions.get(&hash_of(&key)).into_iter().flatten() {
                 let known = &*self.lexicon_list[i as usize];
                 let known_len = known.chars().count();
                 let d = strsim::damerau_levenshtein(word, known);
                 let substitution = d == 1 && known_len == len && !is_transposition(word, known);
-                if d == 1 && !(substitution && len < 7) && best.is_none_or(|b| known < b) {
-                    best = Some(known);
+                if d == 1 && !(substitution && len < 7) && best.is_none_or(|b| (substitution, known) < b) {
+                    best = Some((substitution, known));
                 }
             }
         }
-        best.map(str::to_owned)
+        best.map(|(_, known)| known.to_owned())
     }
 }
 
