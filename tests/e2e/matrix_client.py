@@ -221,6 +221,19 @@ async def main():
 
         knowledge = os.path.join(work, "knowledge")
         shutil.copytree(args.knowledge, knowledge)
+        # An entry with no Spanish translation, for step 2b: English only,
+        # with the Spanish words a moderator would add to its file.
+        with open(os.path.join(knowledge, "parking.toml"), "w", encoding="utf-8") as f:
+            f.write('''title = "Parking"
+synonyms = [["permit", "permiso", "permisos"], ["renew", "renovar", "renuevo"], ["parking", "estacionamiento"]]
+
+[[entry]]
+id = "parking-permits"
+topic = "Parking"
+question = "How do I renew a parking permit?"
+answer = "Renew it at the permit office."
+claims = [{ text = "Parking permits are renewed at the permit office.", status = "unverified" }]
+''')
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             metrics_port = probe.getsockname()[1]
@@ -307,7 +320,8 @@ format = "pretty"
             return event_id, reply
 
         def answered_entry(reply):
-            m = re.search(r"Full claim list: !claims ([a-z0-9-]+)", reply["content"]["body"])
+            m = re.search(r"(?:Full claim list|Todas las afirmaciones \(en inglés\)): !claims ([a-z0-9-]+)",
+                          reply["content"]["body"])
             return m.group(1) if m else None
 
         def assert_safe(reply):
@@ -347,6 +361,28 @@ format = "pretty"
             assert_safe(reply)
             check(answered_entry(reply) is None, f"{junk[:40]!r} got an answer: {reply['content']['body'][:200]}")
         log("2. junk and off-topic messages got no confident answer")
+
+        # 2b. Spanish: answered from the translation with the footer in
+        # Spanish; an entry with no translation (cut from this copy) in
+        # English after one Spanish line.
+        trust = next(e for e in entries if e["id"] == "community-trust")["translations"]["es"]
+        _, reply = await ask(trust["aliases"][0])
+        assert_safe(reply)
+        body = reply["content"]["body"]
+        check(answered_entry(reply) == "community-trust", f"Spanish question answered {answered_entry(reply)}: {body[:300]}")
+        check(body.startswith(trust["question"] + "\n\n" + trust["answer"][:60]), f"not the Spanish answer: {body[:300]}")
+        for said in ["Nadie lo ha verificado todavía:", "Traducción sin revisar de un texto sin revisar.",
+                     "no es asesoría legal"]:
+            check(said in body, f"no {said!r} in the Spanish footer: {body[-600:]}")
+        check("Not verified" not in body and "not legal advice" not in body, f"English in the Spanish footer: {body}")
+        check("<sub>Nadie lo ha verificado" in reply["content"].get("formatted_body", ""), "no Spanish caveat block")
+        _, reply = await ask("¿Cómo renuevo un permiso de estacionamiento?")
+        assert_safe(reply)
+        body = reply["content"]["body"]
+        check(answered_entry(reply) == "parking-permits", f"untranslated entry: answered {answered_entry(reply)}: {body[:300]}")
+        check(body.startswith("How do I renew a parking permit?\n\nEsta respuesta todavía no está traducida al español; "
+              "aquí está en inglés:\n\nRenew it at the permit office."), f"no Spanish line before the English answer: {body[:400]}")
+        log("2b. Spanish questions answered in Spanish, an untranslated entry in English after a Spanish line")
 
         # Did you mean: a number picks the suggestion.
         _, reply = await ask("training and trust")
@@ -555,6 +591,28 @@ format = "pretty"
         check(who.endswith("(Matrix)") and what.startswith(f"undid {version}"), authors[:3])
         log(f"3d. !history named the moderator's change {version}; !undo put the old answer back as one more "
             f"commit ({len(authors)} in the knowledge's git log); alice refused both")
+
+        # 3e. The operator lists the room in moderator_rooms: alice's power
+        # there makes her a moderator after a !reload, no restart; taken
+        # out again, she is refused again.
+        config_path = os.path.join(work, "config.toml")
+        with open(config_path) as f:
+            config_before = f.read()
+        with open(config_path, "w") as f:
+            f.write(config_before.replace('moderators = ["@mod:localhost"]',
+                                          f'moderators = ["@mod:localhost"]\nmoderator_rooms = ["{room_id}"]'))
+        body, _ = await command("!reload", mod_room)
+        check("Reloaded" in body and "moderators re-read" in body, body)
+        body, _ = await command("!reload", room)
+        check("Reloaded" in body, body)
+        with open(config_path, "w") as f:
+            f.write(config_before)
+        body, _ = await command("!reload", mod_room)
+        check("moderators re-read" in body, body)
+        body, _ = await command("!reload", room)
+        check("moderators only" in body, body)
+        log("3e. a room added to moderator_rooms made alice (power 100 there) a moderator after !reload, "
+            "and taking it out again refused her again; no restart")
 
         # 4. Synapse restarts mid-conversation.
         synapse.stop()
