@@ -277,3 +277,27 @@ fn a_spanish_question_accepted_from_the_review_queue_becomes_a_spanish_phrasing(
     assert!(!e.aliases.iter().any(|a| a == asked));
     let Reply::Answer { lang: Lang::Es, .. } = bot.handle(&Command::Ask(asked.into()), &member, "!") else { panic!() };
 }
+
+#[test]
+fn topics_and_claims_list_the_translations() {
+    let out = bin().args(["--knowledge", "knowledge", "topics", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let topics: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries: Vec<&serde_json::Value> =
+        topics.as_array().unwrap().iter().flat_map(|t| t["entries"].as_array().unwrap()).collect();
+    assert_eq!(entries.len(), 20);
+    assert!(entries.iter().all(|e| e["translations"]["es"].as_str().is_some_and(|q| q.starts_with('¿'))), "{topics:#}");
+    let kb = load_dir(Path::new("knowledge")).unwrap();
+    let plain = policybot::answer::handle(
+        &kb,
+        &Command::Claims("court-cases".into()),
+        &Thresholds::default(),
+        &ReplyConfig::default(),
+        "/",
+    )
+    .render_plain("/");
+    assert!(
+        plain.contains("[disputed] SB 2710 was passed in 2019.\n      es: La SB 2710 se aprobó en 2019."),
+        "{plain}"
+    );
+}

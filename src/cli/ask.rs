@@ -90,12 +90,26 @@ pub(super) fn topics(bot: &Bot, json: bool) -> Result<()> {
         #[derive(Serialize)]
         struct Topic<'a> {
             name: &'a str,
-            entries: Vec<EntryRef>,
+            entries: Vec<Listed<'a>>,
+        }
+        /// An entry, with its question in each language it is translated into.
+        #[derive(Serialize)]
+        struct Listed<'a> {
+            #[serde(flatten)]
+            entry: EntryRef,
+            #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+            translations: std::collections::BTreeMap<Lang, &'a str>,
+        }
+        fn listed(e: &crate::knowledge::Entry) -> Listed<'_> {
+            Listed {
+                entry: EntryRef::from(e),
+                translations: e.translations.iter().map(|(l, t)| (*l, t.question.as_str())).collect(),
+            }
         }
         let topics: Vec<Topic> = kb
             .topics()
             .into_iter()
-            .map(|(name, entries)| Topic { name, entries: entries.into_iter().map(EntryRef::from).collect() })
+            .map(|(name, entries)| Topic { name, entries: entries.into_iter().map(listed).collect() })
             .collect();
         say!("{}", serde_json::to_string_pretty(&topics)?);
     } else {
@@ -103,6 +117,9 @@ pub(super) fn topics(bot: &Bot, json: bool) -> Result<()> {
             say!("{name}");
             for e in entries {
                 say!("  {:<28} {}", e.id, e.question);
+                for (lang, t) in &e.translations {
+                    say!("  {:<28} {}: {}", "", lang.code(), t.question);
+                }
             }
         }
     }

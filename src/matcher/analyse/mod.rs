@@ -109,7 +109,8 @@ pub struct Analyser {
     /// normalised words in messages and stored text alike.
     abbreviations: FxHashMap<Box<str>, Box<str>>,
     /// Stems of common English words (the ISO stop-word list, beyond our own
-    /// stop words): "come", "find", "work". In a small FAQ such words are rare
+    /// stop words), and of the other languages the knowledge is written in:
+    /// "come", "find", "work"; "hacer", "puede". In a small FAQ such words are rare
     /// and would look telling; in English they are not.
     common: FxHashSet<String>,
 }
@@ -203,8 +204,10 @@ impl Analyser {
         };
         analyser.out_of_scope =
             vocabulary.out_of_scope.iter().map(|p| analyser.stem(&analyser.light(&normalise(p)))).collect();
-        analyser.common = stop_words::get("en")
-            .iter()
+        // Each language the knowledge is written in has its common words.
+        let languages = std::iter::once("en").chain(vocabulary.languages.iter().map(String::as_str));
+        analyser.common = languages
+            .flat_map(|code| stop_words::lookup(code).unwrap_or_default())
             .map(|w| normalise(w))
             .filter(|w| !w.is_empty() && !w.contains(' ') && !analyser.stop.contains(w.as_str()))
             .map(|w| analyser.stem(&w))
@@ -354,8 +357,9 @@ impl Analyser {
         normalised.split(' ').map(|w| self.abbreviations.get(w).map_or(w, |long| &**long)).collect::<Vec<_>>().join(" ")
     }
 
-    /// Whether a term is a common English word (see `common`). Concept terms
-    /// from synonym groups never are: a moderator chose them.
+    /// Whether a term is a common word of English or of another language
+    /// the knowledge is written in (see `common`). Concept terms from
+    /// synonym groups never are: a moderator chose them.
     pub fn is_common(&self, term: &str) -> bool {
         self.common.contains(term)
     }
@@ -382,6 +386,20 @@ mod tests {
 
     fn texts(terms: &[Term]) -> Vec<&str> {
         terms.iter().map(|t| t.text.as_str()).collect()
+    }
+
+    #[test]
+    fn function_and_common_words_of_a_language_count_only_in_a_knowledge_written_in_it() {
+        let spanish = Vocabulary { languages: vec!["es".into()], ..Vocabulary::default() };
+        for (vocabulary, counted) in [(Vocabulary::default(), true), (spanish, false)] {
+            let a = Analyser::new(["La policía puede hacer preguntas con un agente del estado."], &vocabulary);
+            let terms: Vec<String> =
+                a.terms("la policia puede hacer preguntas con un agente").into_iter().map(|t| t.text).collect();
+            // "la", "con", "un" are stop words only in a Spanish knowledge base.
+            assert_eq!(terms.iter().any(|t| t == "con"), counted, "{terms:?}");
+            let puede = a.terms("puede").into_iter().next().unwrap();
+            assert_eq!(puede.common, !counted, "{puede:?}");
+        }
     }
 
     #[test]
