@@ -183,11 +183,19 @@ pub fn handle(
                 .map(|(name, entries)| TopicSummary { name: name.to_owned(), entries: entries.len() })
                 .collect(),
         },
-        Command::Topic(name) => match kb.find_topic(name) {
-            Some(topic) => Reply::Topic {
-                name: topic.to_owned(),
-                entries: kb.topics().get(topic).into_iter().flatten().map(|e| EntryRef::from(*e)).collect(),
-            },
+        // Named in Spanish, listed in Spanish.
+        Command::Topic(name) => match kb.find_topic_in(name) {
+            Some((topic, lang)) => {
+                let entries = kb.topics().get(topic).cloned().unwrap_or_default();
+                Reply::Topic {
+                    name: entries
+                        .iter()
+                        .find_map(|e| e.translations.get(&lang)?.topic.as_deref())
+                        .unwrap_or(topic)
+                        .to_owned(),
+                    entries: entries.iter().map(|e| EntryRef::in_lang(e, lang)).collect(),
+                }
+            }
             None => Reply::error(format!(
                 "there is no topic \"{}\"; the topics are: {}",
                 crate::text::shorten(name, 64),

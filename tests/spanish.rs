@@ -300,4 +300,18 @@ fn topics_and_claims_list_the_translations() {
         plain.contains("[disputed] SB 2710 was passed in 2019.\n      es: La SB 2710 se aprobó en 2019."),
         "{plain}"
     );
+    // A topic named in Spanish is listed in Spanish; in English, in English.
+    let topic = |name: &str| {
+        let reply = policybot::answer::handle(
+            &kb,
+            &Command::Topic(name.into()),
+            &Thresholds::default(),
+            &ReplyConfig::default(),
+            "/",
+        );
+        reply.render_plain("/")
+    };
+    let spanish = topic("ley estatal");
+    assert!(spanish.starts_with("Ley estatal:\n  - ¿"), "{spanish}");
+    assert!(topic("state law").starts_with("State law:\n  - What"), "{}", topic("state law"));
 }

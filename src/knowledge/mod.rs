@@ -370,26 +370,38 @@ impl KnowledgeBase {
 
     /// Finds a topic by name, forgiving case, spacing and small typos.
     pub fn find_topic(&self, name: &str) -> Option<&str> {
+        self.find_topic_in(name).map(|(topic, _)| topic)
+    }
+
+    /// [`KnowledgeBase::find_topic`], by its name as written or in a
+    /// language its entries are translated into; with the language it was
+    /// named in.
+    pub fn find_topic_in(&self, name: &str) -> Option<(&str, Lang)> {
         let wanted = crate::matcher::normalise(name);
         if wanted.is_empty() {
             return None;
         }
         let topics = self.topics();
-        let mut best: Option<(&str, f64)> = None;
-        for topic in topics.keys() {
-            let have = crate::matcher::normalise(topic);
-            let score = if have == wanted {
-                1.0
-            } else if have.starts_with(&wanted) && wanted.len() >= 3 {
-                0.95
-            } else {
-                strsim::normalized_damerau_levenshtein(&have, &wanted)
-            };
-            if score >= 0.8 && best.is_none_or(|(_, s)| score > s) {
-                best = Some((topic, score));
+        let mut best: Option<(&str, Lang, f64)> = None;
+        for (topic, entries) in &topics {
+            let translated = entries.iter().flat_map(|e| e.translations.iter());
+            let names = std::iter::once((*topic, Lang::En))
+                .chain(translated.filter_map(|(lang, t)| Some((t.topic.as_deref()?, *lang))));
+            for (written, lang) in names {
+                let have = crate::matcher::normalise(written);
+                let score = if have == wanted {
+                    1.0
+                } else if have.starts_with(&wanted) && wanted.len() >= 3 {
+                    0.95
+                } else {
+                    strsim::normalized_damerau_levenshtein(&have, &wanted)
+                };
+                if score >= 0.8 && best.is_none_or(|(_, _, s)| score > s) {
+                    best = Some((topic, lang, score));
+                }
             }
         }
-        best.map(|(t, _)| t)
+        best.map(|(t, lang, _)| (t, lang))
     }
 
     /// The claims of `entry` with the status each is shown with: written,
