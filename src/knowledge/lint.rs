@@ -111,18 +111,20 @@ impl fmt::Display for Confusable {
 /// (the question first) keeps `check` near its load time.
 pub(crate) const LINT_PHRASINGS: usize = 32;
 
-/// The phrasings of `entry` the lint asks: the question, then aliases spread
-/// evenly over the list.
+/// The phrasings of `entry` the lint asks: the question, then its other
+/// phrasings (aliases, then each translation's) spread evenly over the list.
 fn linted_phrasings(entry: &Entry) -> impl Iterator<Item = &String> {
-    let aliases = &entry.aliases;
+    // Aliases, then the translations' questions and aliases: a Spanish
+    // phrasing that brings up another entry misleads as much as an English one.
+    let rest: Vec<&String> = entry.phrasings().skip(1).collect();
     let room = LINT_PHRASINGS - 1;
-    let picked = aliases.len().min(room);
-    std::iter::once(&entry.question).chain((0..picked).map(move |k| &aliases[k * aliases.len() / picked]))
+    let picked = rest.len().min(room);
+    std::iter::once(&entry.question).chain((0..picked).map(move |k| rest[k * rest.len() / picked]))
 }
 
 /// How many phrasings the lint leaves unasked, over all entries.
 pub(crate) fn unlinted_phrasings(kb: &KnowledgeBase) -> usize {
-    kb.entries.iter().map(|e| (1 + e.aliases.len()).saturating_sub(LINT_PHRASINGS)).sum()
+    kb.entries.iter().map(|e| e.phrasings().count().saturating_sub(LINT_PHRASINGS)).sum()
 }
 
 /// Asks the stored questions and aliases of the knowledge (up to
@@ -184,5 +186,42 @@ mod tests {
         assert_eq!(linted_phrasings(&e).count(), 4);
         e.aliases.clear();
         assert_eq!(linted_phrasings(&e).count(), 1);
+        let spanish = crate::knowledge::Translation {
+            question: "¿pregunta?".into(),
+            aliases: vec!["otra".into()],
+            ..Default::default()
+        };
+        e.translations.insert(crate::knowledge::Lang::Es, spanish);
+        let asked: Vec<&str> = linted_phrasings(&e).map(String::as_str).collect();
+        assert_eq!(asked, ["question a?", "¿pregunta?", "otra"]);
+    }
+
+    #[test]
+    fn a_translated_phrasing_that_brings_up_another_entry_is_a_warning() {
+        let kb = crate::knowledge::load_str(
+            "k.toml",
+            r#"title = "T"
+[[entry]]
+id = "fishing"
+topic = "T"
+question = "Where do I get a fishing licence?"
+answer = "At the town hall."
+[entry.translations.es]
+question = "¿Dónde saco la licencia de pesca?"
+aliases = ["¿Dónde pago el estacionamiento del puerto?"]
+answer = "En el ayuntamiento."
+[[entry]]
+id = "parking"
+topic = "T"
+question = "Where do I pay for harbour parking?"
+answer = "At the meter."
+[entry.translations.es]
+question = "¿Dónde pago el estacionamiento del puerto?"
+answer = "En el parquímetro."
+"#,
+        )
+        .unwrap();
+        let found = confusables(&kb, &Thresholds::default());
+        assert!(found.iter().any(|c| c.entry == "fishing" && c.other == "parking"), "{found:?}");
     }
 }
