@@ -315,3 +315,28 @@ fn topics_and_claims_list_the_translations() {
     assert!(spanish.starts_with("Ley estatal:\n  - ¿"), "{spanish}");
     assert!(topic("state law").starts_with("State law:\n  - What"), "{}", topic("state law"));
 }
+
+#[test]
+fn spanish_questions_group_in_the_review_queue_like_english_ones() {
+    use policybot::platform::Platform;
+    let dir = shipped_copy();
+    let data = tempfile::tempdir().unwrap();
+    let mut bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
+    let store = Store::open(data.path(), Duration::from_secs(86_400)).unwrap();
+    bot.set_store(store, policybot::records::Keys::load_or_create(data.path()).unwrap());
+    let origin = bot.origin(Platform::Matrix, "!room:hs", "!room:hs");
+    let moderator = Sender { is_moderator: true, origin, name: Some("Mod".into()) };
+    let member = Sender { is_moderator: false, name: None, ..moderator.clone() };
+    // The same question with and without accents and capitals, and another one.
+    for asked in [
+        "¿Quién paga la comida de los detenidos en la cárcel?",
+        "quien paga la comida de los detenidos en la carcel",
+        "¿a qué hora abre el consulado?",
+    ] {
+        let reply = bot.handle(&Command::Ask(asked.into()), &member, "!");
+        assert!(!matches!(reply, Reply::Answer { .. }), "{asked}: {}", reply.render_plain("!"));
+    }
+    let queue = bot.handle(&Command::from_message("!review", "!").unwrap(), &moderator, "!").render_plain("!");
+    assert!(queue.contains("(1–2 of 2)"), "{queue}");
+    assert!(queue.contains("1. 2 asked: "), "{queue}");
+}
