@@ -252,17 +252,25 @@ fn a_spanish_phrasing_added_from_chat_and_the_cli_is_written_in_place() {
     assert_eq!(std::fs::read_to_string(&untranslated).unwrap(), before);
 }
 
-#[test]
-fn a_spanish_question_accepted_from_the_review_queue_becomes_a_spanish_phrasing() {
-    use policybot::platform::Platform;
+/// A bot over a copy of the shipped knowledge that keeps records, with a
+/// moderator and a member of one Matrix room (the directories live as long
+/// as the first value).
+fn keeping_records() -> ((tempfile::TempDir, tempfile::TempDir), Bot, Sender, Sender) {
     let dir = shipped_copy();
     let data = tempfile::tempdir().unwrap();
     let mut bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
     let store = Store::open(data.path(), Duration::from_secs(86_400)).unwrap();
     bot.set_store(store, policybot::records::Keys::load_or_create(data.path()).unwrap());
-    let origin = bot.origin(Platform::Matrix, "!room:hs", "!room:hs");
+    let origin = bot.origin(policybot::platform::Platform::Matrix, "!room:hs", "!room:hs");
     let moderator = Sender { is_moderator: true, origin, name: Some("Mod".into()) };
     let member = Sender { is_moderator: false, name: None, ..moderator.clone() };
+    ((dir, data), bot, moderator, member)
+}
+
+#[test]
+fn a_spanish_question_accepted_from_the_review_queue_becomes_a_spanish_phrasing() {
+    let (_dirs, bot, moderator, member) = keeping_records();
+    let origin = moderator.origin;
     let asked = "quien paga los gastos cuando ice detiene a alguien en la carcel del condado";
     let first = bot.handle(&Command::Ask(asked.into()), &member, "!");
     assert!(!matches!(first, Reply::Answer { .. }), "{}", first.render_plain("!"));
@@ -318,15 +326,7 @@ fn topics_and_claims_list_the_translations() {
 
 #[test]
 fn spanish_questions_group_in_the_review_queue_like_english_ones() {
-    use policybot::platform::Platform;
-    let dir = shipped_copy();
-    let data = tempfile::tempdir().unwrap();
-    let mut bot = Bot::load(Config::default(), dir.path().to_path_buf()).unwrap();
-    let store = Store::open(data.path(), Duration::from_secs(86_400)).unwrap();
-    bot.set_store(store, policybot::records::Keys::load_or_create(data.path()).unwrap());
-    let origin = bot.origin(Platform::Matrix, "!room:hs", "!room:hs");
-    let moderator = Sender { is_moderator: true, origin, name: Some("Mod".into()) };
-    let member = Sender { is_moderator: false, name: None, ..moderator.clone() };
+    let (_dirs, bot, moderator, member) = keeping_records();
     // The same question with and without accents and capitals, and another one.
     for asked in [
         "¿Quién paga la comida de los detenidos en la cárcel?",

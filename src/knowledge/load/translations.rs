@@ -68,22 +68,17 @@ pub(super) fn translation_errors(
                 ));
             }
         }
-        for claim in &entry.get_ref().claims {
-            for (code, text) in &claim.get_ref().translations {
-                if !known(code) {
-                    errors.push((claim.span(), unknown(code)));
-                } else if text.trim().is_empty() {
-                    errors.push((claim.span(), format!("the claim's {code} text is empty; write it or remove it")));
-                }
-            }
-        }
     }
-    for claim in &raw.claims {
-        for (code, text) in &claim.get_ref().translations {
+    // Claims written in entries and shared ones alike.
+    let entry_claims =
+        raw.entries.iter().flat_map(|e| &e.get_ref().claims).map(|c| (c.span(), &c.get_ref().translations));
+    let shared_claims = raw.claims.iter().map(|c| (c.span(), &c.get_ref().translations));
+    for (span, translations) in entry_claims.chain(shared_claims) {
+        for (code, text) in translations {
             if !known(code) {
-                errors.push((claim.span(), unknown(code)));
+                errors.push((span.clone(), unknown(code)));
             } else if text.trim().is_empty() {
-                errors.push((claim.span(), format!("the claim's {code} text is empty; write it or remove it")));
+                errors.push((span.clone(), format!("the claim's {code} text is empty; write it or remove it")));
             }
         }
     }
