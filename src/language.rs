@@ -178,9 +178,10 @@ mod tests {
 
     #[test]
     fn spanish_questions_get_the_spanish_notice_and_english_ones_none() {
-        for spanish in
-            ["¿Qué pasa si la policía viene a mi trabajo?", "necesito un abogado de inmigración en la ciudad"]
-        {
+        for spanish in [
+            "¿Qué pasa si el casero entra a mi casa?",
+            "necesito un abogado porque el dueño de la casa no quiere arreglar la calefacción",
+        ] {
             assert_eq!(notice(spanish).map(|n| n.language), Some("es"), "{spanish}");
         }
         for english in ["what happens if the police come to my work?", "hello", "lol", "does the city have a shelter"] {

@@ -243,11 +243,11 @@ mod tests {
         use crate::knowledge::ClaimStatus;
         let parse = |t: &str| Command::from_message(t, "!");
         assert_eq!(
-            parse("!claim set a#2 verified SB 2710 (2017), section 3 2026-11-30"),
+            parse("!claim set a#2 verified HB 12 (2019), section 3 2026-11-30"),
             Ok(Command::Edit(Edit::SetClaim {
                 claim: "a#2".into(),
                 status: ClaimStatus::Verified,
-                source: Some("SB 2710 (2017), section 3".into()),
+                source: Some("HB 12 (2019), section 3".into()),
                 checked: Some("2026-11-30".into()),
             }))
         );

@@ -194,13 +194,13 @@ mod tests {
     #[test]
     fn same_bill_different_years_is_a_contradiction() {
         let entries = [
-            entry("a", "In 2017, the governor signed Senate Bill 2710 into law."),
-            entry("b", "It challenged SB 2710. The law was passed in 2019 and required things."),
-            entry("c", "In 2018 a judge ruled on SB 2710."),
+            entry("a", "In 2017, the governor signed Senate Bill 1234 into law."),
+            entry("b", "It challenged SB 1234. The law was passed in 2019 and required things."),
+            entry("c", "In 2018 a judge ruled on SB 1234."),
         ];
         let found = find_contradictions(&entries);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].subject, "SB 2710");
+        assert_eq!(found[0].subject, "SB 1234");
         let years: Vec<u16> = found[0].mentions.iter().map(|m| m.year).collect();
         assert_eq!(years, [2017, 2019]);
     }

@@ -155,13 +155,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("a.toml"),
-            "title = \"T\"\n[[entry]]\nid = \"law\"\ntopic = \"Law\"\nquestion = \"What does the state immigration law require of police?\"\nanswer = \"Police must cooperate.\"\n",
+            "title = \"T\"\n[[entry]]\nid = \"law\"\ntopic = \"Law\"\nquestion = \"What does the state housing law require of landlords?\"\nanswer = \"Landlords must give notice.\"\n",
         )
         .unwrap();
         let kb = super::super::load_dir(dir.path()).unwrap();
         let t = Thresholds::default();
         assert_eq!(check(dir.path(), &kb, &t), Ok(0));
-        let set = "[[case]]\nquestion = \"what does the immigration law require of police\"\nexpect = \"law\"\n\n[[case]]\nquestion = \"best pizza in town\"\nexpect = \"none\"\n";
+        let set = "[[case]]\nquestion = \"what does the housing law require of landlords\"\nexpect = \"law\"\n\n[[case]]\nquestion = \"best pizza in town\"\nexpect = \"none\"\n";
         std::fs::write(dir.path().join(REGRESSION_FILE), set).unwrap();
         assert_eq!(check(dir.path(), &kb, &t), Ok(2));
         let broken = format!(

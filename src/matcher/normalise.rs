@@ -14,7 +14,7 @@ pub const MAX_INPUT_CHARS: usize = 2_000;
 
 /// General chat abbreviations expanded when they stand alone as a word. Only
 /// forms that are not themselves English words a question would use (so "us"
-/// and "it" stay). Abbreviations of one subject ("ms" for a state, "sb" for
+/// and "it" stay). Abbreviations of one subject ("sf" for a city, "sb" for
 /// a senate bill) belong to a knowledge base and are written in its files.
 /// Expansions contain no abbreviation, which keeps normalisation idempotent.
 const ABBREVIATIONS: &[(&str, &str)] = &[
@@ -115,7 +115,7 @@ pub fn clip(text: &str) -> &str {
     }
 }
 
-/// Latin letters without their accents ("policía" → "policia", "año" →
+/// Latin letters without their accents ("médico" → "medico", "año" →
 /// "ano"): people typing on phones leave them out as often as not, and the
 /// sentence model reads text without them too. Only marks on a Latin letter
 /// go; other scripts' marks carry the word.
@@ -230,14 +230,14 @@ mod tests {
 
     #[test]
     fn folds_case_apostrophes_and_possessives() {
-        assert_eq!(normalise("Mississippi’s ICE policies?"), "mississippi ice policies");
-        assert_eq!(normalise("MISSISSIPPI'S"), "mississippi");
+        assert_eq!(normalise("Springfield’s DMV policies?"), "springfield dmv policies");
+        assert_eq!(normalise("SPRINGFIELD'S"), "springfield");
     }
 
     #[test]
     fn statute_sections_match_with_or_without_parentheses() {
-        assert_eq!(normalise("the 287(g) program"), normalise("the 287g program"));
-        assert_eq!(normalise("287(G)"), "287g");
+        assert_eq!(normalise("the 311(b) program"), normalise("the 311b program"));
+        assert_eq!(normalise("311(B)"), "311b");
     }
 
     #[test]
@@ -245,29 +245,29 @@ mod tests {
         assert_eq!(normalise("does u have it"), "does you have it");
         assert_eq!(normalise("thx."), "thanks");
         assert_eq!(normalise("terms"), "terms");
-        assert_eq!(normalise("cops w/ ICE rn"), "cops with ice right now");
+        assert_eq!(normalise("cops w/ DMV rn"), "cops with dmv right now");
     }
 
     #[test]
-    fn e_verify_is_one_word() {
-        assert_eq!(normalise("E-Verify"), "everify");
-        assert_eq!(normalise("e verify").split(' ').count(), 2);
+    fn e_file_is_one_word() {
+        assert_eq!(normalise("E-File"), "efile");
+        assert_eq!(normalise("e file").split(' ').count(), 2);
     }
 
     #[test]
     fn full_width_and_zero_width_text_is_folded() {
-        assert_eq!(normalise("ＩＣＥ"), "ice");
-        assert_eq!(normalise("I\u{200b}CE"), "ice");
+        assert_eq!(normalise("ＤＭＶ"), "dmv");
+        assert_eq!(normalise("D\u{200b}MV"), "dmv");
         assert_eq!(normalise("the U.S. govt"), "the us government");
-        assert_eq!(normalise("S.B. 2710"), "sb 2710");
+        assert_eq!(normalise("S.B. 1234"), "sb 1234");
         assert_eq!(normalise("   "), "");
     }
 
     #[test]
     fn latin_accents_are_folded_and_other_scripts_kept() {
         assert_eq!(
-            normalise("¿La POLICÍA puede preguntar por mi situación migratoria?"),
-            normalise("la policia puede preguntar por mi situacion migratoria")
+            normalise("¿La BIBLIOTECA abrirá mañana por la tarde?"),
+            normalise("la biblioteca abrira manana por la tarde")
         );
         assert_eq!(normalise("año"), "ano");
         assert_eq!(normalise("Καλημέρα"), "καλημέρα");
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn idempotent_on_samples() {
         let marks = ["À\u{16af0}", "Ç\u{ec8}"];
-        for s in ["What's ICE's role w/ MS?", "287(g)", "e-verify law?", "<@42> hi", "SB 2710", "¿Qué pasa, señor?"]
+        for s in ["What's the DMV's role w/ SF?", "311(b)", "e-file law?", "<@42> hi", "SB 1234", "¿Qué pasa, señor?"]
             .into_iter()
             .chain(marks)
         {

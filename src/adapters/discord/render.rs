@@ -487,13 +487,13 @@ mod tests {
     fn suggestions_carry_three_buttons_and_the_question() {
         let s = |i: usize| Suggestion { id: format!("e{i}"), question: "why ".repeat(50), score: 0.3 };
         let reply = Reply::Suggest { suggestions: (0..5).map(s).collect(), confidence: 0.3, lang: Default::default() };
-        let out = render(&reply, 42, "what about ice?");
+        let out = render(&reply, 42, "what about parking?");
         within_limits(&out);
         assert_eq!(out.buttons.len(), 4);
         assert_eq!(Action::parse(&out.buttons[0].custom_id), Some(Action::Pick { asker: 42, entry: "e0".into() }));
         assert_eq!(Action::parse(&out.buttons[3].custom_id), Some(Action::NoneOfThese { asker: 42 }));
         let footer = out.embed.unwrap().footer.unwrap();
-        assert_eq!(asked_question(&footer), Some("what about ice?"));
+        assert_eq!(asked_question(&footer), Some("what about parking?"));
         assert_eq!(Action::parse("pick:x:e1"), None);
         assert_eq!(Action::parse("fb:1:e1"), Some(Action::Feedback { helpful: true, entry: "e1".into() }));
         assert_eq!(Action::parse("fb:0:e1"), Some(Action::Feedback { helpful: false, entry: "e1".into() }));

@@ -200,8 +200,8 @@ mod tests {
     #[test]
     fn mentions_are_stripped() {
         assert_eq!(
-            strip_mention("policybot: do ms have sanctuary cities?", "@policybot:hs", "policybot"),
-            "do ms have sanctuary cities?"
+            strip_mention("policybot: do sf have parking permits?", "@policybot:hs", "policybot"),
+            "do sf have parking permits?"
         );
         assert_eq!(strip_mention("@policybot:hs what now", "@policybot:hs", "policybot"), "what now");
         assert_eq!(strip_mention("PolicyBot, hi", "@policybot:hs", "policybot"), "hi");

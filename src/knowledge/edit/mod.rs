@@ -96,7 +96,7 @@ pub enum EditRefused {
     )]
     NeedsSource,
     #[error(
-        "\"{0}\" is not a source: give a URL (https://…) or a citation with its section, year or page, such as \"SB 2710 (2017), section 3\""
+        "\"{0}\" is not a source: give a URL (https://…) or a citation with its section, year or page, such as \"HB 12 (2019), section 3\""
     )]
     BadSource(String),
     #[error("\"{0}\" is not a date: write it as 2026-11-30")]
