@@ -188,11 +188,7 @@ pub fn handle(
             Some((topic, lang)) => {
                 let entries = kb.topics().get(topic).cloned().unwrap_or_default();
                 Reply::Topic {
-                    name: entries
-                        .iter()
-                        .find_map(|e| e.translations.get(&lang)?.topic.as_deref())
-                        .unwrap_or(topic)
-                        .to_owned(),
+                    name: crate::knowledge::topic_name(topic, &entries, lang).to_owned(),
                     entries: entries.iter().map(|e| EntryRef::in_lang(e, lang)).collect(),
                 }
             }

@@ -256,7 +256,6 @@ pub fn diff(old: &KnowledgeBase, new: &KnowledgeBase, config: &Config) -> Reload
     let touched = |id: &str| touched.contains(id);
     let confusables = knowledge::lint::confusables_among(new, &config.matching, touched);
     report.warnings.extend(confusables.iter().map(ToString::to_string));
-    let changed: Vec<_> = new.entries.iter().filter(|e| touched(&e.id)).cloned().collect();
-    report.warnings.extend(knowledge::lint::translation_gaps(&changed));
+    report.warnings.extend(knowledge::lint::translation_gaps(new.entries.iter().filter(|e| touched(&e.id))));
     report
 }

@@ -36,7 +36,7 @@ pub(crate) fn long_claims(entries: &[Entry], max: usize) -> Vec<String> {
 /// mistakes and contradictions as what it translates; one that dates a law
 /// differently has fixed or added something without saying so. One line
 /// per problem, naming the entry.
-pub(crate) fn translation_gaps(entries: &[Entry]) -> Vec<String> {
+pub(crate) fn translation_gaps<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<String> {
     let numbers = |text: &str| -> std::collections::BTreeSet<String> {
         text.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).map(str::to_owned).collect()
     };

@@ -344,12 +344,7 @@ impl KnowledgeBase {
     /// The topic names in `lang` (as written where an entry has no
     /// translated topic), in the order of [`KnowledgeBase::topics`].
     pub fn topic_names(&self, lang: Lang) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for entries in self.topics().values() {
-            let name = entries.iter().find_map(|e| e.translations.get(&lang)?.topic.as_deref());
-            names.push(name.unwrap_or(&entries[0].topic).to_owned());
-        }
-        names
+        self.topics().iter().map(|(topic, entries)| topic_name(topic, entries, lang).to_owned()).collect()
     }
 
     /// Topics with their entries, topics in name order, entries in id order.
@@ -427,6 +422,12 @@ impl KnowledgeBase {
         }
         counts
     }
+}
+
+/// The name of `topic` (whose entries are `entries`) in `lang`: the first
+/// translated name its entries give, else as written.
+pub fn topic_name<'a>(topic: &'a str, entries: &[&'a Entry], lang: Lang) -> &'a str {
+    entries.iter().find_map(|e| e.translations.get(&lang)?.topic.as_deref()).unwrap_or(topic)
 }
 
 /// An entry with only an id and an answer, for the tests of the modules

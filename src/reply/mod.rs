@@ -189,6 +189,11 @@ pub enum Reply {
     },
 }
 
+/// Topic names joined by commas, each between `bold` marks.
+fn bolded(topics: &[String], bold: &str) -> String {
+    format!("{bold}{}{bold}", topics.join(&format!("{bold}, {bold}")))
+}
+
 /// What the bot keeps of what people ask, as a heading and points, the
 /// same on every platform. It says what `records` stores: the text of a
 /// question only when nothing answered it (or its suggestions were turned
@@ -234,7 +239,7 @@ impl Reply {
         use crate::small_talk::SmallTalk;
         let Reply::SmallTalk { talk, topics, example, lang } = self else { return String::new() };
         let words = words(*lang);
-        let topics = format!("{bold}{}{bold}", topics.join(&format!("{bold}, {bold}")));
+        let topics = bolded(topics, bold);
         let example = example.as_deref().map(|e| fill(words.for_example, &[("example", e)])).unwrap_or_default();
         let commands = fill(words.commands, &[("code", code), ("prefix", prefix)]);
         let template = match talk {
@@ -248,8 +253,7 @@ impl Reply {
     /// "I don't have an answer", with the topics between `bold` marks, for
     /// a [`Reply::NoMatch`] in its language.
     pub fn no_answer_text(topics: &[String], lang: Lang, prefix: &str, bold: &str) -> String {
-        let topics = format!("{bold}{}{bold}", topics.join(&format!("{bold}, {bold}")));
-        fill(words(lang).no_answer, &[("topics", &topics), ("prefix", prefix)])
+        fill(words(lang).no_answer, &[("topics", &bolded(topics, bold)), ("prefix", prefix)])
     }
 
     /// An answer or a "did you mean" as said in `lang`, with the line an

@@ -12,9 +12,8 @@ pub(super) fn check(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Edit,
             let id = match edit.as_ref() {
                 Edit::AddAlias { entry, .. } | Edit::RemoveAlias { entry, .. } | Edit::SetAnswer { entry, .. } => entry,
                 Edit::SetClaim { .. } => return Err(EditRefused::NotPerLanguage("a claim's status")),
-                Edit::NewEntry { .. } | Edit::Translated { .. } => {
-                    return Err(EditRefused::NotPerLanguage("a new entry"));
-                }
+                Edit::NewEntry { .. } => return Err(EditRefused::NotPerLanguage("a new entry")),
+                Edit::Translated { .. } => return Err(EditRefused::NotPerLanguage("a translation")),
             };
             if !entry(id)?.translations.contains_key(lang) {
                 return Err(EditRefused::NoTranslation { entry: id.clone(), language: lang.name(), code: lang.code() });
