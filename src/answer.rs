@@ -100,8 +100,17 @@ fn phrasing_language(kb: &KnowledgeBase, entry: &Entry, question: &str) -> Lang 
     }
     let analyser = kb.matcher().analyser();
     let asked: std::collections::BTreeSet<String> = analyser.terms(question).into_iter().map(|t| t.text).collect();
+    // The question and the first aliases of each language tell enough, and
+    // an entry with thousands of aliases costs no more on this path.
+    const PER_LANGUAGE: usize = 16;
+    let mut read: std::collections::BTreeMap<Lang, usize> = std::collections::BTreeMap::new();
     let mut best = (0, Lang::En);
     for (lang, phrasing) in entry.phrasings_by_language() {
+        let n = read.entry(lang).or_default();
+        *n += 1;
+        if *n > PER_LANGUAGE {
+            continue;
+        }
         let shared = analyser.terms(phrasing).iter().filter(|t| asked.contains(&t.text)).count();
         if shared > best.0 {
             best = (shared, lang);
