@@ -10,6 +10,10 @@
 //! or offered; `--hubs` lists the entries most often ranked first when
 //! another was right.
 //!
+//! `--dump FILE` writes one JSON line per message and mode: its signals
+//! (the ranked candidates with their lexical score and cosine), the
+//! outcome and the answered entry, for trying decision rules offline.
+//!
 //! `wrong*` is the wrong share less answers that another copy of the same
 //! message is labelled with (see `Report::wrong_uncontested`).
 //!
@@ -267,6 +271,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(out) = dump.as_mut() {
                 for l in &labelled {
                     let s = kb.matcher().signals(&l.message);
+                    let decided = policybot::matcher::decide(s.clone(), &config.matching);
                     let ranked: Vec<serde_json::Value> = s
                         .ranked
                         .iter()
@@ -277,6 +282,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "corpus": corpus.name, "mode": mode, "half": format!("{:?}", half_of(&l.message)),
                         "expected": l.expected, "message": l.message, "evidence": s.evidence, "known_share": s.known_share,
                         "out_of_scope": s.out_of_scope, "ranked": ranked, "sibling": s.sibling,
+                        "outcome": decided.outcome, "answered": (decided.outcome == policybot::matcher::Outcome::Answer).then(|| kb.entries[decided.ranked[0].entry].id.clone()),
                     });
                     writeln!(out, "{line}")?;
                 }
