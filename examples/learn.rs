@@ -5,7 +5,11 @@
 //! temporary copy of the knowledge), and the other half is scored before
 //! and after; then the halves swap.
 //!
-//!   cargo run --release --example learn -- [--lexical] [--changes]
+//!   cargo run --release --example learn -- [--lexical] [--changes] [--as-aliases] [--only NAME]
+//!
+//! Accepted messages become asked questions (`asked = [...]`), as the
+//! review queue's accept makes them; `--as-aliases` makes them aliases
+//! instead, as accepting did before asked questions were kept apart.
 //!
 //! Built in: `dev` (the shipped knowledge) and `covid` (CovidFAQ imported
 //! as-is), read from `../shared/eval/` when it is there. The changes are
@@ -85,6 +89,8 @@ fn scored(dir: &Path, encoder: Option<&Arc<dyn Encoder>>) -> Result<KnowledgeBas
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lexical = std::env::args().any(|a| a == "--lexical");
     let changes = std::env::args().any(|a| a == "--changes");
+    let as_aliases = std::env::args().any(|a| a == "--as-aliases");
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     let config = Config::load(Path::new("config.toml"), false)?;
     let encoder = if lexical {
         None
@@ -96,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<7} {:<10} {:<8} {:>8} {:>7} {:>5} {:>16} {:>14} {:>14} {:>16} {:>14}",
         "corpus", "learned", "mode", "accepted", "refused", "n", "overall", "wrong", "wrong*", "ans.right", "first"
     );
-    for corpus in corpora() {
+    for corpus in corpora().into_iter().filter(|c| only.as_deref().is_none_or(|o| o == c.name)) {
         for (learn, report) in [(Half::Tuning, Half::Reporting), (Half::Reporting, Half::Tuning)] {
             let (dir, questions) = copy(&corpus)?;
             let before = scored(dir.path(), encoder.as_ref())?;
@@ -113,7 +119,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut kb = load_dir(dir.path())?;
             for l in taught.iter().filter(|l| l.expected.is_some()) {
                 let entry = l.expected.clone().unwrap_or_default();
-                let edit = Edit::AddAlias { entry: entry.clone(), text: l.message.clone() };
+                let edit = if as_aliases {
+                    Edit::AddAlias { entry: entry.clone(), text: l.message.clone() }
+                } else {
+                    Edit::AddAsked { entry: entry.clone(), text: l.message.clone() }
+                };
                 let validate = |d: &Path| policybot::bot::validate(d, None, &config).map(|_| ());
                 match apply(dir.path(), &kb, &edit, validate) {
                     Ok(_) => {

@@ -268,7 +268,7 @@ fn keeping_records() -> ((tempfile::TempDir, tempfile::TempDir), Bot, Sender, Se
 }
 
 #[test]
-fn a_spanish_question_accepted_from_the_review_queue_becomes_a_spanish_phrasing() {
+fn a_spanish_question_accepted_from_the_review_queue_becomes_a_spanish_asked_question() {
     let (_dirs, bot, moderator, member) = keeping_records();
     let origin = moderator.origin;
     let asked = "quien paga los gastos cuando ice detiene a alguien en la carcel del condado";
@@ -281,8 +281,8 @@ fn a_spanish_question_accepted_from_the_review_queue_becomes_a_spanish_phrasing(
     assert!(done.render_plain("!").contains("added 1 phrasing"), "{}", done.render_plain("!"));
     let kb = bot.knowledge();
     let e = kb.entry("recent-changes").unwrap();
-    assert!(e.translations[&Lang::Es].aliases.iter().any(|a| a == asked), "{:?}", e.translations[&Lang::Es].aliases);
-    assert!(!e.aliases.iter().any(|a| a == asked));
+    assert!(e.translations[&Lang::Es].asked.iter().any(|a| a == asked), "{:?}", e.translations[&Lang::Es].asked);
+    assert!(!e.asked.iter().chain(&e.aliases).chain(&e.translations[&Lang::Es].aliases).any(|a| a == asked));
     let Reply::Answer { lang: Lang::Es, .. } = bot.handle(&Command::Ask(asked.into()), &member, "!") else { panic!() };
 }
 

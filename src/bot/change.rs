@@ -262,6 +262,9 @@ fn describe(edit: &Edit) -> String {
     let short = |t: &str| crate::text::shorten(t, 80);
     match edit {
         Edit::AddAlias { entry, text } => format!("add the phrasing \"{}\" to entry \"{}\"", short(text), short(entry)),
+        Edit::AddAsked { entry, text } => {
+            format!("add the asked question \"{}\" to entry \"{}\"", short(text), short(entry))
+        }
         Edit::RemoveAlias { entry, text } => {
             format!("remove the phrasing \"{}\" from entry \"{}\"", short(text), short(entry))
         }

@@ -85,9 +85,12 @@ impl Bot {
             kb.entry(&entry).map(|e| e.translations.keys().copied().collect::<Vec<_>>()).unwrap_or_default();
         for text in group.wordings.iter().take(ACCEPT_MOST) {
             // A question asked in a language the entry is translated into
-            // becomes a phrasing of that translation, like `alias add es`.
+            // becomes an asked question of that translation. Asked questions
+            // are kept apart from a moderator's aliases: the same question
+            // asked again is answered outright, but for other questions they
+            // weigh as claims do (see `FieldKind::Asked`).
             let lang = crate::language::reads_as(text, &translated).unwrap_or_default();
-            let edit = Edit::in_lang(lang, Edit::AddAlias { entry: entry.clone(), text: text.clone() });
+            let edit = Edit::in_lang(lang, Edit::AddAsked { entry: entry.clone(), text: text.clone() });
             match self.change_quietly(&edit, sender) {
                 Ok(()) => added.push(format!("\"{text}\"")),
                 // Already this entry's: nothing to do.

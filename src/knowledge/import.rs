@@ -192,6 +192,7 @@ pub fn to_toml(title: &str, source: &str, entries: &[ImportedEntry]) -> String {
             topic: "General".to_owned(),
             question: e.question.clone(),
             aliases: Vec::new(),
+            asked: Vec::new(),
             answer: e.answer.clone(),
             claims: e
                 .claims

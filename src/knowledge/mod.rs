@@ -80,6 +80,8 @@ pub struct Claim {
 pub struct Translation {
     pub question: String,
     pub aliases: Vec<String>,
+    /// Questions asked in this language and accepted from the review queue.
+    pub asked: Vec<String>,
     pub answer: String,
     /// The topic's name in this language; `None`: the entry's topic as written.
     pub topic: Option<String>,
@@ -95,6 +97,10 @@ pub struct Entry {
     pub topic: String,
     pub question: String,
     pub aliases: Vec<String>,
+    /// Questions people asked that a moderator accepted from the review
+    /// queue (`asked = [...]`): answered with this entry when asked again,
+    /// and weaker evidence than a moderator's aliases for other questions.
+    pub asked: Vec<String>,
     pub answer: String,
     pub claims: Vec<Claim>,
     pub reviewed: Option<String>,
@@ -136,6 +142,7 @@ impl Entry {
             && self.topic == other.topic
             && self.question == other.question
             && self.aliases == other.aliases
+            && self.asked == other.asked
             && self.answer == other.answer
             && self.claims == other.claims
             && self.reviewed == other.reviewed
@@ -156,6 +163,11 @@ impl Entry {
             .iter()
             .flat_map(|(lang, t)| std::iter::once(&t.question).chain(&t.aliases).map(move |p| (*lang, p)));
         own.chain(translated)
+    }
+
+    /// The accepted asked questions, the entry's then each translation's.
+    pub fn asked(&self) -> impl Iterator<Item = &String> {
+        self.asked.iter().chain(self.translations.values().flat_map(|t| &t.asked))
     }
 
     /// The question in `lang`, or as written when it has no translation.
@@ -199,6 +211,9 @@ pub fn document(entry: &Entry) -> Document {
     }
     // A translation's answer and claims are evidence like the entry's own,
     // so a question about a fact its answer states finds it in any language.
+    for asked in entry.asked() {
+        doc.fields.push(Field { kind: FieldKind::Asked, text: asked.clone() });
+    }
     for (lang, translation) in &entry.translations {
         if let Some(topic) = &translation.topic {
             doc.fields.push(Field { kind: FieldKind::Topic, text: topic.clone() });
@@ -439,6 +454,7 @@ pub(crate) fn test_entry(id: &str, answer: &str) -> Entry {
         topic: "t".into(),
         question: format!("question {id}?"),
         aliases: vec![],
+        asked: vec![],
         answer: answer.into(),
         claims: vec![],
         reviewed: None,

@@ -24,6 +24,10 @@ pub fn to_toml(title: &str, source: &str, synonyms: &[Vec<String>], entries: &[E
         let _ = writeln!(out, "question = {}", basic(&e.question));
         let aliases: Vec<String> = e.aliases.iter().map(|a| basic(a)).collect();
         let _ = writeln!(out, "aliases = [{}]", aliases.join(", "));
+        if !e.asked.is_empty() {
+            let asked: Vec<String> = e.asked.iter().map(|a| basic(a)).collect();
+            let _ = writeln!(out, "asked = [{}]", asked.join(", "));
+        }
         let _ = writeln!(out, "answer = {}", multiline(&e.answer));
         if let Some(reviewed) = &e.reviewed {
             let _ = writeln!(out, "reviewed = {reviewed}");

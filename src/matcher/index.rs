@@ -23,6 +23,8 @@ pub(super) fn flatten(lists: impl Iterator<Item = Vec<u32>>) -> Box<[u32]> {
 pub(super) struct AnalysedEntry {
     pub(super) phrasings: Vec<Vec<u32>>,
     pub(super) passages: Vec<Vec<u32>>,
+    /// The terms of each asked question, sorted, without repeats.
+    pub(super) asked: Vec<Vec<u32>>,
     /// Each term of the entry with the strength of the strongest field it is in.
     pub(super) strength: Vec<(u32, f32)>,
 }
@@ -49,21 +51,28 @@ pub(super) fn analyse_document(
     // one sentence or claim (a passage) say more than the same words spread
     // over the answer.
     let mut passages = Vec::new();
+    let mut asked = Vec::new();
     for field in &doc.fields {
         let terms = analyser.knowledge_terms(&field.text, cache);
         let s = match field.kind {
             FieldKind::Topic => tuning.topic_strength,
-            FieldKind::Name | FieldKind::Claim => tuning.claim_strength,
+            FieldKind::Name | FieldKind::Claim | FieldKind::Asked => tuning.claim_strength,
             FieldKind::Sentence => tuning.answer_strength,
         };
         add(&terms, s);
-        if matches!(field.kind, FieldKind::Sentence | FieldKind::Claim) && terms.len() >= 2 {
+        if field.kind == FieldKind::Asked && !terms.is_empty() {
+            let mut key = terms.clone();
+            key.sort_unstable();
+            key.dedup();
+            asked.push(key);
+        }
+        if matches!(field.kind, FieldKind::Sentence | FieldKind::Claim | FieldKind::Asked) && terms.len() >= 2 {
             passages.push(terms);
         }
     }
     let mut strength: Vec<(u32, f32)> = strength.into_iter().map(|(t, s)| (t, s as f32)).collect();
     strength.sort_by_key(|(t, _)| *t);
-    AnalysedEntry { phrasings, passages, strength }
+    AnalysedEntry { phrasings, passages, asked, strength }
 }
 
 impl Matcher {
@@ -94,6 +103,7 @@ impl Matcher {
         let mut terms: HashMap<String, u32> = HashMap::new();
         let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
         let mut phrasings = Vec::with_capacity(count);
+        let mut asked: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
         let mut passages = Vec::with_capacity(count);
 
         // Entries are analysed a block at a time on all cores, and each block
@@ -135,6 +145,15 @@ impl Matcher {
                         p.sort_unstable();
                         p
                     })));
+                    for key in entry.asked {
+                        let mut key = global(key);
+                        key.sort_unstable();
+                        let owner = asked.entry(key.into_boxed_slice()).or_insert(next_entry);
+                        if *owner != next_entry {
+                            // Two entries' asked questions say the same: neither is it.
+                            *owner = SEPARATOR;
+                        }
+                    }
                     for (t, s) in entry.strength {
                         postings[map[t as usize] as usize].push((next_entry, s));
                     }
@@ -164,6 +183,18 @@ impl Matcher {
                 idf(p.len() as f64) * common
             })
             .collect();
-        Matcher { analyser, terms, weights, postings, phrasings, passages, rare_weight: idf(1.0), tuning, dense: None }
+        asked.shrink_to_fit();
+        Matcher {
+            analyser,
+            terms,
+            weights,
+            postings,
+            phrasings,
+            passages,
+            asked,
+            rare_weight: idf(1.0),
+            tuning,
+            dense: None,
+        }
     }
 }

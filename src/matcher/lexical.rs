@@ -24,6 +24,9 @@ pub(super) struct Lexical {
     /// Words the knowledge lists as out of scope (and never uses).
     pub(super) out_of_scope: usize,
     pub(super) candidates: Vec<u32>,
+    /// The entry one of whose accepted asked questions the message is,
+    /// term for term.
+    pub(super) asked: Option<u32>,
 }
 
 impl Matcher {
@@ -89,9 +92,17 @@ impl Matcher {
             }
         }
         let evidence: f64 = known.iter().map(|k| k.weight).sum();
-        let mut lexical = Lexical { known, total, evidence, out_of_scope, candidates: Vec::new() };
+        let mut lexical = Lexical { known, total, evidence, out_of_scope, candidates: Vec::new(), asked: None };
         if lexical.known.is_empty() || total <= 0.0 {
             return lexical;
+        }
+        // Every word of the message is a word of the knowledge: it may be an
+        // accepted asked question, asked again.
+        if !self.asked.is_empty() && evidence >= total - 1e-9 {
+            let mut key: Vec<u32> = lexical.known.iter().map(|k| k.id).collect();
+            key.sort_unstable();
+            key.dedup();
+            lexical.asked = self.asked.get(key.as_slice()).copied().filter(|&e| e != SEPARATOR);
         }
 
         // Rarest terms first; their postings are short and telling.
@@ -121,6 +132,9 @@ impl Matcher {
             candidates.truncate(CANDIDATES);
         }
         lexical.candidates = candidates.into_iter().map(|(e, _)| e).collect();
+        if let Some(e) = lexical.asked.filter(|e| !lexical.candidates.contains(e)) {
+            lexical.candidates.push(e);
+        }
         lexical
     }
 
@@ -129,6 +143,9 @@ impl Matcher {
     pub(super) fn lexical_score(&self, entry: u32, lexical: &Lexical) -> f64 {
         if lexical.total <= 0.0 {
             return 0.0;
+        }
+        if lexical.asked == Some(entry) {
+            return 1.0;
         }
         let mut covered = 0.0;
         for k in &lexical.known {
@@ -188,5 +205,42 @@ impl Matcher {
             }
         }
         if all > 0.0 { have / all } else { 0.0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(asked_as: Option<FieldKind>) -> Matcher {
+        let mut fine = Document { phrasings: vec!["Where do I pay a parking fine?".into()], fields: Vec::new() };
+        let question = "is parking free on sundays".to_owned();
+        match asked_as {
+            Some(kind) => fine.fields.push(Field { kind, text: question }),
+            None => fine.phrasings.push(question),
+        }
+        let docs = [Document { phrasings: vec!["How do I renew a parking permit?".into()], fields: Vec::new() }, fine];
+        Matcher::build(docs.len(), |i| docs[i].clone(), &Vocabulary::default())
+    }
+
+    #[test]
+    fn an_asked_question_asked_again_is_answered_as_a_stored_one() {
+        let m = matcher(Some(FieldKind::Asked));
+        for message in ["is parking free on sundays", "Is parking FREE on Sundays??"] {
+            let found = m.find(message, &Thresholds::default());
+            assert_eq!((found.outcome, found.ranked[0].entry, found.stored), (Outcome::Answer, 1, true), "{message}");
+        }
+        // More words than the question: matched on its words, not as it.
+        let (scored, _) = m.score("is parking free on sundays near the station");
+        assert!(scored[0].lexical < super::super::decide::EXACT, "{scored:?}");
+    }
+
+    #[test]
+    fn an_asked_question_is_weaker_evidence_than_an_alias() {
+        let score = |m: &Matcher| m.score("free parking").0.iter().find(|s| s.entry == 1).map_or(0.0, |s| s.lexical);
+        let (asked, claim, alias) =
+            (score(&matcher(Some(FieldKind::Asked))), score(&matcher(Some(FieldKind::Claim))), score(&matcher(None)));
+        assert!(asked > 0.0 && asked < alias, "asked {asked}, alias {alias}");
+        assert!((asked - claim).abs() < 1e-9, "asked {asked}, claim {claim}");
     }
 }

@@ -20,6 +20,7 @@ pub use dense::{DenseIndex, EncodeError, Encoder};
 
 pub use normalise::{MAX_INPUT_CHARS, clip, fold_accents, normalise};
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,6 +57,13 @@ pub enum FieldKind {
     Sentence,
     /// A one-line statement of what the answer says.
     Claim,
+    /// A question people asked that a moderator accepted as this document's
+    /// (from the review queue). It counts as a claim does, not as a
+    /// phrasing: chat wordings are short and general, and as phrasings they
+    /// drew other documents' questions (measured in docs/MATCHING.md). The
+    /// same question asked again, word for word up to typos and synonyms,
+    /// is still answered with this document.
+    Asked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,6 +279,10 @@ pub struct Matcher {
     /// answer are better evidence than the same words scattered through it.
     /// Flat like `phrasings`, each passage sorted.
     passages: Vec<Box<[u32]>>,
+    /// The terms of each accepted asked question ([`FieldKind::Asked`]),
+    /// sorted, and the entry it belongs to ([`SEPARATOR`] when two entries
+    /// have it): a message with exactly those terms is that question.
+    asked: FxHashMap<Box<[u32]>, u32>,
     /// Weight of the rarest possible known word.
     rare_weight: f64,
     tuning: Tuning,

@@ -390,6 +390,7 @@ pub fn entries(n: usize, seed: u64) -> Vec<Entry> {
             topic: topic.to_owned(),
             question,
             aliases,
+            asked: Vec::new(),
             answer,
             claims,
             reviewed: None,

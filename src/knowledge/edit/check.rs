@@ -10,7 +10,10 @@ pub(super) fn check(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Edit,
     Ok(match edit {
         Edit::Translated { lang, edit } => {
             let id = match edit.as_ref() {
-                Edit::AddAlias { entry, .. } | Edit::RemoveAlias { entry, .. } | Edit::SetAnswer { entry, .. } => entry,
+                Edit::AddAlias { entry, .. }
+                | Edit::AddAsked { entry, .. }
+                | Edit::RemoveAlias { entry, .. }
+                | Edit::SetAnswer { entry, .. } => entry,
                 Edit::SetClaim { .. } => return Err(EditRefused::NotPerLanguage("a claim's status")),
                 Edit::NewEntry { .. } => return Err(EditRefused::NotPerLanguage("a new entry")),
                 Edit::Translated { .. } => return Err(EditRefused::NotPerLanguage("a translation")),
@@ -25,6 +28,12 @@ pub(super) fn check(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Edit,
             let text = fit("a phrasing", text, MAX_PHRASING_CHARS)?;
             not_taken(kb, &text)?;
             Edit::AddAlias { entry: id.clone(), text }
+        }
+        Edit::AddAsked { entry: id, text } => {
+            entry(id)?;
+            let text = fit("a question", text, MAX_PHRASING_CHARS)?;
+            not_taken(kb, &text)?;
+            Edit::AddAsked { entry: id.clone(), text }
         }
         Edit::RemoveAlias { entry: id, text } => {
             entry(id)?;
@@ -93,7 +102,7 @@ pub(super) fn fit(what: &'static str, text: &str, max: usize) -> Result<String, 
 pub(super) fn not_taken(kb: &KnowledgeBase, text: &str) -> Result<(), EditRefused> {
     let wanted = crate::matcher::normalise(text);
     for e in &kb.entries {
-        if e.phrasings().any(|p| crate::matcher::normalise(p) == wanted) {
+        if e.phrasings().chain(e.asked()).any(|p| crate::matcher::normalise(p) == wanted) {
             return Err(EditRefused::Taken { text: text.to_owned(), other: e.id.clone() });
         }
     }

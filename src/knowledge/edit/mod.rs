@@ -44,6 +44,10 @@ pub const MAX_SOURCE_CHARS: usize = 500;
 pub enum Edit {
     /// Add `text` as a phrasing (alias) of entry `entry`.
     AddAlias { entry: String, text: String },
+    /// Add `text`, a question people asked, to entry `entry`'s accepted
+    /// asked questions (`asked = [...]`): what accepting from the review
+    /// queue does.
+    AddAsked { entry: String, text: String },
     /// Remove the phrasing `text` from entry `entry`.
     RemoveAlias { entry: String, text: String },
     /// Set a claim's status. `claim` is `ENTRY#N` (the N-th claim of an
@@ -287,6 +291,9 @@ fn target(dir: &Path, kb: &KnowledgeBase, edit: &Edit) -> Result<Target, EditRef
         Edit::AddAlias { entry, text } => {
             on_entry(entry, format!("added the phrasing \"{text}\" to entry \"{entry}\""))
         }
+        Edit::AddAsked { entry, text } => {
+            on_entry(entry, format!("added the asked question \"{text}\" to entry \"{entry}\""))
+        }
         Edit::RemoveAlias { entry, text } => {
             on_entry(entry, format!("removed the phrasing \"{text}\" from entry \"{entry}\""))
         }
@@ -404,6 +411,29 @@ mod tests {
         let kb = crate::knowledge::load_dir(d.path()).unwrap();
         assert_eq!(kb.entry("a").unwrap().aliases.last().unwrap(), "Is the law new?");
         apply(d.path(), &kb, &remove("a", "Is the law new?"), valid).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), FILE);
+    }
+
+    #[test]
+    fn an_asked_question_goes_into_its_own_list_and_is_taken_like_a_phrasing() {
+        let (d, file) = dir();
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        let asked = Edit::AddAsked { entry: "b".into(), text: "do cops have to help".into() };
+        let applied = apply(d.path(), &kb, &asked, valid).unwrap();
+        assert_eq!(applied.summary, "added the asked question \"do cops have to help\" to entry \"b\"");
+        let after = std::fs::read_to_string(&file).unwrap();
+        let added: Vec<&str> = after.lines().filter(|l| !FILE.lines().any(|o| o == *l)).collect();
+        assert_eq!(added, ["asked = [\"do cops have to help\"]"]);
+        let kb = crate::knowledge::load_dir(d.path()).unwrap();
+        let b = kb.entry("b").unwrap();
+        assert_eq!((b.asked.as_slice(), b.aliases.len()), (["do cops have to help".to_owned()].as_slice(), 1));
+        // No entry may take it as a phrasing, nor be given it twice.
+        for edit in [add("a", "Do cops have to help?"), asked.clone()] {
+            let refused = apply(d.path(), &kb, &edit, valid).unwrap_err().to_string();
+            assert!(refused.contains("already a phrasing of entry \"b\""), "{refused}");
+        }
+        // `alias remove` takes it back out, and the file is as it was.
+        apply(d.path(), &kb, &remove("b", "do cops have to help"), valid).unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), FILE);
     }
 

@@ -42,8 +42,13 @@ pub(super) fn change(text: &str, target: &Target, edit: &Edit) -> Result<String,
         (_, edit) => edit,
     };
     match edit {
-        Edit::AddAlias { text, .. } => add_alias(table, text),
-        Edit::RemoveAlias { entry, text } => remove_alias(table, entry, text)?,
+        Edit::AddAlias { text, .. } => add_alias(table, "aliases", text),
+        Edit::AddAsked { text, .. } => add_alias(table, "asked", text),
+        // A phrasing is removed from wherever it is: an alias, or a
+        // question accepted from the review queue.
+        Edit::RemoveAlias { entry, text } => {
+            remove_alias(table, "aliases", entry, text).or_else(|_| remove_alias(table, "asked", entry, text))?
+        }
         Edit::SetAnswer { text, .. } => {
             let multi_line = table.get("answer").and_then(Item::as_value).is_some_and(is_multi_line);
             let value =
@@ -77,8 +82,8 @@ fn gone(place: &Place) -> EditRefused {
     }
 }
 
-fn add_alias(table: &mut toml_edit::Table, phrasing: &str) {
-    match table.get_mut("aliases").and_then(Item::as_array_mut) {
+fn add_alias(table: &mut toml_edit::Table, key: &str, phrasing: &str) {
+    match table.get_mut(key).and_then(Item::as_array_mut) {
         Some(aliases) => {
             // Written the way the array already is: a new line with the
             // same indentation in a multi-line array, ", x" in one line.
@@ -98,14 +103,14 @@ fn add_alias(table: &mut toml_edit::Table, phrasing: &str) {
         None => {
             let mut aliases = toml_edit::Array::new();
             aliases.push(phrasing);
-            table.insert("aliases", Item::Value(Value::Array(aliases)));
+            table.insert(key, Item::Value(Value::Array(aliases)));
         }
     }
 }
 
-fn remove_alias(table: &mut toml_edit::Table, entry: &str, phrasing: &str) -> Result<(), EditRefused> {
+fn remove_alias(table: &mut toml_edit::Table, key: &str, entry: &str, phrasing: &str) -> Result<(), EditRefused> {
     let not_there = || EditRefused::NotThere { entry: entry.to_owned(), text: phrasing.to_owned() };
-    let aliases = table.get_mut("aliases").and_then(Item::as_array_mut).ok_or_else(not_there)?;
+    let aliases = table.get_mut(key).and_then(Item::as_array_mut).ok_or_else(not_there)?;
     let index = aliases.iter().position(|v| v.as_str().map(str::trim) == Some(phrasing)).ok_or_else(not_there)?;
     let was_first = index == 0;
     let removed_prefix =
@@ -114,7 +119,7 @@ fn remove_alias(table: &mut toml_edit::Table, entry: &str, phrasing: &str) -> Re
     // The last phrasing gone, so is the key (it is optional): adding a
     // first phrasing and removing it again gives back the file as it was.
     if aliases.is_empty() {
-        table.remove("aliases");
+        table.remove(key);
         return Ok(());
     }
     // The new first element takes the removed one's spacing, so a one-line

@@ -60,6 +60,8 @@ pub(super) struct RawTranslation {
     pub(super) question: Spanned<String>,
     #[serde(default)]
     pub(super) aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) asked: Vec<Spanned<String>>,
     pub(super) answer: Spanned<String>,
     #[serde(default)]
     pub(super) topic: Option<Spanned<String>>,
@@ -92,6 +94,8 @@ pub(super) struct RawEntry {
     pub(super) question: Spanned<String>,
     #[serde(default)]
     pub(super) aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) asked: Vec<Spanned<String>>,
     pub(super) answer: Spanned<String>,
     #[serde(default)]
     pub(super) claims: Vec<Spanned<RawClaim>>,
@@ -175,6 +179,9 @@ pub(super) fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<
         require(&e.answer, "answer");
         for alias in &e.aliases {
             require(alias, "an alias");
+        }
+        for asked in &e.asked {
+            require(asked, "an asked question");
         }
     }
     let translated = translation_errors(&raw, &mut require);
@@ -297,6 +304,7 @@ pub(super) fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<
                 topic: trimmed(e.topic.into_inner()),
                 question: trimmed(e.question.into_inner()),
                 aliases: e.aliases.into_iter().map(|a| trimmed(a.into_inner())).collect(),
+                asked: e.asked.into_iter().map(|a| trimmed(a.into_inner())).collect(),
                 answer: trimmed(e.answer.into_inner()),
                 claims: e
                     .claims
@@ -328,6 +336,7 @@ pub(super) fn parse_file(path: &Path, text: String, fingerprint: u64) -> Result<
                             Translation {
                                 question: trimmed(t.question.into_inner()),
                                 aliases: t.aliases.into_iter().map(|a| trimmed(a.into_inner())).collect(),
+                                asked: t.asked.into_iter().map(|a| trimmed(a.into_inner())).collect(),
                                 answer: trimmed(t.answer.into_inner()),
                                 topic: t.topic.map(|t| trimmed(t.into_inner())),
                                 reviewed: t.reviewed.map(|d| d.into_inner().to_string()),

@@ -52,6 +52,9 @@ pub(super) fn translation_errors(
             for alias in &t.aliases {
                 require(alias, "a translated alias");
             }
+            for asked in &t.asked {
+                require(asked, "a translated asked question");
+            }
             if let Some(topic) = &t.topic {
                 require(topic, "a translated topic");
             }
