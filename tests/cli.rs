@@ -468,7 +468,14 @@ fn alias_add_and_remove_change_one_line_and_a_refusal_changes_nothing() {
         (["current-policies", "Does Mississippi have sanctuary cities?"], "already a phrasing of entry"),
         (["no-such-entry", "anything at all"], "there is no entry \"no-such-entry\""),
     ] {
-        let out = bot().args(["--knowledge", knowledge, "alias", "add"]).args(args).output().unwrap();
+        // (RUST_LOG=error: a build without the model warns that it matches by
+        // words alone, which is not the refusal's line.)
+        let out = bot()
+            .args(["--knowledge", knowledge, "alias", "add"])
+            .args(args)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
         assert!(!out.status.success());
         let err = text(&out.stderr);
         assert!(err.contains(says) && err.trim().lines().count() == 1, "{err}");
@@ -522,7 +529,7 @@ fn no_platform_and_no_terminal_is_an_error_naming_the_tokens_and_the_console() {
     let dir = tempfile::tempdir().unwrap();
     let config = data_config(dir.path());
     for stdin in [Stdio::null(), Stdio::piped()] {
-        let out = bot_with(&config).stdin(stdin).output().unwrap();
+        let out = bot_with(&config).stdin(stdin).env("RUST_LOG", "error").output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
         let err = text(&out.stderr);
         assert_eq!(err.trim().lines().count(), 1, "{err}");

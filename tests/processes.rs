@@ -82,6 +82,8 @@ fn two_bots_started_at_once_on_one_empty_data_directory_leave_one_running_and_on
     }
 }
 
+// Only a build with the Matrix adapter has a Matrix store to hold.
+#[cfg(feature = "matrix")]
 #[test]
 fn a_second_bot_on_one_matrix_store_refuses_before_it_logs_in() {
     // A homeserver that refuses connections: the first bot retries, and
