@@ -23,7 +23,8 @@ pub(super) fn flatten(lists: impl Iterator<Item = Vec<u32>>) -> Box<[u32]> {
 pub(super) struct AnalysedEntry {
     pub(super) phrasings: Vec<Vec<u32>>,
     pub(super) passages: Vec<Vec<u32>>,
-    /// The terms of each asked question, sorted, without repeats.
+    /// The terms of each asked question (sorted and deduplicated once
+    /// they have their global ids).
     pub(super) asked: Vec<Vec<u32>>,
     /// Each term of the entry with the strength of the strongest field it is in.
     pub(super) strength: Vec<(u32, f32)>,
@@ -61,10 +62,7 @@ pub(super) fn analyse_document(
         };
         add(&terms, s);
         if field.kind == FieldKind::Asked && !terms.is_empty() {
-            let mut key = terms.clone();
-            key.sort_unstable();
-            key.dedup();
-            asked.push(key);
+            asked.push(terms.clone());
         }
         if matches!(field.kind, FieldKind::Sentence | FieldKind::Claim | FieldKind::Asked) && terms.len() >= 2 {
             passages.push(terms);
@@ -148,6 +146,7 @@ impl Matcher {
                     for key in entry.asked {
                         let mut key = global(key);
                         key.sort_unstable();
+                        key.dedup();
                         let owner = asked.entry(key.into_boxed_slice()).or_insert(next_entry);
                         if *owner != next_entry {
                             // Two entries' asked questions say the same: neither is it.
