@@ -1,6 +1,9 @@
 //! The real `policybot` binary end to end: ask (plain and JSON lines), topics,
 //! check, import, the console chat over piped stdin, and clear errors.
 
+#[path = "support/warm.rs"]
+mod warm;
+
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -278,6 +281,7 @@ fn console_help_in_any_spelling_shows_the_help() {
 }
 
 fn data_config(dir: &std::path::Path) -> std::path::PathBuf {
+    warm::vectors_into(&dir.join("data"));
     let config = dir.join("config.toml");
     // Relative paths in a config file are relative to it: name the shipped
     // knowledge by its full path. Its files are the project's: the bot
@@ -366,7 +370,7 @@ fn a_broken_records_database_leaves_the_bot_answering_with_records_off() {
     for (case, make) in [("newer", newer as Make), ("garbage", garbage), ("directory", directory)] {
         let dir = tempfile::tempdir().unwrap();
         let config = data_config(dir.path());
-        std::fs::create_dir(dir.path().join("data")).unwrap();
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
         let db = dir.path().join("data").join("policybot.db");
         make(&db);
         let out = run_with_stdin(console_with(&config), b"does ms have sanctuary cities?\n/unanswered\n");
@@ -389,7 +393,7 @@ fn a_broken_records_database_leaves_the_bot_answering_with_records_off() {
     // A file truncated to nothing is started afresh, with a warning.
     let dir = tempfile::tempdir().unwrap();
     let config = data_config(dir.path());
-    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
     std::fs::write(dir.path().join("data").join("policybot.db"), b"").unwrap();
     let out = run_with_stdin(console_with(&config), b"pizza?\n");
     assert!(text(&out.stderr).contains("empty file (truncated?)"), "{}", text(&out.stderr));

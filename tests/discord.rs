@@ -8,6 +8,8 @@
 
 #[path = "discord/standin.rs"]
 mod standin;
+#[path = "support/warm.rs"]
+mod warm;
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -106,6 +108,7 @@ impl Harness {
         for (name, text) in extra_files {
             std::fs::write(knowledge.join(name), text).unwrap();
         }
+        warm::vectors_into(&dir.path().join("data"));
         let (child, log) = Harness::launch(&standin, dir.path(), extra_config, route);
         Harness { standin, child, dir, log }
     }
