@@ -280,23 +280,11 @@ fn console_help_in_any_spelling_shows_the_help() {
     assert!(!stdout.contains("Q: "), "{stdout}");
 }
 
+/// A config over the shipped knowledge with a data directory in `dir` whose
+/// vector cache is warm.
 fn data_config(dir: &std::path::Path) -> std::path::PathBuf {
     warm::vectors_into(&dir.join("data"));
-    let config = dir.join("config.toml");
-    // Relative paths in a config file are relative to it: name the shipped
-    // knowledge by its full path. Its files are the project's: the bot
-    // keeps no history of them (no commit lands in the project's repository).
-    let knowledge = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    std::fs::write(
-        &config,
-        format!(
-            "[knowledge]\ndir = \"{}\"\nhistory = false\n[data]\ndir = \"{}\"\n",
-            knowledge.display(),
-            dir.join("data").display()
-        ),
-    )
-    .unwrap();
-    config
+    warm::shipped_config(dir)
 }
 
 /// Another process holding the records database's write lock for 12 s

@@ -4,11 +4,31 @@
 //! before it answers (about 4 s of a debug build, each start); the cache is
 //! keyed by model and text, so a copy of vectors made earlier is exactly
 //! what the bot would have written itself, and text it does not hold is
-//! still embedded as usual.
+//! still embedded as usual. Not every test file uses every helper.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+
+/// `dir`/config.toml: the shipped knowledge, with the data in `dir`/data.
+/// Relative paths in a config file are relative to it, so the knowledge is
+/// named by its full path. Its files are the project's: the bot keeps no
+/// history of them (no commit lands in the project's repository).
+pub fn shipped_config(dir: &Path) -> PathBuf {
+    let config = dir.join("config.toml");
+    let knowledge = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    std::fs::write(
+        &config,
+        format!(
+            "[knowledge]\ndir = \"{}\"\nhistory = false\n[data]\ndir = \"{}\"\n",
+            knowledge.display(),
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    config
+}
 
 /// Copies the shipped knowledge's vectors into `data`/vectors. Without the
 /// model (a build without it, or not installed) there are none, and the
@@ -31,17 +51,7 @@ pub fn vectors_into(data: &Path) {
 fn make() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("warm-data");
     std::fs::create_dir_all(&dir).ok()?;
-    let knowledge = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    let config = dir.join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[knowledge]\ndir = \"{}\"\nhistory = false\n[data]\ndir = \"{}\"\n",
-            knowledge.display(),
-            dir.join("data").display()
-        ),
-    )
-    .ok()?;
+    let config = shipped_config(&dir);
     let status = Command::new(env!("CARGO_BIN_EXE_policybot"))
         .arg("--config")
         .arg(&config)
