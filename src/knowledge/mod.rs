@@ -209,11 +209,13 @@ pub fn document(entry: &Entry) -> Document {
         let kind = if entry.claims.iter().any(|c| c.text == sentence) { FieldKind::Claim } else { FieldKind::Sentence };
         doc.fields.push(Field { kind, text: sentence });
     }
-    // A translation's answer and claims are evidence like the entry's own,
-    // so a question about a fact its answer states finds it in any language.
+    // Questions accepted from the review queue, in any language: evidence
+    // of their own kind (see `FieldKind::Asked`), not phrasings.
     for asked in entry.asked() {
         doc.fields.push(Field { kind: FieldKind::Asked, text: asked.clone() });
     }
+    // A translation's answer and claims are evidence like the entry's own,
+    // so a question about a fact its answer states finds it in any language.
     for (lang, translation) in &entry.translations {
         if let Some(topic) = &translation.topic {
             doc.fields.push(Field { kind: FieldKind::Topic, text: topic.clone() });
