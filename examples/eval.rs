@@ -177,6 +177,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "common" => tuning.common_factor = v,
                         "lexical_share" => tuning.lexical_share = v,
                         "cosine_floor" => tuning.cosine_floor = v,
+                        "token_share" => tuning.token_share = v,
+                        "token_floor" => tuning.token_floor = v,
                         other => return Err(format!("unknown tuning key {other}").into()),
                     }
                 }

@@ -117,8 +117,16 @@ fn a_start_over_a_warm_cache_embeds_nothing_new() {
     let file = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
     let after_first = std::fs::metadata(&file).unwrap().len();
     let phrasings: usize = kb.entries.iter().map(|e| e.phrasings().count()).sum();
+    // Each phrasing's tokens are kept too, for token evidence.
+    let tokens: usize = kb
+        .entries
+        .iter()
+        .flat_map(|e| kb.matcher().semantic_texts(e.phrasings()))
+        .map(|t| model().token_ids(&t).unwrap().len())
+        .sum();
+    assert!(tokens > 5 * phrasings, "{tokens} tokens in {phrasings} phrasings");
     let record = 16 + 384 * 4;
-    assert_eq!(after_first, 12 + (phrasings * record) as u64, "one record per phrasing");
+    assert_eq!(after_first, 12 + ((phrasings + tokens) * record) as u64, "one record per phrasing and per token of it");
     // A second start with the same knowledge reads every vector back.
     let mut again = load_dir(Path::new("knowledge")).unwrap();
     again.embed(encoder(dir.path())).unwrap();
@@ -130,6 +138,20 @@ fn a_start_over_a_warm_cache_embeds_nothing_new() {
     // Messages are never written to the cache.
     again.matcher().find("a private question nobody stored", &t);
     assert_eq!(std::fs::metadata(&file).unwrap().len(), after_first);
+
+    // A cache from before token evidence holds whole-phrasing vectors only:
+    // the tokens are made and added, and matching is the same.
+    let old = tempfile::tempdir().unwrap();
+    let texts: Vec<String> = kb.entries.iter().flat_map(|e| kb.matcher().semantic_texts(e.phrasings())).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let vectors = model().embed(&texts).unwrap();
+    let cache = VectorCache::open(old.path(), model().id(), model().dim());
+    cache.add(&texts.iter().map(|t| install::text_key(t)).zip(vectors).collect::<Vec<_>>()).unwrap();
+    let mut upgraded = load_dir(Path::new("knowledge")).unwrap();
+    upgraded.embed(encoder(old.path())).unwrap();
+    for q in ["does ms have sanctuary cities?", "who trains local police to work with ice"] {
+        assert_eq!(kb.matcher().find(q, &t), upgraded.matcher().find(q, &t), "{q}");
+    }
 }
 
 #[test]

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::SemanticConfig;
-#[cfg(feature = "semantic")]
-use crate::matcher::EncodeError;
 use crate::matcher::Encoder;
+#[cfg(feature = "semantic")]
+use crate::matcher::{Embedding, EncodeError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
@@ -47,11 +47,43 @@ impl CachedModel {
     }
 }
 
+/// The cache key of a text's token `i` (its whole-text vector is keyed by
+/// the text itself): token vectors sit in the same cache, one record each.
+#[cfg(feature = "semantic")]
+fn token_key(text: &str, i: usize) -> [u8; 16] {
+    install::text_key(&format!("\u{0}token {i}\u{0}{text}"))
+}
+
 #[cfg(feature = "semantic")]
 impl Encoder for CachedModel {
-    fn encode_stored(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError> {
-        let keys: Vec<[u8; 16]> = texts.iter().map(|t| install::text_key(t)).collect();
-        let mut out: Vec<Option<Vec<f32>>> = self.cache.get_many(&keys);
+    fn encode_stored(&self, texts: &[&str], tokens: bool) -> Result<Vec<Embedding>, EncodeError> {
+        let fail = |e: EmbedError| EncodeError(e.to_string());
+        // Every key wanted, whole texts first, then each text's tokens, so
+        // the cache file is read once.
+        let mut keys: Vec<[u8; 16]> = texts.iter().map(|t| install::text_key(t)).collect();
+        let mut ids: Vec<Vec<u32>> = Vec::new();
+        if tokens {
+            for t in texts {
+                let these = self.model.token_ids(t).map_err(fail)?;
+                keys.extend((0..these.len()).map(|i| token_key(t, i)));
+                ids.push(these);
+            }
+        }
+        let mut cached = self.cache.get_many(&keys).into_iter();
+        let mut out: Vec<Option<Embedding>> = Vec::with_capacity(texts.len());
+        for _ in texts {
+            out.push(cached.next().flatten().map(|vector| Embedding { vector, tokens: Vec::new() }));
+        }
+        for (slot, these) in out.iter_mut().zip(&ids) {
+            // Taken whole before asking whether any is missing, so the next
+            // text's records start where they should.
+            let taken: Vec<Option<Vec<f32>>> = cached.by_ref().take(these.len()).collect();
+            let vectors: Option<Vec<Vec<f32>>> = taken.into_iter().collect();
+            match (slot.as_mut(), vectors) {
+                (Some(e), Some(v)) => e.tokens = these.iter().copied().zip(v).collect(),
+                _ => *slot = None,
+            }
+        }
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
         if !missing.is_empty() {
             let started = std::time::Instant::now();
@@ -62,14 +94,18 @@ impl Encoder for CachedModel {
             let mut cache_ok = true;
             for (n, block) in missing.chunks(BLOCK).enumerate() {
                 let batch: Vec<&str> = block.iter().map(|&i| texts[i]).collect();
-                let vectors = self.model.embed(&batch).map_err(|e| EncodeError(e.to_string()))?;
-                let fresh: Vec<([u8; 16], Vec<f32>)> = block.iter().map(|&i| keys[i]).zip(vectors).collect();
+                let made = self.model.embed_with(&batch, tokens).map_err(fail)?;
+                let mut fresh: Vec<([u8; 16], Vec<f32>)> = Vec::new();
+                for (&i, e) in block.iter().zip(&made) {
+                    fresh.push((keys[i], e.vector.clone()));
+                    fresh.extend(e.tokens.iter().enumerate().map(|(k, (_, v))| (token_key(texts[i], k), v.clone())));
+                }
                 if cache_ok && let Err(e) = self.cache.add(&fresh) {
                     tracing::warn!(error = %e, "cannot write the vector cache; the next start embeds these again");
                     cache_ok = false;
                 }
-                for (&i, (_, v)) in block.iter().zip(fresh) {
-                    out[i] = Some(v);
+                for (&i, e) in block.iter().zip(made) {
+                    out[i] = Some(e);
                 }
                 // Shown at the default log level: a first start over a large
                 // knowledge base embeds for minutes, and silence would look
@@ -92,8 +128,8 @@ impl Encoder for CachedModel {
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
 
-    fn encode_query(&self, text: &str) -> Result<Vec<f32>, EncodeError> {
-        let mut v = self.model.embed(&[text]).map_err(|e| EncodeError(e.to_string()))?;
+    fn encode_query(&self, text: &str) -> Result<Embedding, EncodeError> {
+        let mut v = self.model.embed_with(&[text], true).map_err(|e| EncodeError(e.to_string()))?;
         v.pop().ok_or_else(|| EncodeError("the model returned no vector".to_owned()))
     }
 

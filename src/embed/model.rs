@@ -1,6 +1,7 @@
 //! Running a sentence-transformers BERT model in process with candle: text in,
 //! one L2-normalised vector per text out (mean pooling over the attention
-//! mask, as sentence-transformers does for all-MiniLM-L6-v2).
+//! mask, as sentence-transformers does for all-MiniLM-L6-v2), and on request
+//! each token's vector in context, before pooling.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -11,6 +12,7 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::EmbedError;
 use super::install::{hash_file, hex};
+use crate::matcher::Embedding;
 
 /// Texts embedded in one forward pass. Larger batches pad more; this size
 /// keeps padding low once texts are sorted by length.
@@ -122,22 +124,35 @@ impl Model {
         &self.dir
     }
 
-    /// One unit vector per text, in order. Texts are batched by length so
-    /// little padding is computed.
+    /// One unit vector per text, in order.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Ok(self.embed_with(texts, false)?.into_iter().map(|e| e.vector).collect())
+    }
+
+    /// One unit vector per text and, when `tokens`, one per token (without
+    /// the model's own start and end tokens) with its id, in order. Texts
+    /// are batched by length so little padding is computed.
+    pub fn embed_with(&self, texts: &[&str], tokens: bool) -> Result<Vec<Embedding>, EmbedError> {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| (texts[i].len(), i));
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        let mut out: Vec<Embedding> = vec![Embedding::default(); texts.len()];
         for chunk in order.chunks(BATCH) {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-            for (i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+            for (i, v) in chunk.iter().zip(self.embed_batch(&batch, tokens)?) {
                 out[*i] = v;
             }
         }
         Ok(out)
     }
 
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// The ids of the tokens [`Model::embed_with`] gives vectors for: what
+    /// a cache of token vectors is keyed by.
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
+        let encoding = self.tokenizer.encode(text, true).map_err(|e| EmbedError::Run(e.to_string()))?;
+        Ok(inner(encoding.get_ids()).to_vec())
+    }
+
+    fn embed_batch(&self, texts: &[&str], tokens: bool) -> Result<Vec<Embedding>, EmbedError> {
         let run = |e: candle_core::Error| EmbedError::Run(e.to_string());
         let encodings = self
             .tokenizer
@@ -145,7 +160,7 @@ impl Model {
             .map_err(|e| EmbedError::Run(e.to_string()))?;
         let len = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
         if len == 0 {
-            return Ok(vec![vec![0.0; self.dim]; texts.len()]);
+            return Ok(vec![Embedding { vector: vec![0.0; self.dim], tokens: Vec::new() }; texts.len()]);
         }
         let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
             encodings.iter().flat_map(|e| f(e).iter().copied()).collect()
@@ -165,8 +180,25 @@ impl Model {
             }
         };
         let rows: Vec<Vec<f32>> = pooled.to_vec2().map_err(run)?;
-        Ok(rows.into_iter().map(unit).collect())
+        let mut out: Vec<Embedding> =
+            rows.into_iter().map(|v| Embedding { vector: unit(v), tokens: Vec::new() }).collect();
+        if tokens {
+            let hidden: Vec<Vec<Vec<f32>>> = hidden.to_vec3().map_err(run)?;
+            for ((e, encoding), rows) in out.iter_mut().zip(&encodings).zip(hidden) {
+                // Padding comes after the text's own tokens.
+                let real = encoding.get_attention_mask().iter().filter(|&&m| m == 1).count();
+                let ids = inner(&encoding.get_ids()[..real]);
+                e.tokens = ids.iter().zip(rows.into_iter().skip(1)).map(|(&id, v)| (id, unit(v))).collect();
+            }
+        }
+        Ok(out)
     }
+}
+
+/// A text's tokens without the start and end tokens the model adds: they
+/// stand for the sentence, not for a word of it.
+fn inner(ids: &[u32]) -> &[u32] {
+    if ids.len() < 2 { &[] } else { &ids[1..ids.len() - 1] }
 }
 
 /// The vector scaled to length 1 (a zero vector stays zero).

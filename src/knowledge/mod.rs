@@ -5,6 +5,7 @@
 
 pub mod disputes;
 pub mod edit;
+mod embed;
 pub(crate) mod facts;
 pub mod import;
 pub(crate) mod lint;
@@ -307,39 +308,6 @@ impl KnowledgeBase {
         let entries = &self.entries;
         self.matcher = Matcher::build_with(entries.len(), |i| document(&entries[i]), &self.vocabulary, tuning);
         self
-    }
-
-    /// Adds the semantic half to matching: every phrasing is embedded by
-    /// `encoder` (which may serve them from its cache). On failure the
-    /// knowledge base stays lexical and the error says why.
-    pub fn embed(
-        &mut self,
-        encoder: std::sync::Arc<dyn crate::matcher::Encoder>,
-    ) -> Result<(), crate::matcher::EncodeError> {
-        // A slice of entries at a time, so the full-precision vectors of a
-        // large knowledge base are never all in memory: only their 8-bit
-        // form is kept.
-        const TEXTS: usize = 32_768;
-        let mut index = crate::matcher::DenseIndex::empty(encoder.dim());
-        let mut start = 0;
-        while start < self.entries.len() {
-            let mut texts: Vec<Vec<String>> = Vec::new();
-            let mut count = 0;
-            while start + texts.len() < self.entries.len() && count < TEXTS {
-                let t = self.matcher.semantic_texts(self.entries[start + texts.len()].phrasings());
-                count += t.len();
-                texts.push(t);
-            }
-            let flat: Vec<&str> = texts.iter().flatten().map(String::as_str).collect();
-            let mut vectors = encoder.encode_stored(&flat)?.into_iter();
-            for t in &texts {
-                index.push_document(&vectors.by_ref().take(t.len()).collect::<Vec<_>>());
-            }
-            start += texts.len();
-        }
-        index.finish();
-        self.matcher.attach(index, encoder);
-        Ok(())
     }
 
     /// Says the files are in `to` rather than `from` (knowledge checked in a

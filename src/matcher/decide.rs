@@ -11,9 +11,9 @@ impl Matcher {
         self.signals_with(message, None)
     }
 
-    /// [`Matcher::signals`] with the message's vector given (`Some`) or made
-    /// here (`None`).
-    fn signals_with(&self, message: &str, vector: Option<&[f32]>) -> Signals {
+    /// [`Matcher::signals`] with the message's vectors given (`Some`) or
+    /// made here (`None`).
+    fn signals_with(&self, message: &str, embedding: Option<&Embedding>) -> Signals {
         let lexical = self.lexical(message, POSTINGS_BUDGET);
         let known_share = if lexical.total > 0.0 { lexical.evidence / lexical.total } else { 0.0 };
         let mut signals = Signals {
@@ -24,20 +24,25 @@ impl Matcher {
             ..Default::default()
         };
         let query = self.dense.as_ref().and_then(|dense| {
-            if let Some(v) = vector {
-                return dense.index.query(v).map(|q| (dense, q));
-            }
-            let text = self.analyser.normalise(clip(message));
-            match dense.encoder.encode_query(&text) {
-                Ok(v) => dense.index.query(&v).map(|q| (dense, q)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot embed a message; matching it by its words alone");
-                    None
-                }
-            }
+            let made;
+            let embedding = match embedding {
+                Some(e) => e,
+                None => match dense.encoder.encode_query(&self.analyser.normalise(clip(message))) {
+                    Ok(e) => {
+                        made = e;
+                        &made
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot embed a message; matching it by its words alone");
+                        return None;
+                    }
+                },
+            };
+            let tokens = dense.tokens.as_ref().and_then(|t| t.query(&embedding.tokens).map(|q| (t, q)));
+            dense.index.query(&embedding.vector).map(|q| (dense, q, tokens))
         });
         let mut entries: Vec<u32> = lexical.candidates.clone();
-        if let Some((dense, q)) = &query {
+        if let Some((dense, q, _)) = &query {
             signals.semantic = true;
             let nearest = dense.index.nearest(q, SEMANTIC_CANDIDATES);
             if let Some(&(top, _)) = nearest.first() {
@@ -52,9 +57,13 @@ impl Matcher {
             .into_iter()
             .map(|entry| {
                 let lexical = self.lexical_score(entry, &lexical);
-                let semantic = query.as_ref().map(|(dense, q)| f64::from(dense.index.similarity(q, entry as usize)));
+                let semantic = query.as_ref().map(|(dense, q, _)| f64::from(dense.index.similarity(q, entry as usize)));
+                let tokens = query
+                    .as_ref()
+                    .and_then(|(_, _, t)| t.as_ref())
+                    .map(|(index, q)| f64::from(index.score(q, entry as usize)));
                 let score = match semantic {
-                    Some(cos) => fuse(lexical, cos, &self.tuning),
+                    Some(cos) => fuse(lexical, cos, tokens, &self.tuning),
                     None => lexical,
                 };
                 Scored { entry: entry as usize, score, lexical, semantic }
@@ -77,7 +86,7 @@ impl Matcher {
         let vectors = self.dense.as_ref().and_then(|dense| {
             let texts: Vec<String> = questions.iter().map(|q| self.analyser.normalise(clip(q))).collect();
             let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-            match dense.encoder.encode_stored(&texts) {
+            match dense.encoder.encode_stored(&texts, dense.tokens.is_some()) {
                 Ok(vectors) if vectors.len() == questions.len() => Some(vectors),
                 Ok(_) => None,
                 Err(e) => {
@@ -89,7 +98,7 @@ impl Matcher {
         questions
             .iter()
             .enumerate()
-            .map(|(i, q)| decide(self.signals_with(q, vectors.as_ref().map(|v| v[i].as_slice())), thresholds))
+            .map(|(i, q)| decide(self.signals_with(q, vectors.as_ref().map(|v| &v[i])), thresholds))
             .collect()
     }
 }
@@ -109,9 +118,14 @@ pub(super) const UNRELATED_COSINE: f64 = 0.2;
 /// How many entries the semantic half adds as candidates.
 pub(super) const SEMANTIC_CANDIDATES: usize = 16;
 
-/// One score from the two kinds of evidence.
-pub(super) fn fuse(lexical: f64, cosine: f64, tuning: &Tuning) -> f64 {
-    let semantic = ((cosine - tuning.cosine_floor) / (1.0 - tuning.cosine_floor)).clamp(0.0, 1.0);
+/// One score from the two kinds of evidence; the semantic kind is the
+/// whole-text cosine, blended with the token score when there is one.
+pub(super) fn fuse(lexical: f64, cosine: f64, tokens: Option<f64>, tuning: &Tuning) -> f64 {
+    let above = |x: f64, floor: f64| ((x - floor) / (1.0 - floor)).clamp(0.0, 1.0);
+    let mut semantic = above(cosine, tuning.cosine_floor);
+    if let Some(t) = tokens {
+        semantic = (1.0 - tuning.token_share) * semantic + tuning.token_share * above(t, tuning.token_floor);
+    }
     (tuning.lexical_share * lexical + (1.0 - tuning.lexical_share) * semantic).clamp(0.0, 1.0)
 }
 
@@ -255,7 +269,7 @@ pub(super) mod tests {
     use super::*;
 
     pub(super) fn scored(entry: usize, lexical: f64, cosine: f64) -> Scored {
-        let score = fuse(lexical, cosine, &Tuning::default());
+        let score = fuse(lexical, cosine, None, &Tuning::default());
         Scored { entry, score, lexical, semantic: Some(cosine) }
     }
 

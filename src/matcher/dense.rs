@@ -10,14 +10,25 @@ use std::fmt::Debug;
 #[error("{0}")]
 pub struct EncodeError(pub String);
 
+/// A text as the encoder reads it: one unit vector for the whole text and,
+/// when asked for, one for each of its tokens (in context) with the token's
+/// id in the encoder's vocabulary, for token evidence
+/// ([`super::tokens::TokenIndex`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embedding {
+    pub vector: Vec<f32>,
+    pub tokens: Vec<(u32, Vec<f32>)>,
+}
+
 /// Turns text into unit vectors of one fixed length.
 pub trait Encoder: Send + Sync + Debug {
-    /// Vectors for stored text (phrasings), in order; an implementation may
-    /// cache them, since the same text is embedded at every load.
-    fn encode_stored(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError>;
-    /// The vector of one message. Never cached: messages are what people
-    /// asked, and stay out of any file.
-    fn encode_query(&self, text: &str) -> Result<Vec<f32>, EncodeError>;
+    /// Vectors for stored text (phrasings), in order, with their tokens'
+    /// when `tokens`; an implementation may cache them, since the same text
+    /// is embedded at every load.
+    fn encode_stored(&self, texts: &[&str], tokens: bool) -> Result<Vec<Embedding>, EncodeError>;
+    /// The vectors of one message, its tokens' too. Never cached: messages
+    /// are what people asked, and stay out of any file.
+    fn encode_query(&self, text: &str) -> Result<Embedding, EncodeError>;
     /// Length of every vector.
     fn dim(&self) -> usize;
 }
@@ -104,6 +115,19 @@ impl DenseIndex {
         &self.rows[r * self.dim..(r + 1) * self.dim]
     }
 
+    /// For each of `queries`, its cosine with the nearest row of document
+    /// `d`: how well `d` holds each one.
+    pub fn best_each(&self, d: usize, queries: &[Query]) -> Vec<f32> {
+        let rows = self.rows_of(d);
+        let (values, scales) = (&self.rows[rows.start * self.dim..rows.end * self.dim], &self.scales[rows]);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2, checked just above.
+            return unsafe { best_each_avx2(values, scales, queries, self.dim) };
+        }
+        best_each_portable(values, scales, queries, self.dim)
+    }
+
     /// Cosine of the nearest pair of phrasings of two documents: how alike
     /// the knowledge itself says they are.
     pub fn between(&self, a: usize, b: usize) -> f32 {
@@ -183,6 +207,31 @@ fn dot_all_portable(rows: &[i8], query: &[i8], dim: usize) -> Vec<i32> {
     rows.chunks_exact(dim).map(|row| dot(row, query)).collect()
 }
 
+/// [`DenseIndex::best_each`] for AVX2, like [`dot_all_avx2`]: token
+/// evidence runs it for every token of a message against every token of the
+/// candidates' phrasings, most of a question's cost after the model.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn best_each_avx2(rows: &[i8], scales: &[f32], queries: &[Query], dim: usize) -> Vec<f32> {
+    best_each_portable(rows, scales, queries, dim)
+}
+
+/// Each query's best cosine over `rows`; a row is read once for all of
+/// them.
+#[inline(always)]
+fn best_each_portable(rows: &[i8], scales: &[f32], queries: &[Query], dim: usize) -> Vec<f32> {
+    let mut best = vec![f32::NEG_INFINITY; queries.len()];
+    if dim == 0 {
+        return vec![-1.0; queries.len()];
+    }
+    for (row, scale) in rows.chunks_exact(dim).zip(scales) {
+        for (b, q) in best.iter_mut().zip(queries) {
+            *b = b.max(dot(row, &q.values) as f32 * scale * q.scale);
+        }
+    }
+    best.into_iter().map(|b| b.max(-1.0)).collect()
+}
+
 /// One dot product, in 16 independent lanes so the compiler keeps them in
 /// vector registers (a single running sum would serialise every add).
 #[inline(always)]
@@ -228,10 +277,11 @@ fn quantise(v: &[f32], dim: usize) -> (Vec<i8>, f32) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn unit(v: &[f32]) -> Vec<f32> {
+    /// `v` scaled to length 1 (for the token index's tests too).
+    pub(in crate::matcher) fn unit(v: &[f32]) -> Vec<f32> {
         let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         v.iter().map(|x| x / n).collect()
     }

@@ -12,11 +12,13 @@ pub mod dense;
 mod index;
 mod lexical;
 mod normalise;
+mod tokens;
 
 pub use analyse::{Analyser, Term, WordCache};
 use decide::UNRELATED_COSINE;
 pub use decide::decide;
-pub use dense::{DenseIndex, EncodeError, Encoder};
+pub use dense::{DenseIndex, Embedding, EncodeError, Encoder};
+pub use tokens::TokenIndex;
 
 pub use normalise::{MAX_INPUT_CHARS, clip, fold_accents, normalise};
 
@@ -118,6 +120,13 @@ pub struct Tuning {
     /// Cosine at or below which two texts count as unrelated (semantic
     /// score 0); the model's typical similarity of unrelated sentences.
     pub cosine_floor: f64,
+    /// Share of the semantic score from token evidence (each message token
+    /// against the phrasing's tokens); the rest is the whole-text cosine.
+    pub token_share: f64,
+    /// Token score at or below which a phrasing holds nothing of the
+    /// message (score 0): the model's tokens in context are all somewhat
+    /// alike, so the useful range starts well above 0.
+    pub token_floor: f64,
 }
 
 impl Default for Tuning {
@@ -134,6 +143,8 @@ impl Default for Tuning {
             common_factor: 0.7,
             lexical_share: 0.3,
             cosine_floor: UNRELATED_COSINE,
+            token_share: 0.75,
+            token_floor: 0.5,
         }
     }
 }
@@ -196,7 +207,7 @@ impl Default for Thresholds {
             answer_cosine: 0.5,
             cosine_margin: 0.03,
             sibling_margin: 0.05,
-            suggest: 0.2,
+            suggest: 0.15,
             min_evidence: 0.5,
         }
     }
@@ -294,6 +305,8 @@ pub struct Matcher {
 #[derive(Debug)]
 struct Dense {
     index: DenseIndex,
+    /// `None` for knowledge too large to keep its tokens' vectors.
+    tokens: Option<TokenIndex>,
     encoder: Arc<dyn Encoder>,
 }
 
@@ -316,9 +329,10 @@ impl Matcher {
     }
 
     /// Attaches the semantic half: `index` holds a vector for each phrasing
-    /// of each entry (in entry order), made by `encoder`.
-    pub fn attach(&mut self, index: DenseIndex, encoder: Arc<dyn Encoder>) {
-        self.dense = Some(Dense { index, encoder });
+    /// of each entry (in entry order), `tokens` their tokens' vectors, made
+    /// by `encoder`.
+    pub fn attach(&mut self, index: DenseIndex, tokens: Option<TokenIndex>, encoder: Arc<dyn Encoder>) {
+        self.dense = Some(Dense { index, tokens, encoder });
     }
 
     /// Whether an encoder is attached.
@@ -328,7 +342,7 @@ impl Matcher {
 
     /// Bytes held by the phrasing vectors.
     pub fn dense_bytes(&self) -> usize {
-        self.dense.as_ref().map_or(0, |d| d.index.bytes())
+        self.dense.as_ref().map_or(0, |d| d.index.bytes() + d.tokens.as_ref().map_or(0, TokenIndex::bytes))
     }
 
     /// The texts the encoder embeds for a document's phrasings: as the
