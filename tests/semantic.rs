@@ -199,7 +199,7 @@ fn reporting_half(set: &str) -> (KnowledgeBase, Thresholds, usize, eval::Report)
 
 /// The reporting half of the Spanish set with the hybrid engine: answered
 /// right and in Spanish, wrong, first choice. Floors sit just under what
-/// `examples/eval.rs` measures (0.710, 0.032, 0.862).
+/// `examples/eval.rs` measures (0.710, 0.032, 0.931 with token evidence).
 #[test]
 fn spanish_set_reporting_half_with_meaning() {
     let (_, _, all, report) = reporting_half("tests/data/es.tsv");
@@ -207,7 +207,7 @@ fn spanish_set_reporting_half_with_meaning() {
     let in_spanish = report.answered_right_in(policybot::knowledge::Lang::Es);
     assert!(in_spanish >= 0.68, "answered right in Spanish {in_spanish:.3}");
     assert!(report.wrong() <= 0.04, "wrong {:.3}", report.wrong());
-    assert!(report.first_choice() >= 0.83, "first choice {:.3}", report.first_choice());
+    assert!(report.first_choice() >= 0.89, "first choice {:.3}", report.first_choice());
 }
 
 /// The reporting half of the dev set (never tuned on) with the hybrid
