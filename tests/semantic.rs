@@ -149,6 +149,12 @@ fn a_start_over_a_warm_cache_embeds_nothing_new() {
     cache.add(&texts.iter().map(|t| install::text_key(t)).zip(vectors).collect::<Vec<_>>()).unwrap();
     let mut upgraded = load_dir(Path::new("knowledge")).unwrap();
     upgraded.embed(encoder(old.path())).unwrap();
+    let upgraded_file = std::fs::read_dir(old.path()).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(
+        std::fs::metadata(&upgraded_file).unwrap().len(),
+        after_first,
+        "tokens added, vectors not written twice"
+    );
     for q in ["does ms have sanctuary cities?", "who trains local police to work with ice"] {
         assert_eq!(kb.matcher().find(q, &t), upgraded.matcher().find(q, &t), "{q}");
     }

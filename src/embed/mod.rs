@@ -74,14 +74,21 @@ impl Encoder for CachedModel {
         for _ in texts {
             out.push(cached.next().flatten().map(|vector| Embedding { vector, tokens: Vec::new() }));
         }
-        for (slot, these) in out.iter_mut().zip(&ids) {
+        // Whole-text vectors already cached (tokens missing: a cache from
+        // before token evidence) are not written again.
+        let mut vector_cached = vec![false; texts.len()];
+        for (i, (slot, these)) in out.iter_mut().zip(&ids).enumerate() {
             // Taken whole before asking whether any is missing, so the next
             // text's records start where they should.
             let taken: Vec<Option<Vec<f32>>> = cached.by_ref().take(these.len()).collect();
             let vectors: Option<Vec<Vec<f32>>> = taken.into_iter().collect();
             match (slot.as_mut(), vectors) {
                 (Some(e), Some(v)) => e.tokens = these.iter().copied().zip(v).collect(),
-                _ => *slot = None,
+                (Some(_), None) => {
+                    vector_cached[i] = true;
+                    *slot = None;
+                }
+                (None, _) => {}
             }
         }
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
@@ -97,7 +104,9 @@ impl Encoder for CachedModel {
                 let made = self.model.embed_with(&batch, tokens).map_err(fail)?;
                 let mut fresh: Vec<([u8; 16], Vec<f32>)> = Vec::new();
                 for (&i, e) in block.iter().zip(&made) {
-                    fresh.push((keys[i], e.vector.clone()));
+                    if !vector_cached[i] {
+                        fresh.push((keys[i], e.vector.clone()));
+                    }
                     fresh.extend(e.tokens.iter().enumerate().map(|(k, (_, v))| (token_key(texts[i], k), v.clone())));
                 }
                 if cache_ok && let Err(e) = self.cache.add(&fresh) {
