@@ -11,7 +11,7 @@
 //! another was right.
 //!
 //! `--dump FILE` writes one JSON line per message and mode: its signals
-//! (the ranked candidates with their lexical score and cosine), the
+//! (the ranked candidates with their lexical score, cosine, token score and fused score), the
 //! outcome and the answered entry, for trying decision rules offline.
 //!
 //! `wrong*` is the wrong share less answers that another copy of the same
@@ -278,7 +278,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .ranked
                         .iter()
                         .take(80)
-                        .map(|r| serde_json::json!([kb.entries[r.entry].id, r.lexical, r.semantic]))
+                        .map(|r| serde_json::json!([kb.entries[r.entry].id, r.lexical, r.semantic, r.tokens, r.score]))
                         .collect();
                     let line = serde_json::json!({
                         "corpus": corpus.name, "mode": mode, "half": format!("{:?}", half_of(&l.message)),

@@ -59,3 +59,73 @@ impl KnowledgeBase {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::load_str;
+    use crate::matcher::Embedding;
+    use std::fmt::Write;
+    use std::sync::Mutex;
+
+    /// Made-up vectors from the words' lengths; remembers whether tokens
+    /// were asked for.
+    #[derive(Debug, Default)]
+    struct Stub {
+        asked_tokens: Mutex<Vec<bool>>,
+    }
+
+    fn vector(word: &str) -> Vec<f32> {
+        let n = word.len() as f32;
+        let v = [1.0, n, (n * 0.7).sin(), 0.3];
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / norm).collect()
+    }
+
+    fn embedding(text: &str, tokens: bool) -> Embedding {
+        let tokens =
+            if tokens { text.split_whitespace().map(|w| (w.len() as u32, vector(w))).collect() } else { Vec::new() };
+        Embedding { vector: vector(text), tokens }
+    }
+
+    impl Encoder for Stub {
+        fn encode_stored(&self, texts: &[&str], tokens: bool) -> Result<Vec<Embedding>, EncodeError> {
+            self.asked_tokens.lock().unwrap().push(tokens);
+            Ok(texts.iter().map(|t| embedding(t, tokens)).collect())
+        }
+        fn encode_query(&self, text: &str) -> Result<Embedding, EncodeError> {
+            Ok(embedding(text, true))
+        }
+        fn dim(&self) -> usize {
+            4
+        }
+    }
+
+    /// Knowledge of `entries` entries, each with a question and four aliases.
+    fn knowledge(entries: usize) -> KnowledgeBase {
+        let mut text = String::from("title = \"Generated\"\n");
+        for i in 0..entries {
+            let aliases: Vec<String> = (0..4).map(|a| format!("\"alias {a} of thing {i}\"")).collect();
+            write!(
+                text,
+                "[[entry]]\nid = \"e{i}\"\ntopic = \"T\"\nquestion = \"What about thing {i}?\"\naliases = [{}]\nanswer = \"Thing {i} is fine.\"\n",
+                aliases.join(", ")
+            )
+            .unwrap();
+        }
+        load_str("generated.toml", &text).unwrap()
+    }
+
+    #[test]
+    fn token_evidence_up_to_the_phrasing_limit_and_whole_vectors_past_it() {
+        for (entries, tokens) in [(3, true), (TOKEN_PHRASINGS / 5, true), (TOKEN_PHRASINGS / 5 + 1, false)] {
+            let stub = Arc::new(Stub::default());
+            let mut kb = knowledge(entries);
+            kb.embed(stub.clone()).unwrap();
+            assert_eq!(*stub.asked_tokens.lock().unwrap(), vec![tokens], "{entries} entries");
+            let signals = kb.matcher().signals("what about thing 2");
+            assert!(signals.semantic && !signals.ranked.is_empty(), "{entries} entries: {signals:?}");
+            assert!(signals.ranked.iter().all(|s| s.tokens.is_some() == tokens), "{entries} entries: {signals:?}");
+        }
+    }
+}

@@ -66,7 +66,7 @@ impl Matcher {
                     Some(cos) => fuse(lexical, cos, tokens, &self.tuning),
                     None => lexical,
                 };
-                Scored { entry: entry as usize, score, lexical, semantic }
+                Scored { entry: entry as usize, score, lexical, semantic, tokens }
             })
             .collect();
         signals.ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
@@ -270,7 +270,7 @@ pub(super) mod tests {
 
     pub(super) fn scored(entry: usize, lexical: f64, cosine: f64) -> Scored {
         let score = fuse(lexical, cosine, None, &Tuning::default());
-        Scored { entry, score, lexical, semantic: Some(cosine) }
+        Scored { entry, score, lexical, semantic: Some(cosine), tokens: None }
     }
 
     pub(super) fn signals(ranked: Vec<Scored>, sibling: f64) -> Signals {

@@ -55,7 +55,7 @@ impl Matcher {
             .iter()
             .map(|&entry| {
                 let score = self.lexical_score(entry, &lexical);
-                Scored { entry: entry as usize, score, lexical: score, semantic: None }
+                Scored { entry: entry as usize, score, lexical: score, semantic: None, tokens: None }
             })
             .collect();
         scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));

@@ -233,6 +233,9 @@ pub struct Scored {
     /// Cosine of the message with the entry's nearest phrasing; `None`
     /// without an encoder.
     pub semantic: Option<f64>,
+    /// The entry's token score ([`TokenIndex::score`]); `None` without
+    /// token evidence.
+    pub tokens: Option<f64>,
 }
 
 /// Everything the decision looks at for one message: for tools that
