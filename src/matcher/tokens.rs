@@ -3,7 +3,7 @@
 //! encoder's per-token vectors, before they are pooled into one). One
 //! vector per sentence blurs a message into its average; token against
 //! token, a message whose one telling word has a near-equivalent in a
-//! phrasing ("lawmakers" and "legislators", "coronavirus" and "virus") is
+//! phrasing ("car" and "vehicle", "fee" and "charge") is
 //! told apart from one that only shares the subject. A message token's
 //! weight is how rare its token is among the phrasings (inverse document
 //! frequency), so "the" and "?" count for little.
