@@ -234,7 +234,7 @@ pub struct Scored {
     /// without an encoder.
     pub semantic: Option<f64>,
     /// The entry's token score ([`TokenIndex::score`]); `None` without
-    /// token evidence.
+    /// token evidence, and for entries past the first few (fused as 0).
     pub tokens: Option<f64>,
 }
 
