@@ -44,7 +44,7 @@ impl KnowledgeBase {
             let mut embedded = encoder.encode_stored(&flat, with_tokens)?.into_iter();
             for t in &texts {
                 let entry: Vec<_> = embedded.by_ref().take(t.len()).collect();
-                index.push_document(&entry.iter().map(|e| e.vector.clone()).collect::<Vec<_>>());
+                index.push_document(entry.iter().map(|e| e.vector.as_slice()));
                 if let Some(tokens) = tokens.as_mut() {
                     tokens.push_entry(entry.iter().map(|e| e.tokens.as_slice()));
                 }

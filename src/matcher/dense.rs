@@ -50,7 +50,7 @@ impl DenseIndex {
     pub fn new(dim: usize, documents: impl IntoIterator<Item = Vec<Vec<f32>>>) -> DenseIndex {
         let mut index = DenseIndex::empty(dim);
         for vectors in documents {
-            index.push_document(&vectors);
+            index.push_document(vectors.iter().map(Vec::as_slice));
         }
         index.finish();
         index
@@ -62,7 +62,7 @@ impl DenseIndex {
     }
 
     /// Adds the next document's phrasing vectors.
-    pub fn push_document(&mut self, vectors: &[Vec<f32>]) {
+    pub fn push_document<'a>(&mut self, vectors: impl IntoIterator<Item = &'a [f32]>) {
         for v in vectors {
             self.push_row(v);
         }
@@ -218,18 +218,8 @@ fn dot_all_portable(rows: &[i8], query: &[i8], dim: usize) -> Vec<i32> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn best_each_avx2(rows: &[i8], scales: &[f32], queries: &[Query], dim: usize) -> Vec<f32> {
-    let mut best = vec![-1.0f32; queries.len()];
-    if dim == 0 {
-        return best;
-    }
-    for (row, scale) in rows.chunks_exact(dim).zip(scales) {
-        for (b, q) in best.iter_mut().zip(queries) {
-            // SAFETY: this function runs only where AVX2 is available.
-            let d = unsafe { dot_avx2(row, &q.values) };
-            *b = b.max(d as f32 * scale * q.scale);
-        }
-    }
-    best
+    // SAFETY: this function runs only where AVX2 is available.
+    best_each_by(rows, scales, queries, dim, |a, b| unsafe { dot_avx2(a, b) })
 }
 
 /// [`dot`] with AVX2: 16 values a step, widened to 16 bits and multiplied
@@ -254,20 +244,30 @@ unsafe fn dot_avx2(a: &[i8], b: &[i8]) -> i32 {
     lanes.iter().sum::<i32>() + a[i..n].iter().zip(&b[i..n]).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum::<i32>()
 }
 
-/// Each query's best cosine over `rows`; a row is read once for all of
-/// them.
-#[inline(always)]
 fn best_each_portable(rows: &[i8], scales: &[f32], queries: &[Query], dim: usize) -> Vec<f32> {
-    let mut best = vec![f32::NEG_INFINITY; queries.len()];
+    best_each_by(rows, scales, queries, dim, dot)
+}
+
+/// Each query's best cosine over `rows` (-1 when there are none), by the
+/// dot product given; a row is read once for all of them.
+#[inline(always)]
+fn best_each_by(
+    rows: &[i8],
+    scales: &[f32],
+    queries: &[Query],
+    dim: usize,
+    dot: impl Fn(&[i8], &[i8]) -> i32,
+) -> Vec<f32> {
+    let mut best = vec![-1.0f32; queries.len()];
     if dim == 0 {
-        return vec![-1.0; queries.len()];
+        return best;
     }
     for (row, scale) in rows.chunks_exact(dim).zip(scales) {
         for (b, q) in best.iter_mut().zip(queries) {
             *b = b.max(dot(row, &q.values) as f32 * scale * q.scale);
         }
     }
-    best.into_iter().map(|b| b.max(-1.0)).collect()
+    best
 }
 
 /// One dot product, in 16 independent lanes so the compiler keeps them in

@@ -46,8 +46,7 @@ impl TokenIndex {
     /// Adds the next entry's phrasings, each as its tokens (id and vector).
     pub fn push_entry<'a>(&mut self, phrasings: impl IntoIterator<Item = &'a [(u32, Vec<f32>)]>) {
         for tokens in phrasings {
-            let vectors: Vec<Vec<f32>> = tokens.iter().map(|(_, v)| v.clone()).collect();
-            self.rows.push_document(&vectors);
+            self.rows.push_document(tokens.iter().map(|(_, v)| v.as_slice()));
             let mut ids: Vec<u32> = tokens.iter().map(|&(id, _)| id).collect();
             ids.sort_unstable();
             ids.dedup();
