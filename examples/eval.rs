@@ -3,6 +3,7 @@
 //!
 //!   cargo run --release --example eval -- [--half tuning|reporting|all]
 //!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--only NAME] [--misses] [--hubs] [--dump FILE]
+//!       [--fit]
 //!
 //! `in lang` is the share answered right in the corpus's language (the `es`
 //! corpus is Spanish chat about the shipped FAQ, tests/data/es.tsv).
@@ -14,6 +15,10 @@
 //! (the ranked candidates with their lexical score, cosine, token score and fused score), the
 //! outcome and the answered entry, for trying decision rules offline.
 //!
+//! `--fit` (with `--half tuning`) fits the answer-probability model
+//! (`src/matcher/confidence.rs`) to the hybrid rows and prints its weights
+//! and the `answer_probability` to ship: see [`fit`].
+//!
 //! `wrong*` is the wrong share less answers that another copy of the same
 //! message is labelled with (see `Report::wrong_uncontested`).
 //!
@@ -23,10 +28,10 @@
 //! FAQ text the way `policybot import` does. Labels are FAQ numbers (1-based)
 //! or `none`.
 
-use eval::{Half, Labelled, evaluate, half_of, read_labelled};
+use eval::{Half, Labelled, Report, evaluate, half_of, judge, read_labelled};
 use policybot::config::{Config, SemanticConfig};
 use policybot::knowledge::{KnowledgeBase, Lang, Source, import, load_dir, load_str};
-use policybot::matcher::{Encoder, Tuning, Vocabulary};
+use policybot::matcher::{Encoder, Signals, Thresholds, Tuning, Vocabulary, confidence, decide_with};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -144,6 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tuning = Tuning::default();
     let mut only: Option<String> = None;
     let mut dump: Option<std::fs::File> = None;
+    let mut fitting: Option<Vec<Fitted>> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -162,6 +168,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             "--misses" => misses = true,
             "--hubs" => hubs = true,
+            "--fit" => fitting = Some(Vec::new()),
             "--tuning" => {
                 i += 1;
                 for pair in args.get(i).ok_or("--tuning needs key=value,...")?.split(',') {
@@ -270,6 +277,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     );
                 }
             }
+            if let Some(rows) = fitting.as_mut().filter(|_| mode == "hybrid") {
+                rows.push(Fitted {
+                    chat: corpus.knowledge.is_some(),
+                    signals: labelled.iter().map(|l| kb.matcher().signals(&l.message)).collect(),
+                    labelled: labelled.clone(),
+                    ids: kb.entries.iter().map(|e| e.id.clone()).collect(),
+                });
+            }
             if let Some(out) = dump.as_mut() {
                 for l in &labelled {
                     let s = kb.matcher().signals(&l.message);
@@ -291,5 +306,113 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    if let Some(fitted) = fitting {
+        fit(&fitted, &config.matching);
+    }
     Ok(())
+}
+
+/// One corpus's hybrid signals, kept for fitting.
+struct Fitted {
+    /// Chat questions about a curated knowledge base (dev, es), rather
+    /// than an FAQ imported as-is with its own users' queries (CovidFAQ).
+    chat: bool,
+    ids: Vec<String>,
+    labelled: Vec<Labelled>,
+    signals: Vec<Signals>,
+}
+
+/// Fits the answer-probability model and chooses `answer_probability`.
+///
+/// Rows: each message's first entry by fused score, labelled right when it
+/// is the message's entry and wrong when it is no copy's label (an entry
+/// another copy of the message is labelled with says nothing either way,
+/// so it is left out). Messages the knowledge vetoes are left out too.
+///
+/// Chat corpora weigh 1 per message. An imported FAQ's messages weigh
+/// less: it has ten times as many, and its knowledge is of one shape. Its
+/// weight is chosen with the threshold: for each weight, the threshold is
+/// the one that answers the most chat messages right while no chat corpus
+/// is answered wrong more than 3% of the time and no imported FAQ more than
+/// 5% `wrong*` (the targets); then the weight whose best does most.
+fn fit(fitted: &[Fitted], base: &Thresholds) {
+    let mut best: Option<(f64, f64, f64, [f64; confidence::FEATURES + 1])> = None;
+    println!("\nfitting the answer-probability model on {} corpora", fitted.len());
+    for faq_weight in [0.1, 0.15, 0.25, 0.4, 0.6, 1.0] {
+        let mut rows = Vec::new();
+        for f in fitted {
+            let key = |m: &str| m.trim().to_lowercase();
+            let mut labels: std::collections::HashMap<String, Vec<Option<&str>>> = std::collections::HashMap::new();
+            for l in &f.labelled {
+                labels.entry(key(&l.message)).or_default().push(l.expected.as_deref());
+            }
+            for (l, s) in f.labelled.iter().zip(&f.signals) {
+                let (Some(x), Some(top)) = (confidence::features(s), s.ranked.first()) else { continue };
+                if s.out_of_scope > 0 && !s.contrast {
+                    continue;
+                }
+                let id = f.ids[top.entry].as_str();
+                let right = l.expected.as_deref() == Some(id);
+                if !right && labels[&key(&l.message)].contains(&Some(id)) {
+                    continue;
+                }
+                rows.push((x, right, if f.chat { 1.0 } else { faq_weight }));
+            }
+        }
+        let weights = confidence::fit(&rows);
+        let mut chosen: Option<(f64, f64, String)> = None;
+        for p in (50..=95).map(|p| f64::from(p) / 100.0) {
+            let t = Thresholds { answer_probability: p, ..*base };
+            let mut gain = 0.0;
+            let mut ok = true;
+            let mut line = String::new();
+            for f in fitted {
+                let cases = f
+                    .labelled
+                    .iter()
+                    .zip(&f.signals)
+                    .map(|(l, s)| {
+                        let first = s.ranked.first().map(|s| f.ids[s.entry].clone());
+                        judge(&f.ids, l, first, decide_with(s.clone(), &t, &weights))
+                    })
+                    .collect();
+                let report = Report { cases, elapsed: Default::default() };
+                if f.chat {
+                    gain += report.answered_right();
+                    ok &= report.wrong() <= 0.03;
+                } else {
+                    ok &= report.wrong_uncontested() <= 0.05;
+                }
+                line.push_str(&format!(
+                    "  {:.3}/{:.3}/{:.3}",
+                    report.answered_right(),
+                    report.wrong(),
+                    report.wrong_uncontested()
+                ));
+            }
+            // Ties go to the higher threshold: as much, answered more surely.
+            if ok && chosen.as_ref().is_none_or(|c| gain >= c.1 - 1e-9) {
+                chosen = Some((p, gain, line));
+            }
+        }
+        match chosen {
+            Some((p, gain, line)) => {
+                println!(
+                    "imported FAQ weight {faq_weight}: answer_probability {p:.2}, right/wrong/wrong* per corpus{line}"
+                );
+                if best.is_none_or(|b| gain > b.2 + 1e-9) {
+                    best = Some((faq_weight, p, gain, weights));
+                }
+            }
+            None => println!("imported FAQ weight {faq_weight}: no threshold meets the targets"),
+        }
+    }
+    match best {
+        Some((faq_weight, p, _, weights)) => {
+            let w: Vec<String> = weights.iter().map(|w| format!("{w:.3}")).collect();
+            println!("chosen: imported FAQ weight {faq_weight}, answer_probability = {p:.2}");
+            println!("pub const WEIGHTS: [f64; FEATURES + 1] = [{}];", w.join(", "));
+        }
+        None => println!("no weight meets the targets"),
+    }
 }

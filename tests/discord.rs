@@ -1376,14 +1376,16 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
     let page = h.review(moderator.clone(), None).await;
     assert!(text_of(&page.body).contains("The review queue is empty"), "{:#}", page.body);
 
-    // A question nothing answers: drafted into a form, then dismissed.
-    let junk = "zxcv qwerty asdf";
+    // A question nothing answers: drafted into a form, then dismissed. It
+    // is word for word the regression set's junk case.
+    let junk = "asdf qwerty";
     h.say(&alice(), &format!("<@{BOT_ID}> {junk}"), true, true).await;
     h.review(moderator.clone(), None).await;
     let (_, inputs) = h.draft(1, moderator.clone()).await;
     assert!(inputs.iter().any(|i| i["custom_id"] == json!("question") && i["value"] == json!(junk)), "{inputs:#?}");
     // /accept names any entry (autocompleted); this one would make the
-    // regression set's junk case answered, so it is refused.
+    // regression set's junk case a stored phrasing, answered, so it is
+    // refused.
     let accept = json!({"id": "1", "name": "accept", "type": 1, "options": [
         {"name": "group", "type": 4, "value": 1}, {"name": "entry", "type": 3, "value": "entry:training"}]});
     let refused = h.change(2, accept, moderator.clone()).await;

@@ -88,6 +88,7 @@ impl Config {
             ("agree_cosine", m.agree_cosine),
             ("answer_cosine", m.answer_cosine),
             ("cosine_margin", m.cosine_margin),
+            ("answer_probability", m.answer_probability),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(Refused::new("matching", Some(name), format!("{name} = {v} is outside 0..1")));

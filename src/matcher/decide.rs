@@ -144,16 +144,25 @@ pub(super) fn fuse(lexical: f64, cosine: f64, tokens: Option<f64>, tuning: &Tuni
 /// The decision: answer when one entry is clearly the one, suggest when
 /// some are plausible, none otherwise.
 ///
-/// An answer needs one of: the message being a stored phrasing; the words
-/// and the meaning agreeing on the entry (with a high cosine); the words
-/// singling it out (a lexical score with a lead over the runner-up, enough
-/// evidence, and a meaning that does not point elsewhere); or the meaning
-/// alone singling it out (a lead over the runner-up, and closer to the
-/// entry than the knowledge's own phrasings of its nearest rival are). A message naming something the knowledge lists as
-/// out of scope is never answered. Without semantic matching only the
-/// second rule applies, with the lexical thresholds.
+/// An answer needs the message to be a stored phrasing, or, with token
+/// evidence, the first entry's probability ([`confidence`]) to reach
+/// `answer_probability`. Without token evidence (a knowledge base too
+/// large for it) hand rules decide instead: the words and the meaning
+/// agreeing on the entry (with a high cosine); the words singling it out (a
+/// lexical score with a lead over the runner-up, enough evidence, and a
+/// meaning that does not point elsewhere); or the meaning alone singling it
+/// out (a lead over the runner-up, and closer to the entry than the
+/// knowledge's own phrasings of its nearest rival are). Matching by words
+/// alone, only the words' rule applies. A message naming something the
+/// knowledge lists as out of scope is never answered.
 pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
+    decide_with(signals, thresholds, &confidence::WEIGHTS)
+}
+
+/// [`decide`] with the probability model's weights given: for fitting them.
+pub fn decide_with(signals: Signals, thresholds: &Thresholds, weights: &[f64; confidence::FEATURES + 1]) -> Match {
     let t = thresholds;
+    let probability = confidence::features(&signals).map(|x| confidence::probability(weights, &x));
     let ranked = signals.ranked;
     let Some(top) = ranked.first() else {
         return Match { outcome: Outcome::None, confidence: 0.0, ranked: Vec::new(), stored: false };
@@ -186,7 +195,7 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
     // unless the message contrasts them with what it is about: then they
     // only lower the scores (they count against coverage above).
     let vetoed = signals.out_of_scope > 0 && !signals.contrast;
-    let answer: Option<usize> = if vetoed {
+    let by_rules: Option<usize> = if vetoed {
         None
     } else if exact {
         Some(lex_top.entry)
@@ -216,6 +225,12 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
     } else {
         None
     };
+    // With the model, the rules' choice that it declines is still offered:
+    // one of them singling an entry out makes it plausible.
+    let answer = match probability {
+        Some(p) if !vetoed && !exact => (p >= t.answer_probability).then_some(top.entry),
+        _ => by_rules,
+    };
     match answer {
         Some(entry) => {
             let chosen = *ranked.iter().find(|s| s.entry == entry).expect("the answer is ranked");
@@ -232,7 +247,8 @@ pub fn decide(signals: Signals, thresholds: &Thresholds) -> Match {
             let plausible: Vec<Scored> = ranked
                 .iter()
                 .filter(|s| {
-                    s.score >= t.suggest
+                    Some(s.entry) == by_rules
+                        || s.score >= t.suggest
                         || (enough && s.lexical >= t.suggest && s.semantic.is_none_or(|c| c > UNRELATED_COSINE))
                 })
                 .take(3)

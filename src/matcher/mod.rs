@@ -7,6 +7,7 @@
 //! vectors from an [`Encoder`], see [`dense`]).
 
 mod analyse;
+pub mod confidence;
 mod decide;
 pub mod dense;
 mod index;
@@ -16,7 +17,7 @@ mod tokens;
 
 pub use analyse::{Analyser, Term, WordCache};
 use decide::UNRELATED_COSINE;
-pub use decide::decide;
+pub use decide::{decide, decide_with};
 pub use dense::{DenseIndex, Embedding, EncodeError, Encoder};
 pub use tokens::TokenIndex;
 
@@ -195,6 +196,11 @@ pub struct Thresholds {
     /// Least summed weight of the message's words found in the knowledge for
     /// an answer on words alone; below it the message says too little.
     pub min_evidence: f64,
+    /// With token evidence, least probability ([`confidence`]) that the
+    /// first entry is right for it to be answered; the rules above then
+    /// serve only knowledge too large for token evidence and matching by
+    /// words alone.
+    pub answer_probability: f64,
 }
 
 impl Default for Thresholds {
@@ -209,6 +215,7 @@ impl Default for Thresholds {
             sibling_margin: 0.05,
             suggest: 0.15,
             min_evidence: 0.5,
+            answer_probability: 0.72,
         }
     }
 }

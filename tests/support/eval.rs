@@ -8,7 +8,7 @@
 
 use policybot::config::ReplyConfig;
 use policybot::knowledge::{KnowledgeBase, Lang};
-use policybot::matcher::{Outcome, Thresholds, decide};
+use policybot::matcher::{Match, Outcome, Thresholds, decide};
 use policybot::reply::Reply;
 
 /// One labelled message: the id of the entry that answers it, or `None` when
@@ -164,38 +164,43 @@ pub fn read_labelled(tsv: &str, numbered_questions: &[String], kb: &KnowledgeBas
     Ok(out)
 }
 
+/// How the decision `m` fared on `l`, whose first-ranked entry is `first`,
+/// in a knowledge base whose entry ids are `ids` (the reply's language left
+/// as English).
+pub fn judge(ids: &[String], l: &Labelled, first: Option<String>, m: Match) -> Case {
+    let got = m.ranked.first().map(|s| ids[s.entry].clone());
+    let shown = l
+        .expected
+        .as_ref()
+        .is_some_and(|id| m.outcome != Outcome::None && m.ranked.iter().any(|s| ids[s.entry] == *id));
+    let answered = m.outcome == Outcome::Answer;
+    let right = match &l.expected {
+        Some(id) => answered && got.as_deref() == Some(id.as_str()),
+        None => !answered,
+    };
+    Case {
+        labelled: l.clone(),
+        outcome: m.outcome,
+        got,
+        first,
+        confidence: m.confidence,
+        right,
+        wrong: answered && !right,
+        shown,
+        lang: Lang::En,
+    }
+}
+
 /// Matches every labelled message and scores the outcome.
 pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelled]) -> Report {
+    let ids: Vec<String> = kb.entries.iter().map(|e| e.id.clone()).collect();
     let started = std::time::Instant::now();
     let cases = labelled
         .iter()
         .map(|l| {
             let signals = kb.matcher().signals(&l.message);
             let first = signals.ranked.first().map(|s| kb.entries[s.entry].id.clone());
-            let m = decide(signals, thresholds);
-            let got = m.ranked.first().map(|s| kb.entries[s.entry].id.clone());
-            let shown = l
-                .expected
-                .as_ref()
-                .is_some_and(|id| m.outcome != Outcome::None && m.ranked.iter().any(|s| kb.entries[s.entry].id == *id));
-            let answered = m.outcome == Outcome::Answer;
-            let right = match &l.expected {
-                Some(id) => answered && got.as_deref() == Some(id.as_str()),
-                None => !answered,
-            };
-            let wrong = answered && !right;
-            let lang = Lang::En;
-            Case {
-                labelled: l.clone(),
-                outcome: m.outcome,
-                got,
-                first,
-                confidence: m.confidence,
-                right,
-                wrong,
-                shown,
-                lang,
-            }
+            judge(&ids, l, first, decide(signals, thresholds))
         })
         .collect::<Vec<_>>();
     let elapsed = started.elapsed();
