@@ -204,24 +204,26 @@ fn reporting_half(set: &str) -> (KnowledgeBase, Thresholds, usize, eval::Report)
 }
 
 /// The reporting half of the Spanish set with the hybrid engine: answered
-/// right and in Spanish, wrong, first choice. Floors sit just under what
-/// `examples/eval.rs` measures (0.710, 0.032, 0.931 with token evidence).
+/// right and in Spanish, wrong, first choice. The first two are issue 24's
+/// targets; `examples/eval.rs` measures 0.839, 0 and 0.931 with the
+/// answer-probability model.
 #[test]
 fn spanish_set_reporting_half_with_meaning() {
     let (_, _, all, report) = reporting_half("tests/data/es.tsv");
     assert!(all >= 40, "{all} Spanish questions");
     let in_spanish = report.answered_right_in(policybot::knowledge::Lang::Es);
-    assert!(in_spanish >= 0.68, "answered right in Spanish {in_spanish:.3}");
-    assert!(report.wrong() <= 0.04, "wrong {:.3}", report.wrong());
+    assert!(in_spanish >= 0.80, "answered right in Spanish {in_spanish:.3}");
+    assert!(report.wrong() <= 0.03, "wrong {:.3}", report.wrong());
     assert!(report.first_choice() >= 0.89, "first choice {:.3}", report.first_choice());
 }
 
 /// The reporting half of the dev set (never tuned on) with the hybrid
-/// engine. Floors sit just under what `examples/eval.rs` measures.
+/// engine. Floors sit just under what `examples/eval.rs` measures (0.688
+/// overall, 0.026 wrong, 0.831 first choice).
 #[test]
 fn dev_set_reporting_half_with_meaning() {
     let (kb, t, _, report) = reporting_half("tests/data/dev.tsv");
-    assert!(report.overall() >= 0.62, "overall {:.3}", report.overall());
+    assert!(report.overall() >= 0.66, "overall {:.3}", report.overall());
     assert!(report.wrong() <= 0.03, "wrong {:.3}", report.wrong());
     assert!(report.first_choice() >= 0.80, "first choice {:.3}", report.first_choice());
     // Every stored phrasing still answers its own entry.

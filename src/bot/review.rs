@@ -105,10 +105,11 @@ impl Bot {
             format!("Nothing added to entry \"{entry}\" from group {n}.")
         } else {
             format!(
-                "Done: {author} added {} phrasing{} from group {n} to entry \"{entry}\": {}. They are answered outright from the next message on.",
+                "Done: {author} added {} phrasing{} from group {n} to entry \"{entry}\": {}. {} answered outright from the next message on.",
                 added.len(),
                 crate::text::plural(added.len()),
-                added.join(", ")
+                added.join(", "),
+                if added.len() == 1 { "It is" } else { "They are" }
             )
         };
         for s in skipped {
