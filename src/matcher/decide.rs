@@ -329,6 +329,46 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn with_token_evidence_the_probability_decides_and_a_declined_rule_choice_is_offered() {
+        let t = Thresholds::default();
+        let with_tokens = |ranked: Vec<Scored>, tokens: [f64; 2], sibling: f64| {
+            let ranked = ranked
+                .into_iter()
+                .zip(tokens)
+                .map(|(s, k)| Scored {
+                    score: fuse(s.lexical, s.semantic.unwrap(), Some(k), &Tuning::default()),
+                    tokens: Some(k),
+                    ..s
+                })
+                .collect();
+            signals(ranked, sibling)
+        };
+        // Meaning alone singles entry 0 out by the hand rules, but no word
+        // and few tokens back it: the model declines, and entry 0 is still
+        // offered first although its fused score is under `suggest`.
+        let weak = with_tokens(vec![scored(0, 0.0, 0.62), scored(1, 0.0, 0.55)], [0.55, 0.5], 0.40);
+        assert!(weak.ranked[0].score < t.suggest);
+        let p = confidence::probability(&confidence::WEIGHTS, &confidence::features(&weak).unwrap());
+        assert!(p < t.answer_probability, "{p}");
+        let m = decide(weak.clone(), &t);
+        assert_eq!((m.outcome, m.ranked[0].entry), (Outcome::Suggest, 0), "{m:?}");
+        // Without token evidence the rules decide, and answer it.
+        assert_eq!(
+            decide(signals(vec![scored(0, 0.0, 0.62), scored(1, 0.0, 0.55)], 0.40), &t).outcome,
+            Outcome::Answer
+        );
+        // Words, meaning and tokens all on entry 1, none far ahead, between
+        // entries that sound alike: no rule answers it, the model does.
+        let agreed = with_tokens(vec![scored(1, 0.45, 0.75), scored(0, 0.32, 0.66)], [0.85, 0.7], 0.80);
+        assert_ne!(
+            decide(signals(vec![scored(1, 0.45, 0.75), scored(0, 0.32, 0.66)], 0.80), &t).outcome,
+            Outcome::Answer
+        );
+        let m = decide(agreed, &t);
+        assert_eq!((m.outcome, m.ranked[0].entry), (Outcome::Answer, 1), "{m:?}");
+    }
+
+    #[test]
     pub(super) fn agreement_on_a_lexical_tie_is_not_an_answer() {
         let t = Thresholds::default();
         // Two entries that differ by a word the message left out: the words
