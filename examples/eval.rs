@@ -30,7 +30,7 @@
 //! FAQ text the way `policybot import` does. Labels are FAQ numbers (1-based)
 //! or `none`.
 
-use eval::{Half, Labelled, Report, evaluate, half_of, judge, read_labelled};
+use eval::{Half, Labelled, Labels, Report, evaluate, half_of, judge, read_labelled};
 use policybot::config::{Config, SemanticConfig};
 use policybot::knowledge::{KnowledgeBase, Lang, Source, import, load_dir, load_str};
 use policybot::matcher::{Encoder, Signals, Thresholds, Tuning, Vocabulary, confidence, decide_with};
@@ -352,27 +352,27 @@ fn fit(fitted: &[Fitted], held: &[Fitted], base: &Thresholds) {
     println!("\nfitting the answer-probability model on {} corpora", fitted.len());
     // With no chat corpus (all held out), the imported FAQs' answers count.
     let any_chat = fitted.iter().any(|f| f.chat);
-    for faq_weight in [0.1, 0.15, 0.25, 0.4, 0.6, 1.0] {
-        let mut rows = Vec::new();
-        for f in fitted {
-            let key = |m: &str| m.trim().to_lowercase();
-            let mut labels: std::collections::HashMap<String, Vec<Option<&str>>> = std::collections::HashMap::new();
-            for l in &f.labelled {
-                labels.entry(key(&l.message)).or_default().push(l.expected.as_deref());
+    // Each message's first choice: its features, whether it is right, and
+    // whether it comes from a chat corpus.
+    let mut examples = Vec::new();
+    for f in fitted {
+        let labels = Labels::new(&f.labelled);
+        for (l, s) in f.labelled.iter().zip(&f.signals) {
+            let (Some(x), Some(top)) = (confidence::features(s), s.ranked.first()) else { continue };
+            if s.out_of_scope > 0 && !s.contrast {
+                continue;
             }
-            for (l, s) in f.labelled.iter().zip(&f.signals) {
-                let (Some(x), Some(top)) = (confidence::features(s), s.ranked.first()) else { continue };
-                if s.out_of_scope > 0 && !s.contrast {
-                    continue;
-                }
-                let id = f.ids[top.entry].as_str();
-                let right = l.expected.as_deref() == Some(id);
-                if !right && labels[&key(&l.message)].contains(&Some(id)) {
-                    continue;
-                }
-                rows.push((x, right, if f.chat { 1.0 } else { faq_weight }));
+            let id = f.ids[top.entry].as_str();
+            let right = l.expected.as_deref() == Some(id);
+            if !right && labels.has(&l.message, Some(id)) {
+                continue;
             }
+            examples.push((x, right, f.chat));
         }
+    }
+    for faq_weight in [0.1, 0.15, 0.25, 0.4, 0.6, 1.0] {
+        let rows: Vec<_> =
+            examples.iter().map(|&(x, right, chat)| (x, right, if chat { 1.0 } else { faq_weight })).collect();
         let weights = confidence::fit(&rows);
         let mut chosen: Option<(f64, f64, String)> = None;
         for p in (50..=95).map(|p| f64::from(p) / 100.0) {

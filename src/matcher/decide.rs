@@ -350,7 +350,7 @@ pub(super) mod tests {
         assert!(weak.ranked[0].score < t.suggest);
         let p = confidence::probability(&confidence::WEIGHTS, &confidence::features(&weak).unwrap());
         assert!(p < t.answer_probability, "{p}");
-        let m = decide(weak.clone(), &t);
+        let m = decide(weak, &t);
         assert_eq!((m.outcome, m.ranked[0].entry), (Outcome::Suggest, 0), "{m:?}");
         // Without token evidence the rules decide, and answer it.
         assert_eq!(

@@ -59,12 +59,8 @@ impl Report {
     /// with several entries; an answer that matches another copy's label
     /// is not evidence of a matching fault.
     pub fn wrong_uncontested(&self) -> f64 {
-        let key = |c: &Case| c.labelled.message.trim().to_lowercase();
-        let mut labels: std::collections::HashMap<String, Vec<Option<&str>>> = std::collections::HashMap::new();
-        for c in &self.cases {
-            labels.entry(key(c)).or_default().push(c.labelled.expected.as_deref());
-        }
-        self.share(|c| c.wrong && !labels[&key(c)].contains(&c.got.as_deref()))
+        let labels = Labels::new(self.cases.iter().map(|c| &c.labelled));
+        self.share(|c| c.wrong && !labels.has(&c.labelled.message, c.got.as_deref()))
     }
     /// Answered with the right entry.
     pub fn answered_right(&self) -> f64 {
@@ -112,6 +108,25 @@ impl Report {
             return 0.0;
         }
         self.cases.iter().filter(|c| f(c)).count() as f64 / self.cases.len() as f64
+    }
+}
+
+/// Every label each message text carries, compared trimmed and in lower
+/// case: public query sets label one text with several entries.
+pub struct Labels<'a>(std::collections::HashMap<String, Vec<Option<&'a str>>>);
+
+impl<'a> Labels<'a> {
+    pub fn new(labelled: impl IntoIterator<Item = &'a Labelled>) -> Self {
+        let mut labels: std::collections::HashMap<String, Vec<Option<&'a str>>> = std::collections::HashMap::new();
+        for l in labelled {
+            labels.entry(l.message.trim().to_lowercase()).or_default().push(l.expected.as_deref());
+        }
+        Labels(labels)
+    }
+
+    /// Whether some copy of `message` is labelled `id`.
+    pub fn has(&self, message: &str, id: Option<&str>) -> bool {
+        self.0.get(&message.trim().to_lowercase()).is_some_and(|ids| ids.contains(&id))
     }
 }
 
