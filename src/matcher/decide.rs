@@ -237,10 +237,13 @@ pub fn decide_with(signals: Signals, thresholds: &Thresholds, weights: &[f64; co
             let mut out = vec![chosen];
             out.extend(ranked.iter().filter(|s| s.entry != entry && s.score >= t.suggest).take(2).copied());
             let stored = exact && !vetoed && entry == lex_top.entry;
-            Match { outcome: Outcome::Answer, confidence: chosen.score, ranked: out, stored }
+            // A stored phrasing is answered whatever the model says, so it
+            // keeps its score.
+            let confidence = if exact { chosen.score } else { probability.unwrap_or(chosen.score) };
+            Match { outcome: Outcome::Answer, confidence, ranked: out, stored }
         }
         None => {
-            let confidence = top.score;
+            let confidence = probability.unwrap_or(top.score);
             // Either kind of evidence alone can make an entry worth offering:
             // the fused score, or the words when there are enough of them
             // and the meaning is not unrelated.
@@ -352,6 +355,7 @@ pub(super) mod tests {
         assert!(p < t.answer_probability, "{p}");
         let m = decide(weak, &t);
         assert_eq!((m.outcome, m.ranked[0].entry), (Outcome::Suggest, 0), "{m:?}");
+        assert_eq!(m.confidence, p, "the confidence shown is the model's");
         // Without token evidence the rules decide, and answer it.
         assert_eq!(
             decide(signals(vec![scored(0, 0.0, 0.62), scored(1, 0.0, 0.55)], 0.40), &t).outcome,

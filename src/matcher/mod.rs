@@ -273,6 +273,8 @@ pub struct Signals {
 pub struct Match {
     pub outcome: Outcome,
     /// Confidence of the best entry, in [0, 1]; 0 when nothing matched.
+    /// Where the answer-probability model decides, its probability that
+    /// the first entry is right; otherwise the first entry's fused score.
     pub confidence: f64,
     /// Best entries first, at most 3, each at least the suggest threshold;
     /// for `Answer` the first is the answer.
