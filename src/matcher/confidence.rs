@@ -16,12 +16,13 @@
 use super::{Scored, Signals};
 
 /// How many numbers describe a message's first entry; see [`features`].
-pub const FEATURES: usize = 14;
+pub const FEATURES: usize = 15;
 
 /// Intercept, then one weight per feature, in [`features`]'s order. Fitted
 /// by `examples/eval --half tuning --fit`, which prints this line.
-pub const WEIGHTS: [f64; FEATURES + 1] =
-    [-2.939, 0.819, 2.465, -0.083, 3.193, 0.757, -0.905, 1.570, 2.007, 1.544, -0.657, 0.474, 0.414, 0.048, 0.879];
+pub const WEIGHTS: [f64; FEATURES + 1] = [
+    -3.186, 0.711, 2.326, 0.184, 3.189, 1.031, -0.792, 1.626, 1.968, 1.420, -0.636, 0.792, 0.404, -0.034, 0.802, 0.695,
+];
 
 /// The numbers the model looks at, or `None` when the message was not
 /// matched with token evidence (matching by words alone, or a knowledge
@@ -31,7 +32,8 @@ pub const WEIGHTS: [f64; FEATURES + 1] =
 /// token scores, each with its lead over the best other entry's; how much
 /// of the message the knowledge's words cover; how far the cosine stands
 /// above the one between the semantic best entry and its nearest rival;
-/// and whether it is also first by words, by meaning and by tokens.
+/// whether it is also first by words, by meaning and by tokens; and how
+/// long the message is (words, up to 20).
 pub fn features(signals: &Signals) -> Option<[f64; FEATURES]> {
     let ranked = &signals.ranked;
     let top = ranked.first()?;
@@ -63,6 +65,7 @@ pub fn features(signals: &Signals) -> Option<[f64; FEATURES]> {
         first_by(&lexical),
         first_by(&cosine),
         first_by(&tokens),
+        signals.words.min(20) as f64 / 20.0,
     ])
 }
 
@@ -115,7 +118,15 @@ mod tests {
     }
 
     fn signals(ranked: Vec<Scored>) -> Signals {
-        Signals { ranked, evidence: 2.0, known_share: 1.0, semantic: true, sibling: Some(0.4), ..Default::default() }
+        Signals {
+            ranked,
+            evidence: 2.0,
+            known_share: 1.0,
+            semantic: true,
+            sibling: Some(0.4),
+            words: 8,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -123,7 +134,7 @@ mod tests {
         let mut s = signals(vec![scored(3, 0.5, 0.7, 0.8), scored(1, 0.6, 0.5, 0.6)]);
         let x = features(&s).unwrap();
         assert!((x[3] - (0.5 - 0.6)).abs() < 1e-12, "the lexical lead is against the best other");
-        assert_eq!(x[11..], [0.0, 1.0, 1.0], "first by meaning and tokens, not by words");
+        assert_eq!(x[11..14], [0.0, 1.0, 1.0], "first by meaning and tokens, not by words");
         s.ranked[0].tokens = None;
         assert!(features(&s).is_none());
         s.ranked[0].tokens = Some(0.8);

@@ -21,6 +21,7 @@ impl Matcher {
             known_share,
             out_of_scope: lexical.out_of_scope,
             contrast: contrasts(message),
+            words: word_count(message),
             ..Default::default()
         };
         let query = self.dense.as_ref().and_then(|dense| {
@@ -290,6 +291,12 @@ const CONTRAST: &[&str] = &[
     "elsewhere",
 ];
 
+/// How many words `message` has, as the answer-probability model counts
+/// them: runs of letters, digits and `_`.
+fn word_count(message: &str) -> usize {
+    message.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).count()
+}
+
 /// Whether `message` contrasts one thing with another.
 fn contrasts(message: &str) -> bool {
     message.split(|c: char| !c.is_alphanumeric()).any(|w| CONTRAST.iter().any(|c| w.eq_ignore_ascii_case(c)))
@@ -313,6 +320,7 @@ pub(super) mod tests {
             contrast: false,
             semantic: true,
             sibling: Some(sibling),
+            words: 8,
         }
     }
 

@@ -215,7 +215,7 @@ impl Default for Thresholds {
             sibling_margin: 0.05,
             suggest: 0.15,
             min_evidence: 0.5,
-            answer_probability: 0.72,
+            answer_probability: 0.76,
         }
     }
 }
@@ -266,6 +266,9 @@ pub struct Signals {
     /// nearest rival among the candidates are (cosine of their closest
     /// phrasings).
     pub sibling: Option<f64>,
+    /// How many words the message has: a short message says less, so the
+    /// same scores are less sure on it.
+    pub words: usize,
 }
 
 /// The result of matching one message.
