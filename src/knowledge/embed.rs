@@ -69,10 +69,11 @@ mod tests {
     use std::sync::Mutex;
 
     /// Made-up vectors from the words' lengths; remembers whether tokens
-    /// were asked for.
+    /// were asked for, and every text it was given.
     #[derive(Debug, Default)]
     struct Stub {
         asked_tokens: Mutex<Vec<bool>>,
+        texts: Mutex<Vec<String>>,
     }
 
     fn vector(word: &str) -> Vec<f32> {
@@ -91,9 +92,11 @@ mod tests {
     impl Encoder for Stub {
         fn encode_stored(&self, texts: &[&str], tokens: bool) -> Result<Vec<Embedding>, EncodeError> {
             self.asked_tokens.lock().unwrap().push(tokens);
+            self.texts.lock().unwrap().extend(texts.iter().map(|t| t.to_string()));
             Ok(texts.iter().map(|t| embedding(t, tokens)).collect())
         }
         fn encode_query(&self, text: &str) -> Result<Embedding, EncodeError> {
+            self.texts.lock().unwrap().push(text.to_owned());
             Ok(embedding(text, true))
         }
         fn dim(&self) -> usize {
@@ -114,6 +117,25 @@ mod tests {
             .unwrap();
         }
         load_str("generated.toml", &text).unwrap()
+    }
+
+    #[test]
+    fn the_model_reads_phrasings_and_messages_in_the_knowledges_own_terms() {
+        let text = r#"
+title = "Parking"
+synonyms = [["car", "automobile", "motor vehicle"]]
+abbreviations = { pkg = "parking" }
+[[entry]]
+id = "park"
+topic = "Parking"
+question = "Where can I leave my Automobile?"
+answer = "In the lot."
+"#;
+        let mut kb = load_str("parking.toml", text).unwrap();
+        let stub = Arc::new(Stub::default());
+        kb.embed(stub.clone()).unwrap();
+        kb.matcher().signals("pkg for a motor vehicles?");
+        assert_eq!(*stub.texts.lock().unwrap(), ["where can i leave my car", "parking for a car"]);
     }
 
     #[test]

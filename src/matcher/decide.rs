@@ -28,7 +28,7 @@ impl Matcher {
             let made;
             let embedding = match embedding {
                 Some(e) => e,
-                None => match dense.encoder.encode_query(&self.analyser.normalise(clip(message))) {
+                None => match dense.encoder.encode_query(&self.analyser.semantic_text(clip(message))) {
                     Ok(e) => {
                         made = e;
                         &made
@@ -92,7 +92,7 @@ impl Matcher {
     /// after the first checks them without running the model.
     pub fn find_stored(&self, questions: &[&str], thresholds: &Thresholds) -> Vec<Match> {
         let vectors = self.dense.as_ref().and_then(|dense| {
-            let texts: Vec<String> = questions.iter().map(|q| self.analyser.normalise(clip(q))).collect();
+            let texts: Vec<String> = questions.iter().map(|q| self.analyser.semantic_text(clip(q))).collect();
             let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             match dense.encoder.encode_stored(&texts, dense.tokens.is_some()) {
                 Ok(vectors) if vectors.len() == questions.len() => Some(vectors),

@@ -360,10 +360,10 @@ impl Matcher {
         self.dense.as_ref().map_or(0, |d| d.index.bytes() + d.tokens.as_ref().map_or(0, TokenIndex::bytes))
     }
 
-    /// The texts the encoder embeds for a document's phrasings: as the
-    /// analyser normalises them (abbreviations expanded), so messages
-    /// and stored questions reach the model in the same form.
+    /// The texts the encoder embeds for a document's phrasings, as
+    /// the analyser's `semantic_text` writes them, so messages and
+    /// stored questions reach the model in the same form.
     pub fn semantic_texts<'a>(&self, phrasings: impl Iterator<Item = &'a String>) -> Vec<String> {
-        phrasings.map(|p| self.analyser.normalise(p)).collect()
+        phrasings.map(|p| self.analyser.semantic_text(p)).collect()
     }
 }

@@ -113,6 +113,9 @@ pub struct Analyser {
     /// "come", "find", "work"; "hacer", "puede". In a small FAQ such words are rare
     /// and would look telling; in English they are not.
     common: FxHashSet<String>,
+    /// Each concept's first member, normalised: what a synonym phrase
+    /// becomes in the text the sentence model reads.
+    heads: FxHashMap<Box<str>, Box<str>>,
 }
 
 impl std::fmt::Debug for Analyser {
@@ -201,6 +204,7 @@ impl Analyser {
                 .filter(|(short, long)| !short.is_empty() && !long.is_empty() && !short.contains(' '))
                 .collect(),
             common: FxHashSet::default(),
+            heads: FxHashMap::default(),
         };
         analyser.out_of_scope =
             vocabulary.out_of_scope.iter().map(|p| analyser.stem(&analyser.light(&normalise(p)))).collect();
@@ -218,6 +222,8 @@ impl Analyser {
             if concept.len() == 1 {
                 continue;
             }
+            let head = analyser.normalise(first).into_boxed_str();
+            analyser.heads.entry(concept.clone()).or_insert(head);
             for member in group {
                 let words = analyser.remember(member);
                 if words.is_empty() {
@@ -409,6 +415,22 @@ mod tests {
         assert_eq!(texts(&a.terms("Department of Motor Vehicles")), ["~dmv"]);
         assert_eq!(texts(&a.terms("law enforcement")), ["~police"]);
         assert_eq!(texts(&a.terms("enforcement")), ["enforc"]);
+    }
+
+    #[test]
+    fn the_sentence_model_reads_each_synonym_phrase_as_its_groups_first_member() {
+        let a = analyser();
+        assert_eq!(
+            a.semantic_text("Do the cops in SF talk to the Licensing Clerk?"),
+            "do the police in springfield talk to the dmv"
+        );
+        // The longest phrase wins, and words outside any phrase stay as written,
+        // typos included.
+        assert_eq!(a.semantic_text("law enforcement officers"), "police officers");
+        assert_eq!(a.semantic_text("enforcement progrems"), "enforcement progrems");
+        // Without synonyms, the normalised text.
+        let plain = Analyser::new(["Cops in Springfield."], &Vocabulary::default());
+        assert_eq!(plain.semantic_text("Cops in SPRINGFIELD?"), "cops in springfield");
     }
 
     #[test]

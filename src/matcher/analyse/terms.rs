@@ -131,6 +131,43 @@ impl Analyser {
         }
     }
 
+    /// The text the sentence model reads for `text`, a message or a stored
+    /// phrasing alike: normalised (abbreviations expanded), and each
+    /// synonym phrase written as its group's first member. The knowledge's
+    /// synonyms say "these mean the same here"; the model, which has never
+    /// seen this knowledge, does not know that "deportation agency" is the
+    /// knowledge's "ICE" or that a Spanish word is its English one, so both
+    /// sides reach it in the knowledge's own terms. Typos are left as
+    /// written: the model has seen more of them than the vocabulary has.
+    pub fn semantic_text(&self, text: &str) -> String {
+        let normalised = self.normalise(text);
+        if self.heads.is_empty() {
+            return normalised;
+        }
+        let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
+        let analysed: Vec<Word> =
+            words.iter().map(|w| self.words.get(*w).cloned().unwrap_or_else(|| self.analyse_word(w))).collect();
+        let tokens: Vec<Token> = analysed
+            .iter()
+            .map(|w| Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected: false, unknown: false })
+            .collect();
+        let mut out: Vec<&str> = Vec::with_capacity(words.len());
+        let mut i = 0;
+        while i < tokens.len() {
+            match self.phrase_at(&tokens, i).and_then(|(len, concept)| Some((len, self.heads.get(concept)?))) {
+                Some((len, head)) => {
+                    out.push(head);
+                    i += len;
+                }
+                None => {
+                    out.push(words[i]);
+                    i += 1;
+                }
+            }
+        }
+        out.join(" ")
+    }
+
     pub(super) fn phrase_at(&self, words: &[Token], i: usize) -> Option<(usize, &str)> {
         let candidates = self.phrases.get(words[i].light)?;
         candidates.iter().find_map(|(phrase, concept)| {
