@@ -132,21 +132,29 @@ impl Analyser {
     }
 
     /// The text the sentence model reads for `text`, a message or a stored
-    /// phrasing alike: normalised (abbreviations expanded), and each
-    /// synonym phrase written as its group's first member. The knowledge's
-    /// synonyms say "these mean the same here"; the model, which has never
-    /// seen this knowledge, does not know that "deportation agency" is the
-    /// knowledge's "ICE" or that a Spanish word is its English one, so both
-    /// sides reach it in the knowledge's own terms. Typos are left as
-    /// written: the model has seen more of them than the vocabulary has.
+    /// phrasing alike: normalised (abbreviations expanded), a misspelt word
+    /// written as the knowledge's word it is a typo of (as the words' side
+    /// reads it: the model splits "polcy" into pieces that mean nothing),
+    /// and each synonym phrase written as its group's first member. The
+    /// knowledge's synonyms say "these mean the same here"; the model,
+    /// which has never seen this knowledge, cannot know that one agency's
+    /// nickname is its name there, or that a word of another language is
+    /// the knowledge's word, so both sides reach it in the knowledge's own
+    /// terms.
     pub fn semantic_text(&self, text: &str) -> String {
         let normalised = self.normalise(text);
-        if self.heads.is_empty() {
-            return normalised;
+        let mut words: Vec<String> = normalised.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+        let mut analysed: Vec<Word> =
+            words.iter().map(|w| self.words.get(w.as_str()).cloned().unwrap_or_else(|| self.analyse_word(w))).collect();
+        for (w, a) in words.iter_mut().zip(analysed.iter_mut()) {
+            if !a.stop
+                && !self.lexicon.contains(&a.light)
+                && let Some(fixed) = self.correct(&a.light)
+            {
+                *a = self.analyse_word(&fixed);
+                *w = fixed;
+            }
         }
-        let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
-        let analysed: Vec<Word> =
-            words.iter().map(|w| self.words.get(*w).cloned().unwrap_or_else(|| self.analyse_word(w))).collect();
         let tokens: Vec<Token> = analysed
             .iter()
             .map(|w| Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected: false, unknown: false })
@@ -160,7 +168,7 @@ impl Analyser {
                     i += len;
                 }
                 None => {
-                    out.push(words[i]);
+                    out.push(&words[i]);
                     i += 1;
                 }
             }
