@@ -2,14 +2,15 @@
 //! reporting half of each (or the tuning half while tuning):
 //!
 //!   cargo run --release --example eval -- [--half tuning|reporting|all]
-//!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--only NAME] [--misses] [--hubs] [--dump FILE]
+//!       [--corpus NAME=FAQ.txt:QUERIES.tsv[:KNOWLEDGE_DIR]]... [--only NAME] [--misses] [--hubs] [--kinds] [--dump FILE]
 //!       [--fit [--hold-out NAME]...]
 //!
 //! `in lang` is the share answered right in the corpus's language (the `es`
 //! corpus is Spanish chat about the shipped FAQ, tests/data/es.tsv).
 //! `shown` is the share of answerable messages whose right entry is answered
 //! or offered; `--hubs` lists the entries most often ranked first when
-//! another was right.
+//! another was right; `--kinds` gives first choice by each kind of
+//! evidence alone (words, whole-text cosine, tokens).
 //!
 //! `--dump FILE` writes one JSON line per message and mode: its signals
 //! (the ranked candidates with their lexical score, cosine, token score and fused score), the
@@ -148,6 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut corpora = Vec::new();
     let mut misses = false;
     let mut hubs = false;
+    let mut kinds = false;
     let mut tuning = Tuning::default();
     let mut only: Option<String> = None;
     let mut dump: Option<std::fs::File> = None;
@@ -171,6 +173,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             "--misses" => misses = true,
             "--hubs" => hubs = true,
+            "--kinds" => kinds = true,
             "--fit" => fitting = Some(Vec::new()),
             "--hold-out" => {
                 i += 1;
@@ -262,6 +265,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 report.right_shown(),
                 report.micros_per_message()
             );
+            if kinds {
+                // Only the kinds this mode has.
+                let line: Vec<String> = (0..eval::KINDS.len())
+                    .filter(|&k| report.cases.iter().any(|c| c.first_by[k].is_some()))
+                    .map(|k| format!("{} {:.3}", eval::KINDS[k].0, report.first_by(k)))
+                    .collect();
+                println!("    first by one kind alone: {}", line.join(", "));
+            }
             if hubs {
                 let wrong_firsts: usize = report.hubs().iter().map(|(_, n)| n).sum();
                 for (entry, n) in report.hubs().iter().take(5) {

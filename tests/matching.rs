@@ -140,6 +140,7 @@ fn case(expected: Option<&str>, message: &str, got: Option<&str>) -> eval::Case 
         outcome: if answered { Outcome::Answer } else { Outcome::None },
         got: got.map(str::to_owned),
         first: got.map(str::to_owned),
+        first_by: Default::default(),
         confidence: 0.5,
         right,
         wrong: answered && !right,

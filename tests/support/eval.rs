@@ -8,7 +8,7 @@
 
 use policybot::config::ReplyConfig;
 use policybot::knowledge::{KnowledgeBase, Lang};
-use policybot::matcher::{Match, Outcome, Thresholds, decide};
+use policybot::matcher::{Match, Outcome, Scored, Thresholds, decide};
 use policybot::reply::Reply;
 
 /// One labelled message: the id of the entry that answers it, or `None` when
@@ -28,6 +28,9 @@ pub struct Case {
     pub got: Option<String>,
     /// The entry ranked first, whatever the outcome.
     pub first: Option<String>,
+    /// The entry first by one kind of evidence alone: words, whole-text
+    /// cosine, tokens (`None` without that kind); see [`KINDS`].
+    pub first_by: [Option<String>; 3],
     pub confidence: f64,
     pub right: bool,
     pub wrong: bool,
@@ -85,6 +88,15 @@ impl Report {
             return 0.0;
         }
         answerable.iter().filter(|c| c.shown).count() as f64 / answerable.len() as f64
+    }
+    /// The right entry first by one kind of evidence alone (`KINDS[kind]`),
+    /// among messages some entry answers.
+    pub fn first_by(&self, kind: usize) -> f64 {
+        let answerable: Vec<&Case> = self.cases.iter().filter(|c| c.labelled.expected.is_some()).collect();
+        if answerable.is_empty() {
+            return 0.0;
+        }
+        answerable.iter().filter(|c| c.first_by[kind] == c.labelled.expected).count() as f64 / answerable.len() as f64
     }
     /// Entries ranked first when another was right, most often first: the
     /// "hubs" a generic entry becomes for questions it does not answer.
@@ -198,12 +210,36 @@ pub fn judge(ids: &[String], l: &Labelled, first: Option<String>, m: Match) -> C
         outcome: m.outcome,
         got,
         first,
+        first_by: Default::default(),
         confidence: m.confidence,
         right,
         wrong: answered && !right,
         shown,
         lang: Lang::En,
     }
+}
+
+/// One kind of evidence's score of an entry (`None` when the message has
+/// no such evidence for it).
+type KindScore = fn(&Scored) -> Option<f64>;
+
+/// The kinds of evidence a ranking fuses, by name.
+pub const KINDS: [(&str, KindScore); 3] =
+    [("words", |s| Some(s.lexical)), ("whole-text cosine", |s| s.semantic), ("tokens", |s| s.tokens)];
+
+/// The entry with the best `score` in `ranked`, the earlier on a tie (the
+/// fused ranking breaks it), as the answer-probability model's "first by"
+/// features count it.
+fn first_by(ranked: &[Scored], score: KindScore) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for s in ranked {
+        if let Some(x) = score(s)
+            && best.is_none_or(|(_, b)| x > b)
+        {
+            best = Some((s.entry, x));
+        }
+    }
+    best.map(|(e, _)| e)
 }
 
 /// Matches every labelled message and scores the outcome.
@@ -215,7 +251,8 @@ pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelle
         .map(|l| {
             let signals = kb.matcher().signals(&l.message);
             let first = signals.ranked.first().map(|s| kb.entries[s.entry].id.clone());
-            judge(&ids, l, first, decide(signals, thresholds))
+            let first_by = KINDS.map(|(_, score)| first_by(&signals.ranked, score).map(|e| ids[e].clone()));
+            Case { first_by, ..judge(&ids, l, first, decide(signals, thresholds)) }
         })
         .collect::<Vec<_>>();
     let elapsed = started.elapsed();
