@@ -4,6 +4,21 @@
 
 use super::*;
 use crate::matcher::normalise::clip;
+use std::borrow::Cow;
+
+/// One word of a text as the analyser reads it (see [`Analyser::read`]).
+struct Read<'a> {
+    word: Cow<'a, Word>,
+    corrected: bool,
+    unknown: bool,
+}
+
+impl Read<'_> {
+    fn token(&self) -> Token<'_> {
+        let w = &self.word;
+        Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected: self.corrected, unknown: self.unknown }
+    }
+}
 
 impl Analyser {
     pub(super) fn analyse_word(&self, word: &str) -> Word {
@@ -47,40 +62,31 @@ impl Analyser {
     /// synonym phrases, full stems for every other word but stop words.
     pub fn terms(&self, text: &str) -> Vec<Term> {
         let normalised = self.normalise(clip(text));
-        // Words new to the analyser, and corrections, own their analysis.
-        let mut owned: Vec<Word> = Vec::new();
-        let mut plan: Vec<(Option<&Word>, bool, bool)> = Vec::new(); // (known analysis, corrected, unknown)
-        for word in normalised.split(' ').filter(|w| !w.is_empty()) {
-            match self.words.get(word) {
-                Some(w) if w.stop || self.lexicon.contains(&w.light) => plan.push((Some(w), false, false)),
-                found => {
-                    let analysed = found.cloned().unwrap_or_else(|| self.analyse_word(word));
-                    if analysed.stop || self.lexicon.contains(&analysed.light) {
-                        owned.push(analysed);
-                        plan.push((None, false, false));
-                    } else if let Some(fixed) = self.correct(&analysed.light) {
-                        let stem = self.stem(&fixed);
-                        owned.push(Word { light: fixed.into(), stem: stem.into(), stop: false });
-                        plan.push((None, true, false));
-                    } else {
-                        owned.push(analysed);
-                        plan.push((None, false, true));
-                    }
+        let read: Vec<Read> = normalised.split(' ').filter(|w| !w.is_empty()).map(|w| self.read(w)).collect();
+        let tokens: Vec<Token> = read.iter().map(Read::token).collect();
+        self.assemble(&tokens)
+    }
+
+    /// How one normalised word reads: as it is (a stop word or a word of
+    /// the knowledge), as the knowledge's word it is a typo of, or as a
+    /// word the knowledge never uses. A known word's analysis is borrowed;
+    /// words new to the analyser, and corrections, own theirs.
+    fn read(&self, word: &str) -> Read<'_> {
+        let (word, corrected, unknown) = match self.words.get(word) {
+            Some(w) if w.stop || self.lexicon.contains(&w.light) => (Cow::Borrowed(w), false, false),
+            found => {
+                let analysed = found.cloned().unwrap_or_else(|| self.analyse_word(word));
+                if analysed.stop || self.lexicon.contains(&analysed.light) {
+                    (Cow::Owned(analysed), false, false)
+                } else if let Some(fixed) = self.correct(&analysed.light) {
+                    let stem = self.stem(&fixed);
+                    (Cow::Owned(Word { light: fixed.into(), stem: stem.into(), stop: false }), true, false)
+                } else {
+                    (Cow::Owned(analysed), false, true)
                 }
             }
-        }
-        let mut owned = owned.iter();
-        let tokens: Vec<Token> = plan
-            .into_iter()
-            .filter_map(|(known, corrected, unknown)| {
-                let w = match known {
-                    Some(w) => w,
-                    None => owned.next()?,
-                };
-                Some(Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected, unknown })
-            })
-            .collect();
-        self.assemble(&tokens)
+        };
+        Read { word, corrected, unknown }
     }
 
     /// Folds synonym phrases into concepts and turns the rest into stem
@@ -143,22 +149,9 @@ impl Analyser {
     /// terms.
     pub fn semantic_text(&self, text: &str) -> String {
         let normalised = self.normalise(text);
-        let mut words: Vec<String> = normalised.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
-        let mut analysed: Vec<Word> =
-            words.iter().map(|w| self.words.get(w.as_str()).cloned().unwrap_or_else(|| self.analyse_word(w))).collect();
-        for (w, a) in words.iter_mut().zip(analysed.iter_mut()) {
-            if !a.stop
-                && !self.lexicon.contains(&a.light)
-                && let Some(fixed) = self.correct(&a.light)
-            {
-                *a = self.analyse_word(&fixed);
-                *w = fixed;
-            }
-        }
-        let tokens: Vec<Token> = analysed
-            .iter()
-            .map(|w| Token { light: &w.light, stem: &w.stem, stop: w.stop, corrected: false, unknown: false })
-            .collect();
+        let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
+        let read: Vec<Read> = words.iter().map(|w| self.read(w)).collect();
+        let tokens: Vec<Token> = read.iter().map(Read::token).collect();
         let mut out: Vec<&str> = Vec::with_capacity(words.len());
         let mut i = 0;
         while i < tokens.len() {
@@ -168,7 +161,7 @@ impl Analyser {
                     i += len;
                 }
                 None => {
-                    out.push(&words[i]);
+                    out.push(if tokens[i].corrected { tokens[i].light } else { words[i] });
                     i += 1;
                 }
             }
