@@ -1331,7 +1331,7 @@ async fn a_pick_reaches_the_review_queue_and_accepting_it_answers_the_question_o
     let h = Harness::start("", &[]).await;
     // Ambiguous, and a phrasing of its first suggestion without breaking
     // the regression set ("training and trust" would: the set refuses it).
-    let question = "who can i call if ice violates my rights";
+    let question = "did the law change recently";
     let Reply::Suggest { suggestions, .. } = h.ask_expected(question) else {
         panic!("the library no longer finds {question:?} ambiguous; pick another ambiguous question")
     };

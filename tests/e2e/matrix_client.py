@@ -542,7 +542,7 @@ format = "pretty"
 
         # 3c. The review queue: alice's pick from "did you mean" reaches the
         # moderator's !review; !accept makes the question answered outright.
-        ambiguous = "who can i call if ice violates my rights"
+        ambiguous = "did the law change recently"
         _, reply = await ask(ambiguous)
         body = reply["content"]["body"]
         check("Reply with its number" in body, f"{ambiguous!r} is no longer ambiguous: {body[:300]}")
