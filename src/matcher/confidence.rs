@@ -45,10 +45,8 @@ pub fn features(signals: &Signals) -> Option<[f64; FEATURES]> {
     let cosine = |s: &Scored| s.semantic.unwrap_or(-1.0);
     let tokens = |s: &Scored| s.tokens.unwrap_or(-1.0);
     let lead = |f: &dyn Fn(&Scored) -> f64| f(top) - ranked[1..].iter().map(f).reduce(f64::max).unwrap_or(0.0);
-    // The first best in ranked order, as ties go to the fused ranking.
     let first_by = |f: &dyn Fn(&Scored) -> f64| {
-        let best = ranked.iter().fold(top, |best, s| if f(s) > f(best) { s } else { best });
-        if best.entry == top.entry { 1.0 } else { 0.0 }
+        if first_best(ranked, |s| Some(f(s))).is_some_and(|best| best.entry == top.entry) { 1.0 } else { 0.0 }
     };
     Some([
         fused(top),
@@ -67,6 +65,21 @@ pub fn features(signals: &Signals) -> Option<[f64; FEATURES]> {
         first_by(&tokens),
         signals.words.min(20) as f64 / 20.0,
     ])
+}
+
+/// The entry with the best `score` in `ranked` (entries without one are
+/// passed over): the first in ranked order on a tie, as ties go to the
+/// fused ranking. What "first by words, by meaning, by tokens" means.
+pub fn first_best(ranked: &[Scored], score: impl Fn(&Scored) -> Option<f64>) -> Option<&Scored> {
+    let mut best: Option<(&Scored, f64)> = None;
+    for s in ranked {
+        if let Some(x) = score(s)
+            && best.is_none_or(|(_, b)| x > b)
+        {
+            best = Some((s, x));
+        }
+    }
+    best.map(|(s, _)| s)
 }
 
 /// The model's probability for `x` under `weights`.

@@ -8,6 +8,7 @@
 
 use policybot::config::ReplyConfig;
 use policybot::knowledge::{KnowledgeBase, Lang};
+use policybot::matcher::confidence::first_best;
 use policybot::matcher::{Match, Outcome, Scored, Thresholds, decide};
 use policybot::reply::Reply;
 
@@ -227,21 +228,6 @@ type KindScore = fn(&Scored) -> Option<f64>;
 pub const KINDS: [(&str, KindScore); 3] =
     [("words", |s| Some(s.lexical)), ("whole-text cosine", |s| s.semantic), ("tokens", |s| s.tokens)];
 
-/// The entry with the best `score` in `ranked`, the earlier on a tie (the
-/// fused ranking breaks it), as the answer-probability model's "first by"
-/// features count it.
-fn first_by(ranked: &[Scored], score: KindScore) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
-    for s in ranked {
-        if let Some(x) = score(s)
-            && best.is_none_or(|(_, b)| x > b)
-        {
-            best = Some((s.entry, x));
-        }
-    }
-    best.map(|(e, _)| e)
-}
-
 /// Matches every labelled message and scores the outcome.
 pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelled]) -> Report {
     let ids: Vec<String> = kb.entries.iter().map(|e| e.id.clone()).collect();
@@ -251,7 +237,7 @@ pub fn evaluate(kb: &KnowledgeBase, thresholds: &Thresholds, labelled: &[Labelle
         .map(|l| {
             let signals = kb.matcher().signals(&l.message);
             let first = signals.ranked.first().map(|s| kb.entries[s.entry].id.clone());
-            let first_by = KINDS.map(|(_, score)| first_by(&signals.ranked, score).map(|e| ids[e].clone()));
+            let first_by = KINDS.map(|(_, score)| first_best(&signals.ranked, score).map(|s| ids[s.entry].clone()));
             Case { first_by, ..judge(&ids, l, first, decide(signals, thresholds)) }
         })
         .collect::<Vec<_>>();
