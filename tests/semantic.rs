@@ -125,8 +125,14 @@ fn a_start_over_a_warm_cache_embeds_nothing_new() {
         .map(|t| model().token_ids(&t).unwrap().len())
         .sum();
     assert!(tokens > 5 * phrasings, "{tokens} tokens in {phrasings} phrasings");
+    // And each entry's question with its answer, once per language.
+    let wholes: usize = kb.entries.iter().map(|e| 1 + e.translations.len()).sum();
     let record = 16 + 384 * 4;
-    assert_eq!(after_first, 12 + ((phrasings + tokens) * record) as u64, "one record per phrasing and per token of it");
+    assert_eq!(
+        after_first,
+        12 + ((phrasings + tokens + wholes) * record) as u64,
+        "one record per phrasing and per token of it, and per entry and language"
+    );
     // A second start with the same knowledge reads every vector back.
     let mut again = load_dir(Path::new("knowledge")).unwrap();
     again.embed(encoder(dir.path())).unwrap();

@@ -123,7 +123,7 @@ impl Encoder for CachedModel {
                     tracing::warn!(
                         done = n * BLOCK + block.len(),
                         of = missing.len(),
-                        "embedding new phrasings (once; later starts read them from the vector cache)"
+                        "embedding new phrasings and answers (once; later starts read them from the vector cache)"
                     );
                 }
             }
@@ -131,7 +131,7 @@ impl Encoder for CachedModel {
                 embedded = missing.len(),
                 cached = texts.len() - missing.len(),
                 ms = started.elapsed().as_millis() as u64,
-                "phrasings embedded"
+                "phrasings and answers embedded"
             );
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())

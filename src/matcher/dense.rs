@@ -33,7 +33,8 @@ pub trait Encoder: Send + Sync + Debug {
     fn dim(&self) -> usize;
 }
 
-/// Vectors of stored phrasings, grouped by the document they belong to.
+/// Vectors of stored phrasings, and of texts standing for a whole document,
+/// grouped by the document they belong to.
 #[derive(Debug, Default)]
 pub struct DenseIndex {
     dim: usize,
@@ -43,6 +44,9 @@ pub struct DenseIndex {
     scales: Vec<f32>,
     /// For document `d`, its rows are `starts[d]..starts[d + 1]`.
     starts: Vec<u32>,
+    /// How many of document `d`'s rows are phrasings (the first ones); the
+    /// rest stand for the document as a whole.
+    phrasings: Vec<u32>,
 }
 
 impl DenseIndex {
@@ -63,7 +67,26 @@ impl DenseIndex {
 
     /// Adds the next document's phrasing vectors.
     pub fn push_document<'a>(&mut self, vectors: impl IntoIterator<Item = &'a [f32]>) {
-        for v in vectors {
+        self.push_document_with(vectors, []);
+    }
+
+    /// Adds the next document: its phrasings' vectors, then vectors of
+    /// texts that stand for the whole document (an entry's question with
+    /// its answer). Both count for how near a message is to the document;
+    /// only phrasings count for how alike two documents are
+    /// ([`DenseIndex::between`]), since two answers on one subject are
+    /// alike however different their questions.
+    pub fn push_document_with<'a>(
+        &mut self,
+        phrasings: impl IntoIterator<Item = &'a [f32]>,
+        whole: impl IntoIterator<Item = &'a [f32]>,
+    ) {
+        let start = self.scales.len();
+        for v in phrasings {
+            self.push_row(v);
+        }
+        self.phrasings.push((self.scales.len() - start) as u32);
+        for v in whole {
             self.push_row(v);
         }
         self.starts.push(self.scales.len() as u32);
@@ -74,6 +97,7 @@ impl DenseIndex {
         self.rows.shrink_to_fit();
         self.scales.shrink_to_fit();
         self.starts.shrink_to_fit();
+        self.phrasings.shrink_to_fit();
     }
 
     fn push_row(&mut self, v: &[f32]) {
@@ -97,7 +121,7 @@ impl DenseIndex {
 
     /// Bytes held, for memory reports.
     pub fn bytes(&self) -> usize {
-        self.rows.len() + self.scales.len() * 4 + self.starts.len() * 4
+        self.rows.len() + self.scales.len() * 4 + (self.starts.len() + self.phrasings.len()) * 4
     }
 
     /// Cosine of `query` with each document's nearest phrasing, for one
@@ -109,6 +133,12 @@ impl DenseIndex {
     /// The rows of document `d`.
     fn rows_of(&self, d: usize) -> std::ops::Range<usize> {
         self.starts[d] as usize..self.starts[d + 1] as usize
+    }
+
+    /// The rows of document `d` that are phrasings.
+    fn phrasing_rows_of(&self, d: usize) -> std::ops::Range<usize> {
+        let start = self.starts[d] as usize;
+        start..start + self.phrasings[d] as usize
     }
 
     fn row(&self, r: usize) -> &[i8] {
@@ -131,8 +161,9 @@ impl DenseIndex {
     /// Cosine of the nearest pair of phrasings of two documents: how alike
     /// the knowledge itself says they are.
     pub fn between(&self, a: usize, b: usize) -> f32 {
-        best_of(self.rows_of(a).flat_map(|ra| {
-            self.rows_of(b).map(move |rb| dot(self.row(ra), self.row(rb)) as f32 * self.scales[ra] * self.scales[rb])
+        best_of(self.phrasing_rows_of(a).flat_map(|ra| {
+            self.phrasing_rows_of(b)
+                .map(move |rb| dot(self.row(ra), self.row(rb)) as f32 * self.scales[ra] * self.scales[rb])
         }))
     }
 
@@ -357,6 +388,27 @@ pub(super) mod tests {
         // A document with no phrasing is never near anything.
         assert_eq!(index.similarity(&q, 2), -1.0);
         assert!(index.query(&[1.0]).is_none());
+    }
+
+    #[test]
+    fn rows_for_the_whole_document_count_for_nearness_and_not_for_likeness() {
+        let (x, y, z) = (unit(&[1.0, 0.0, 0.0]), unit(&[0.0, 1.0, 0.0]), unit(&[0.0, 0.0, 1.0]));
+        let mut index = DenseIndex::empty(3);
+        // Document 0: phrasing x, and a whole-document row z.
+        index.push_document_with([x.as_slice()], [z.as_slice()]);
+        // Document 1: phrasing y, and the same whole-document row z.
+        index.push_document_with([y.as_slice()], [z.as_slice()]);
+        index.push_document([unit(&[1.0, 1.0, 0.0]).as_slice()]);
+        index.finish();
+        assert_eq!(index.len(), 3);
+        // A message near z is near both documents, through their whole rows.
+        let q = index.query(&z).unwrap();
+        assert!(index.similarity(&q, 0) > 0.99 && index.similarity(&q, 1) > 0.99);
+        let nearest: Vec<usize> = index.nearest(&q, 2).into_iter().map(|(d, _)| d).collect();
+        assert_eq!(nearest, [0, 1]);
+        // Their phrasings are unrelated, and that is how alike they are.
+        assert!(index.between(0, 1).abs() < 0.01, "{}", index.between(0, 1));
+        assert!((index.between(0, 2) - 0.707).abs() < 0.01, "{}", index.between(0, 2));
     }
 
     #[test]
