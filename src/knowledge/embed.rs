@@ -43,22 +43,22 @@ impl KnowledgeBase {
             let mut count = 0;
             while start + texts.len() < self.entries.len() && count < TEXTS {
                 let entry = &self.entries[start + texts.len()];
-                let phrasings = self.matcher.semantic_texts(entry.phrasings());
+                let own = self.matcher.semantic_texts(entry.phrasings());
                 let whole = if detailed { self.matcher.semantic_texts(whole_texts(entry).iter()) } else { Vec::new() };
-                count += phrasings.len() + whole.len();
-                texts.push((phrasings, whole));
+                count += own.len() + whole.len();
+                texts.push((own, whole));
             }
             let flat_phrasings: Vec<&str> = texts.iter().flat_map(|(p, _)| p).map(String::as_str).collect();
             let flat_whole: Vec<&str> = texts.iter().flat_map(|(_, w)| w).map(String::as_str).collect();
-            let mut phrasings = encoder.encode_stored(&flat_phrasings, detailed)?.into_iter();
+            let mut embedded = encoder.encode_stored(&flat_phrasings, detailed)?.into_iter();
             // Token evidence compares a message with phrasings only: with
             // answers' tokens every entry holds a bit of everything (measured:
             // lower first choice on an unseen FAQ, and three times the work).
-            let mut whole =
+            let mut embedded_whole =
                 if flat_whole.is_empty() { Vec::new() } else { encoder.encode_stored(&flat_whole, false)? }.into_iter();
             for (p, w) in &texts {
-                let entry: Vec<_> = phrasings.by_ref().take(p.len()).collect();
-                let entry_whole: Vec<_> = whole.by_ref().take(w.len()).collect();
+                let entry: Vec<_> = embedded.by_ref().take(p.len()).collect();
+                let entry_whole: Vec<_> = embedded_whole.by_ref().take(w.len()).collect();
                 index.push_document_with(
                     entry.iter().map(|e| e.vector.as_slice()),
                     entry_whole.iter().map(|e| e.vector.as_slice()),
