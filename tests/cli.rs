@@ -93,6 +93,21 @@ fn ask_json_stdin_writes_one_object_per_line_in_order() {
 }
 
 #[test]
+fn ask_json_says_small_talk_for_a_greeting_not_none() {
+    let mut cmd = bot();
+    cmd.args(["ask", "--json", "-"]);
+    let out = run_with_stdin(cmd, b"hi\nwhat can you do\nbest pizza in jackson\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let objects: Vec<Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    let outcomes: Vec<&str> = objects.iter().map(|o| o["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["small_talk", "small_talk", "none"]);
+    // The welcome names topics; "none" is kept for what no entry answers.
+    assert!(objects[0]["text"].as_str().unwrap().contains("State law"), "{}", objects[0]["text"]);
+    assert!(objects[0]["entry"].is_null() && objects[0]["suggestions"].as_array().unwrap().is_empty());
+}
+
+#[test]
 fn ask_plain_shows_the_caveat_footer_and_disputed_claims() {
     let out =
         bot().args(["ask", "What", "did", "Governor", "Phil", "Bryant", "sign", "into", "law?"]).output().unwrap();

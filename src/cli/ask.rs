@@ -11,11 +11,23 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use std::io::{BufRead, Write};
 
+/// What `ask --json` says the reply was: the matcher's three outcomes, or
+/// the welcome a greeting or a question about the bot gets, which is not
+/// a failed match and should not read as one.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum AskOutcome {
+    Answer,
+    Suggest,
+    None,
+    SmallTalk,
+}
+
 /// The JSON line `ask --json` writes for each question.
 #[derive(Serialize)]
 pub(super) struct AskLine<'a> {
     pub(super) input: &'a str,
-    pub(super) outcome: Outcome,
+    pub(super) outcome: AskOutcome,
     pub(super) entry: Option<EntryRef>,
     pub(super) score: f64,
     pub(super) suggestions: Vec<Suggestion>,
@@ -37,7 +49,12 @@ pub(super) fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
     let kb = bot.knowledge();
     let reply = answer::ask(&kb, input, &bot.config.matching, &bot.config.reply);
     let text = reply.render_plain("/");
-    let outcome = reply.outcome().unwrap_or(Outcome::None);
+    let outcome = match reply.outcome() {
+        Some(Outcome::Answer) => AskOutcome::Answer,
+        Some(Outcome::Suggest) => AskOutcome::Suggest,
+        _ if matches!(reply, Reply::SmallTalk { .. }) => AskOutcome::SmallTalk,
+        _ => AskOutcome::None,
+    };
     let (entry, score, suggestions, claims, lang) = match reply {
         Reply::Answer { entry, confidence, claims, lang, .. } => (Some(entry), confidence, Vec::new(), claims, lang),
         Reply::Suggest { suggestions, confidence, lang } => (None, confidence, suggestions, Vec::new(), lang),
