@@ -3,6 +3,8 @@
 //! cache on disk keyed by model and text, so a start or reload embeds only
 //! text it has not seen. The matcher sees it only as an [`Encoder`].
 
+#[cfg(feature = "semantic")]
+pub mod bert;
 pub mod cache;
 pub mod install;
 #[cfg(feature = "semantic")]

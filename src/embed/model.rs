@@ -5,12 +5,13 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::bert::Config as BertConfig;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::EmbedError;
+use super::bert::Bert;
 use super::install::{hash_file, hex};
 use crate::matcher::Embedding;
 
@@ -31,7 +32,7 @@ enum Pooling {
 
 /// A loaded sentence-embedding model.
 pub struct Model {
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
     pooling: Pooling,
     dim: usize,
@@ -107,7 +108,7 @@ impl Model {
         // runs — an install writes a new folder and renames it into place.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &Device::Cpu) }
             .map_err(|e| file_error(&weights_path, format!("not readable safetensors: {e}")))?;
-        let bert = BertModel::load(vb, &config)
+        let bert = Bert::load(vb, &config)
             .map_err(|e| file_error(&weights_path, format!("weights do not fit config.json: {e}")))?;
         Ok(Model { bert, tokenizer, pooling, dim: config.hidden_size, id, dir: dir.to_path_buf() })
     }
@@ -169,7 +170,7 @@ impl Model {
         let ids = Tensor::from_vec(flat(&|e| e.get_ids()), shape, &Device::Cpu).map_err(run)?;
         let types = Tensor::from_vec(flat(&|e| e.get_type_ids()), shape, &Device::Cpu).map_err(run)?;
         let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), shape, &Device::Cpu).map_err(run)?;
-        let hidden = self.bert.forward(&ids, &types, Some(&mask)).map_err(run)?; // (batch, len, dim)
+        let hidden = self.bert.forward(&ids, &types, &mask).map_err(run)?; // (batch, len, dim)
         let pooled = match self.pooling {
             Pooling::Cls => hidden.narrow(1, 0, 1).and_then(|t| t.squeeze(1)).map_err(run)?,
             Pooling::Mean => {
