@@ -5,7 +5,6 @@ use super::*;
 use crate::answer;
 use crate::bot::Bot;
 use crate::knowledge::Lang;
-use crate::records::Outcome;
 use crate::reply::{EntryRef, Reply, ShownClaim, Suggestion};
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -49,18 +48,16 @@ pub(super) fn ask_line<'a>(bot: &Bot, input: &'a str) -> AskLine<'a> {
     let kb = bot.knowledge();
     let reply = answer::ask(&kb, input, &bot.config.matching, &bot.config.reply);
     let text = reply.render_plain("/");
-    let outcome = match reply.outcome() {
-        Some(Outcome::Answer) => AskOutcome::Answer,
-        Some(Outcome::Suggest) => AskOutcome::Suggest,
-        _ if matches!(reply, Reply::SmallTalk { .. }) => AskOutcome::SmallTalk,
-        _ => AskOutcome::None,
-    };
-    let (entry, score, suggestions, claims, lang) = match reply {
-        Reply::Answer { entry, confidence, claims, lang, .. } => (Some(entry), confidence, Vec::new(), claims, lang),
-        Reply::Suggest { suggestions, confidence, lang } => (None, confidence, suggestions, Vec::new(), lang),
-        Reply::NoMatch { confidence, lang, .. } => (None, confidence, Vec::new(), Vec::new(), lang),
-        Reply::SmallTalk { lang, .. } => (None, 0.0, Vec::new(), Vec::new(), lang),
-        _ => (None, 0.0, Vec::new(), Vec::new(), Lang::En),
+    let (outcome, entry, score, suggestions, claims, lang) = match reply {
+        Reply::Answer { entry, confidence, claims, lang, .. } => {
+            (AskOutcome::Answer, Some(entry), confidence, Vec::new(), claims, lang)
+        }
+        Reply::Suggest { suggestions, confidence, lang } => {
+            (AskOutcome::Suggest, None, confidence, suggestions, Vec::new(), lang)
+        }
+        Reply::NoMatch { confidence, lang, .. } => (AskOutcome::None, None, confidence, Vec::new(), Vec::new(), lang),
+        Reply::SmallTalk { lang, .. } => (AskOutcome::SmallTalk, None, 0.0, Vec::new(), Vec::new(), lang),
+        _ => (AskOutcome::None, None, 0.0, Vec::new(), Vec::new(), Lang::En),
     };
     let claims =
         claims.into_iter().map(|c: ShownClaim| ClaimLine { text: c.text, status: c.status.as_str() }).collect();
